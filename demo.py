@@ -1,0 +1,203 @@
+"""See what the function does, with no AWS account: `make demo` (or `python demo.py`).
+
+Starts moto (an in-process AWS emulator), seeds a realistic account, and runs the function
+through its command-line entry point, the same path as `python handle_expiring_certificates.py`:
+
+- imported certificates (RSA and EC) expiring in 3, 20 and 40 days, one expired 5 days ago,
+  one healthy (300 days), and one deleted whose DaysToExpiry metric still lingers;
+- Security Hub enabled; an SNS topic with an SQS subscriber (what a ticketing system gets).
+
+Then it prints what people see: the findings in Security Hub, the e-mail text, the JSON an SQS
+subscriber receives, and how a finding is archived once its certificate is renewed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+SAMPLE_EVENT = {
+    "version": "0",
+    "id": "9c95e8e4-96a4-ef3f-b739-b6aa5b193afb",
+    "detail-type": "ACM Certificate Approaching Expiration",
+    "source": "aws.acm",
+    "account": ACCOUNT,
+    "region": REGION,
+    "detail": {"DaysToExpiry": 3, "CommonName": "shop.example.com"},
+}
+
+
+def banner(title: str) -> None:
+    print(f"\n{'=' * 100}\n{title}\n{'=' * 100}", flush=True)
+
+
+def seed(now: datetime) -> dict[str, str]:
+    """Certificates of a small but realistic account; returns their ARNs by name."""
+    import boto3
+
+    from tests.certificates import import_certificate, set_in_use_by
+
+    acm = boto3.client("acm", region_name=REGION)
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    plan = [
+        ("shop.example.com", 3, "RSA_2048", ("www.shop.example.com", "api.shop.example.com")),
+        ("intranet.example.com", 20, "EC_prime256v1", ()),
+        ("partners.example.com", 40, "RSA_4096", ("partners.example.org",)),
+        ("legacy.example.com", -5, "EC_secp384r1", ()),
+        ("healthy.example.com", 300, "RSA_2048", ()),
+        ("retired.example.com", 10, "EC_prime256v1", ()),
+    ]
+    arns = {}
+    for name, days, key_type, sans in plan:
+        arns[name] = import_certificate(
+            acm, common_name=name, days_left=days, now=now, key_type=key_type, sans=sans
+        )
+        cloudwatch.put_metric_data(
+            Namespace="AWS/CertificateManager",
+            MetricData=[
+                {
+                    "MetricName": "DaysToExpiry",
+                    "Dimensions": [{"Name": "CertificateArn", "Value": arns[name]}],
+                    "Value": float(days),
+                }
+            ],
+        )
+    set_in_use_by(
+        arns["shop.example.com"],
+        REGION,
+        [
+            f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/shop/50dc6c495c0c9188",
+            f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHEXAMPLE",
+        ],
+    )
+    acm.delete_certificate(CertificateArn=arns.pop("retired.example.com"))
+    return arns
+
+
+def subscribe_queue(topic_arn: str) -> str:
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="ticketing")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    boto3.client("sns", region_name=REGION).subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue_url
+
+
+def show_findings() -> None:
+    import boto3
+
+    findings = boto3.client("securityhub", region_name=REGION).get_findings()["Findings"]
+    for finding in sorted(findings, key=lambda f: (f.get("RecordState", ""), f["Title"])):
+        details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
+        print(
+            f"[{finding.get('RecordState', 'ACTIVE')} {finding['Severity']['Label']:<13}] "
+            f"{finding['Title']}\n"
+            f"    Compliance: {finding['Compliance']['Status']}   Resource: "
+            f"{finding['Resources'][0]['Id']} ({finding['Resources'][0]['Region']})\n"
+            f"    NotAfter: {details.get('NotAfter')}   Type: {details.get('Type')}   "
+            f"Key: {details.get('KeyAlgorithm')}\n"
+            + textwrap.indent(textwrap.fill(finding["Description"], 96), "    ")
+        )
+
+
+def show_last_message(topic_arn: str, queue_url: str) -> None:
+    """The message as an e-mail subscriber reads it, and as the SQS subscriber receives it."""
+    import boto3
+    from moto.sns.models import sns_backends
+
+    sent = sns_backends[ACCOUNT][REGION].topics[topic_arn].sent_notifications[-1]
+    _, envelope, subject = sent[0], json.loads(sent[1]), sent[2]
+    print(f"--- E-mail ---\nSubject: {subject}\n\n{envelope['default']}")
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+    for message in messages.get("Messages", []):
+        document = json.loads(message["Body"])
+        print("--- SQS subscriber (raw delivery): the JSON document ---")
+        print(json.dumps(document, indent=2)[:2400] + "\n  ...")
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def run_cli(*args: str) -> int:
+    import handle_expiring_certificates as function
+
+    command = " ".join(("python handle_expiring_certificates.py", *args))
+    print(f"$ {command}\n")
+    status = function.main(list(args))
+    print(f"(exit status {status})")
+    return status
+
+
+def main() -> int:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+    )
+    sys.path.insert(0, str(ROOT))
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        now = datetime.now(timezone.utc)
+        arns = seed(now)
+        boto3.client("securityhub", region_name=REGION).enable_security_hub()
+        topic_arn = boto3.client("sns", region_name=REGION).create_topic(
+            Name="certificate-expiry"
+        )["TopicArn"]
+        queue_url = subscribe_queue(topic_arn)
+        os.environ.update(SNS_TOPIC_ARN=topic_arn, EXPIRY_DAYS="45")
+
+        banner("1. Before deploying: a dry run writes nothing and sends nothing")
+        run_cli("--dry-run")
+
+        banner("2. Option 2, the weekly scan: findings in Security Hub and one digest")
+        run_cli()
+        print()
+        show_findings()
+        print()
+        show_last_message(topic_arn, queue_url)
+
+        banner("3. Option 1: ACM's daily event for shop.example.com (3 days left)")
+        event: dict[str, Any] = {**SAMPLE_EVENT, "resources": [arns["shop.example.com"]]}
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "event.json"
+            path.write_text(json.dumps(event))
+            run_cli("--event", str(path))
+        show_last_message(topic_arn, queue_url)
+
+        banner("4. intranet.example.com is renewed (re-imported); the next scan archives it")
+        from tests.certificates import make_certificate
+
+        certificate, key = make_certificate(
+            "intranet.example.com",
+            not_after=now.replace(microsecond=0).replace(year=now.year + 1),
+        )
+        boto3.client("acm", region_name=REGION).import_certificate(
+            CertificateArn=arns["intranet.example.com"], Certificate=certificate, PrivateKey=key
+        )
+        run_cli()
+        print()
+        show_findings()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
