@@ -159,9 +159,9 @@ def main() -> int:
         now = datetime.now(timezone.utc)
         arns = seed(now)
         boto3.client("securityhub", region_name=REGION).enable_security_hub()
-        topic_arn = boto3.client("sns", region_name=REGION).create_topic(
-            Name="certificate-expiry"
-        )["TopicArn"]
+        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="certificate-expiry")[
+            "TopicArn"
+        ]
         queue_url = subscribe_queue(topic_arn)
         os.environ.update(SNS_TOPIC_ARN=topic_arn, EXPIRY_DAYS="45")
 
