@@ -1623,7 +1623,10 @@ def lambda_handler(
 ) -> dict[str, Any]:
     """Lambda entry point; ``environ``, ``now`` and ``clients`` are for tests and local runs."""
     env = os.environ if environ is None else environ
-    LOGGER.setLevel(env.get("AWS_LAMBDA_LOG_LEVEL") or logging.INFO)
+    if not env.get("AWS_LAMBDA_LOG_LEVEL"):
+        # Under Lambda's JSON log format the runtime sets the level the user chose; otherwise
+        # the root logger's default (WARNING) would hide the one INFO line per invocation.
+        LOGGER.setLevel(logging.INFO)
     config = Config.from_environ(env)
     trigger = parse_event(event)
     summary = run(
