@@ -40,7 +40,6 @@ Run locally: ``python handle_expiring_certificates.py --dry-run`` scans with you
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import functools
 import json
@@ -1705,6 +1704,8 @@ def _table(summary: Mapping[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python handle_expiring_certificates.py``: run a scan (or an event) from a shell."""
+    import argparse  # only the command line needs it; keeps the Lambda cold start shorter
+
     parser = argparse.ArgumentParser(
         description="Report ACM certificates inside the expiry window, as the Lambda does. "
         "Settings come from the same environment variables; AWS access from your credentials "

@@ -1,0 +1,422 @@
+"""template.yaml: lint-clean, grants exactly iam_policy.json, deployable anywhere, and it deploys in
+moto the way the README deploys it (zip the handler, upload the zip, create the stack)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import fnmatch
+import functools
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode
+from moto import mock_aws
+from moto.events.models import EventPattern
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+POLICY = ROOT / "iam_policy.json"
+HANDLER = ROOT / "handle_expiring_certificates.py"
+EVENTS = Path(__file__).resolve().parents[2] / "shared" / "events"
+
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
+CODE_BUCKET = "certificate-monitor-code"
+FUNCTION_NAME = "handle-expiring-certificates"
+EXISTING_TOPIC = "arn:aws:sns:eu-central-1:111122223333:central-certificate-alerts"
+ACM_DETAIL_TYPES = [
+    "ACM Certificate Approaching Expiration",
+    "ACM Certificate Expired",
+    "ACM Certificate Renewal Action Required",
+]
+# Every setting the handler reads, and the parameter that sets it.
+SETTINGS = {
+    "EXPIRY_DAYS": "ExpiryDays",
+    "NOTIFY_DAYS": "NotifyDays",
+    "SCAN_REGIONS": "ScanRegions",
+    "SECURITY_HUB_REGION": "SecurityHubRegion",
+    "DRY_RUN": "DryRun",
+    "IGNORE_TAG": "IgnoreTag",
+    "SNS_TOPIC_ARN": "ExistingTopicArn",
+}
+EVERY_SETTING = {
+    "ExpiryDays": "30",
+    "NotifyDays": "30,14,7,3,1",
+    "ScanRegions": "us-east-1,eu-west-1",
+    "SecurityHubRegion": "eu-central-1",
+    "DryRun": "true",
+    "IgnoreTag": "certificate-monitor=ignore",
+    "NotificationEmail": "certificates@example.com",
+    "TopicKmsKeyId": "alias/certificate-alerts",
+    "TopicPublisherOrgId": "o-a1b2c3d4e5",
+    "ScheduleExpression": "rate(1 day)",
+    "LogRetentionDays": "30",
+}
+
+# moto 5.2 has no CloudFormation support for AWS::SNS::TopicPolicy nor
+# AWS::Lambda::EventInvokeConfig: it warns and skips them, so both are checked on the template.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"),
+]
+
+
+@functools.cache
+def load_template() -> dict[str, Any]:
+    template, matches = decode(str(TEMPLATE))
+    assert matches == []
+    assert template is not None
+    return template
+
+
+def resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][logical_id]["Properties"]
+    return properties
+
+
+def role_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = resource(template, "FunctionRole")["Policies"]
+    statements: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def policy_file_statements() -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = json.loads(POLICY.read_text())["Statement"]
+    return statements
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def without_resources(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Statements by Sid, with Resource left out and Action as a sorted list."""
+    return {
+        s["Sid"]: {
+            **{k: v for k, v in s.items() if k not in ("Sid", "Resource", "Action")},
+            "Action": sorted(as_list(s["Action"])),
+        }
+        for s in statements
+    }
+
+
+def code_zip() -> bytes:
+    """The zip the README builds: handle_expiring_certificates.py at the root of the archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(HANDLER, HANDLER.name)
+    return buffer.getvalue()
+
+
+class Stack:
+    """A stack created in moto from template.yaml, and clients to read it back."""
+
+    def __init__(self, region: str, parameters: dict[str, str], bucket: str) -> None:
+        self.region = region
+        self.session = boto3.Session(region_name=region)
+        self.zip = code_zip()
+        key = f"handle_expiring_certificates/{hashlib.sha256(self.zip).hexdigest()}.zip"
+        s3 = self.session.client("s3")
+        location = {} if region == "us-east-1" else {"LocationConstraint": region}
+        s3.create_bucket(
+            Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
+        )
+        s3.put_object(Bucket=bucket, Key=key, Body=self.zip)
+        cloudformation = self.session.client("cloudformation")
+        given = {"CodeS3Bucket": CODE_BUCKET, "CodeS3Key": key, **parameters}
+        self.code_sha256 = base64.b64encode(hashlib.sha256(self.zip).digest()).decode()
+        cloudformation.create_stack(
+            StackName="certificate-monitor",
+            TemplateBody=TEMPLATE.read_text(),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        (self.description,) = cloudformation.describe_stacks(StackName="certificate-monitor")[
+            "Stacks"
+        ]
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in self.description["Outputs"]}
+        # moto lists each resource it skipped (condition false, type unsupported) with empty ids.
+        self.resources = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cloudformation.list_stack_resources(StackName="certificate-monitor")[
+                "StackResourceSummaries"
+            ]
+            if r["LogicalResourceId"]
+        }
+        self.function = self.session.client("lambda").get_function(FunctionName=FUNCTION_NAME)
+        self.events = self.session.client("events")
+
+    def rules(self) -> dict[str, dict[str, Any]]:
+        return {rule["Name"]: rule for rule in self.events.list_rules()["Rules"]}
+
+    def targets(self, rule_name: str) -> list[str]:
+        return [t["Arn"] for t in self.events.list_targets_by_rule(Rule=rule_name)["Targets"]]
+
+    def role_policy(self) -> list[dict[str, Any]]:
+        iam = self.session.client("iam")
+        role_name = self.function["Configuration"]["Role"].rsplit("/", 1)[1]
+        (name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):
+            # moto 5.2 returns the repr() of a policy that CloudFormation handed over as a mapping.
+            document = ast.literal_eval(document)
+        statements: list[dict[str, Any]] = document["Statement"]
+        return statements
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[None]:
+    # Module scope: the tests only read the stacks, and creating boto3 clients dominates the time.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        with mock_aws():
+            yield
+
+
+@pytest.fixture(scope="module")
+def full_stack(aws: None) -> Stack:
+    return Stack(REGION, EVERY_SETTING, bucket=CODE_BUCKET)
+
+
+@pytest.fixture(scope="module")
+def lean_stack(aws: None) -> Stack:
+    """Another region: central topic, code bucket per region, no trigger, other settings unset."""
+    return Stack(
+        OTHER_REGION,
+        {
+            "CodeS3Bucket": "regional-code",
+            "CodeS3BucketPerRegion": "true",
+            "ExistingTopicArn": EXISTING_TOPIC,
+            "EnablePerCertificateRule": "false",
+            "ScheduleExpression": "",
+        },
+        # Only the regional bucket exists: moto fails the function if it reads another one.
+        bucket=f"regional-code-{OTHER_REGION}",
+    )
+
+
+# The template as text and data ############################################################
+
+
+def test_template_passes_cfn_lint() -> None:
+    # One region: each region more loads cfn-lint's schemas again (a second or so each).
+    matches = lint_file(TEMPLATE, config=ManualArgs(regions=[REGION]))
+    assert [str(m) for m in matches] == []
+
+
+def test_role_grants_the_statements_of_iam_policy_json() -> None:
+    """Same Sids, Effects and Actions as iam_policy.json, in one inline policy.
+
+    Resources may differ: the template narrows them to its own account, log group and topic
+    (test_deployed_resources_are_within_iam_policy_json checks that they stay inside what the
+    file grants)."""
+    template = load_template()
+    assert "ManagedPolicyArns" not in resource(template, "FunctionRole")
+    assert without_resources(policy_file_statements()) == without_resources(
+        role_statements(template)
+    )
+
+
+def test_function_runs_the_handler_with_json_logs_in_its_own_log_group() -> None:
+    template = load_template()
+    function = resource(template, "Function")
+    assert function["Handler"] == "handle_expiring_certificates.lambda_handler"
+    runtime = re.fullmatch(r"python3\.(\d+)", function["Runtime"])
+    assert runtime is not None
+    assert int(runtime[1]) >= 12
+    # moto ignores LoggingConfig, so this is checked on the template only.
+    assert function["LoggingConfig"]["LogFormat"] == "JSON"
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "LogGroup"}
+    log_group = resource(template, "LogGroup")
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${FunctionName}"}
+    assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_every_setting_of_the_handler_is_a_variable_of_the_function() -> None:
+    variables = resource(load_template(), "Function")["Environment"]["Variables"]
+    assert sorted(SETTINGS) == sorted(variables)
+
+
+def test_template_has_no_account_region_or_partition_literals() -> None:
+    """StackSet-ready: the same text must deploy in any account, region and partition."""
+    text = TEMPLATE.read_text()
+    assert re.findall(r"\b\d{12}\b", text) == []
+    assert re.findall(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b", text) == []
+    assert re.findall(r"arn:aws", text.replace("arn:aws[a-z-]*", "")) == []
+
+
+def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish() -> None:
+    """Checked on the template: moto skips AWS::SNS::TopicPolicy."""
+    template = load_template()
+    assert template["Resources"]["TopicPolicy"]["Condition"] == "CreateTopic"
+    function, organisation, insecure = resource(template, "TopicPolicy")["PolicyDocument"][
+        "Statement"
+    ]
+    assert function["Principal"] == {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}}
+    assert (function["Effect"], function["Action"]) == ("Allow", "sns:Publish")
+    condition, granted, absent = organisation["Fn::If"]
+    assert (condition, absent) == ("AllowOrganizationToPublish", {"Ref": "AWS::NoValue"})
+    assert granted["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "TopicPublisherOrgId"}}
+    }
+    assert (insecure["Effect"], insecure["Condition"]) == (
+        "Deny",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("event_file", "matches"),
+    [
+        ("acm-approaching-expiration.json", True),
+        ("acm-certificate-expired.json", True),
+        ("acm-renewal-action-required.json", True),
+        ("scheduled-event.json", False),
+        ("console-default-test-event.json", False),
+    ],
+)
+def test_option_1_pattern_matches_the_acm_events_only(event_file: str, matches: bool) -> None:
+    # moto's events.test_event_pattern is a stub; EventPattern matches for real.
+    pattern = resource(load_template(), "PerCertificateRule")["EventPattern"]
+    event = json.loads((EVENTS / event_file).read_text())
+    assert EventPattern.load(json.dumps(pattern)).matches_event(event) is matches
+
+
+# The stack in moto ########################################################################
+
+
+def test_stack_with_every_setting_is_created(full_stack: Stack) -> None:
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
+    assert full_stack.description["StackStatus"] == "CREATE_COMPLETE"
+    assert full_stack.outputs == {
+        "FunctionArn": function_arn,
+        "TopicArn": full_stack.resources["Topic"],
+        "LogGroupName": f"/aws/lambda/{FUNCTION_NAME}",
+    }
+    assert full_stack.function["Configuration"]["CodeSha256"] == full_stack.code_sha256
+
+
+def test_both_rules_target_the_function(full_stack: Stack) -> None:
+    rules = full_stack.rules()
+    per_certificate = rules[full_stack.resources["PerCertificateRule"]]
+    schedule = rules[full_stack.resources["ScheduleRule"]]
+    assert json.loads(per_certificate["EventPattern"]) == {
+        "source": ["aws.acm"],
+        "detail-type": ACM_DETAIL_TYPES,
+    }
+    assert schedule["ScheduleExpression"] == EVERY_SETTING["ScheduleExpression"]
+    function_arn = full_stack.outputs["FunctionArn"]
+    for rule in (per_certificate, schedule):
+        assert rule["State"] == "ENABLED"
+        assert full_stack.targets(rule["Name"]) == [function_arn]
+
+
+def test_each_rule_may_invoke_the_function(full_stack: Stack) -> None:
+    policy = json.loads(
+        full_stack.session.client("lambda").get_policy(FunctionName=FUNCTION_NAME)["Policy"]
+    )
+    granted = sorted(
+        (s["Principal"], s["Action"], s["Condition"]["ArnLike"]["AWS:SourceArn"])
+        for s in policy["Statement"]
+    )
+    rules = full_stack.rules()
+    assert granted == sorted(
+        ({"Service": "events.amazonaws.com"}, "lambda:InvokeFunction", rules[name]["Arn"])
+        for name in (
+            full_stack.resources["PerCertificateRule"],
+            full_stack.resources["ScheduleRule"],
+        )
+    )
+
+
+def test_function_environment_carries_every_setting(full_stack: Stack) -> None:
+    variables = full_stack.function["Configuration"]["Environment"]["Variables"]
+    expected = {
+        variable: EVERY_SETTING.get(parameter, "") for variable, parameter in SETTINGS.items()
+    }
+    expected["SNS_TOPIC_ARN"] = full_stack.outputs["TopicArn"]
+    # moto passes a Number parameter on as an int; CloudFormation passes the string.
+    assert expected == {name: str(value) for name, value in variables.items()}
+
+
+def test_created_topic_is_encrypted_and_subscribes_the_email(full_stack: Stack) -> None:
+    sns = full_stack.session.client("sns")
+    topic_arn = full_stack.outputs["TopicArn"]
+    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == EVERY_SETTING["TopicKmsKeyId"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+        ("email", EVERY_SETTING["NotificationEmail"])
+    ]
+
+
+def test_log_group_keeps_logs_for_the_retention_parameter(full_stack: Stack) -> None:
+    logs = full_stack.session.client("logs")
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{FUNCTION_NAME}")[
+        "logGroups"
+    ]
+    assert group["retentionInDays"] == int(EVERY_SETTING["LogRetentionDays"])
+
+
+@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack"])
+def test_deployed_resources_are_within_iam_policy_json(
+    stack_name: str, request: pytest.FixtureRequest
+) -> None:
+    """Every resource the deployed role names matches a resource pattern of the same statement
+    of iam_policy.json (IAM wildcards behave like fnmatch's * and ? on ARNs)."""
+    stack: Stack = request.getfixturevalue(stack_name)
+    allowed = {s["Sid"]: as_list(s["Resource"]) for s in policy_file_statements()}
+    deployed = {s["Sid"]: as_list(s["Resource"]) for s in stack.role_policy()}
+    assert sorted(allowed) == sorted(deployed)
+    outside = [
+        (sid, arn)
+        for sid, arns in deployed.items()
+        for arn in arns
+        if not any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed[sid])
+    ]
+    assert outside == []
+    assert deployed["WriteOwnLogs"] == [
+        f"arn:aws:logs:{stack.region}:{ACCOUNT}:log-group:/aws/lambda/{FUNCTION_NAME}:*"
+    ]
+    assert deployed["PublishNotifications"] == [stack.outputs["TopicArn"]]
+
+
+def test_unset_settings_leave_their_variables_out(lean_stack: Stack) -> None:
+    variables = lean_stack.function["Configuration"]["Environment"]["Variables"]
+    expected = {"EXPIRY_DAYS": "45", "DRY_RUN": "false", "SNS_TOPIC_ARN": EXISTING_TOPIC}
+    assert expected == {name: str(value) for name, value in variables.items()}
+
+
+def test_existing_topic_and_disabled_triggers_create_no_topic_and_no_rule(
+    lean_stack: Stack,
+) -> None:
+    assert lean_stack.description["StackStatus"] == "CREATE_COMPLETE"
+    assert lean_stack.function["Configuration"]["CodeSha256"] == lean_stack.code_sha256
+    assert lean_stack.outputs["TopicArn"] == EXISTING_TOPIC
+    assert sorted(lean_stack.resources) == ["Function", "FunctionRole", "LogGroup"]
+    assert lean_stack.rules() == {}
+    assert lean_stack.session.client("sns").list_topics()["Topics"] == []
+
+
+def test_async_retries_default_to_none_so_a_failed_scan_sends_its_digest_once() -> None:
+    """Checked on the template: moto skips AWS::Lambda::EventInvokeConfig."""
+    template = load_template()
+    config = resource(template, "AsyncInvokeConfig")
+    assert {"Ref": "AsyncRetryAttempts"} == config["MaximumRetryAttempts"]
+    assert {"Ref": "Function"} == config["FunctionName"]
+    assert 0 == template["Parameters"]["AsyncRetryAttempts"]["Default"]
