@@ -114,7 +114,11 @@ from moto.utilities.paginator import Paginator
 
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "shared" / "events"
+# The team's sample events live in shared/ beside the checkout (CI lays a copy there too);
+# SHARED_EVENTS_DIR points elsewhere.
+EVENTS_DIR = Path(
+    os.environ.get("SHARED_EVENTS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "events"
+)
 NOT_EMULATED = "NotEmulated"
 
 SNS_MAX_MESSAGE_BYTES = 262_144
@@ -775,6 +779,11 @@ def get_findings(
 def load_event(name: str, **overrides: Any) -> dict[str, Any]:
     """A sample event from the shared ``events`` folder, with ``overrides`` applied."""
     file_name = name if name.endswith(".json") else f"{name}.json"
+    if not (EVENTS_DIR / file_name).is_file():
+        raise FileNotFoundError(
+            f"Sample event {file_name} not found in {EVENTS_DIR}: the tests read the team's "
+            "shared/events beside the checkout; set SHARED_EVENTS_DIR to their folder."
+        )
     event: dict[str, Any] = json.loads((EVENTS_DIR / file_name).read_text(encoding="utf-8"))
     for key, value in overrides.items():
         hyphenated = key.replace("_", "-")

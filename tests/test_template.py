@@ -23,11 +23,12 @@ from cfnlint.decode import decode
 from moto import mock_aws
 from moto.events.models import EventPattern
 
+from tests.strict_aws import load_event
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 POLICY = ROOT / "iam_policy.json"
 HANDLER = ROOT / "handle_expiring_certificates.py"
-EVENTS = Path(__file__).resolve().parents[2] / "shared" / "events"
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
@@ -293,7 +294,7 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
 def test_option_1_pattern_matches_the_acm_events_only(event_file: str, matches: bool) -> None:
     # moto's events.test_event_pattern is a stub; EventPattern matches for real.
     pattern = resource(load_template(), "PerCertificateRule")["EventPattern"]
-    event = json.loads((EVENTS / event_file).read_text())
+    event = load_event(event_file)
     assert EventPattern.load(json.dumps(pattern)).matches_event(event) is matches
 
 
