@@ -1735,6 +1735,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.event:
             with open(args.event, encoding="utf-8") as file:
                 event = json.load(file)
+        Config.from_environ(environ)
+        parse_event(event)
+        # The handler records every AWS error as a failure of the run (exit 1); no login at all
+        # means it could not start.
+        if boto3.session.Session().get_credentials() is None:
+            raise botocore.exceptions.NoCredentialsError()
         summary = lambda_handler(event, None, environ=environ)
         status = 0
     except (OSError, json.JSONDecodeError) as error:

@@ -1,7 +1,6 @@
 """The test infrastructure keeps its word: moto made strict where AWS is, and the helpers."""
 
 # Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 
