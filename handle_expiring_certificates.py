@@ -337,8 +337,10 @@ class Summary:
 
 
 def _setting(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name, "").strip()
-    return value or None
+    value = environ.get(name, "")
+    if value == "":
+        return None
+    return value.strip() or value  # whitespace alone is a bad value, reported as given
 
 
 def _region(variable: str, value: str) -> str:
@@ -976,14 +978,17 @@ def _render(
     count = len(assessments)
     if header.trigger == SCHEDULED_DETAIL_TYPE:
         expired = sum(a.expired for a in assessments)
+        noun, verb, has = (
+            ("certificate", "expires", "has") if count == 1 else ("certificates", "expire", "have")
+        )
         subject = fit_subject(
-            f"ACM: {count} certificate{'s' * (count != 1)} expire within {header.expiry_days} days"
+            f"ACM: {count} {noun} {verb} within {header.expiry_days} days"
             + (f" ({expired} expired)" if expired else ""),
             "",
         )
         intro = (
-            f"{count} ACM certificate{'s' * (count != 1)} in this message expire within "
-            f"{header.expiry_days} days or have expired ({header.scope}, {human_date(header.now)})."
+            f"{count} ACM {noun} in this message {verb} within {header.expiry_days} days or "
+            f"{has} expired ({header.scope}, {human_date(header.now)})."
         )
     else:
         only = assessments[0]

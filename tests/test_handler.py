@@ -1,0 +1,712 @@
+"""Edge to edge: ``lambda_handler`` on strict moto, read back the way a user would.
+
+Certificates are real (``tests/certificates.py``), findings are read with ``GetFindings`` and
+messages as an SQS subscriber of the topic receives them, raw and in the SNS envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+
+from handle_expiring_certificates import (
+    ACM_DETAIL_TYPES,
+    GENERATOR_ID,
+    AwsClients,
+    ConfigurationError,
+    UnsupportedEventError,
+    lambda_handler,
+)
+from tests.certificates import import_certificate, set_in_use_by
+from tests.strict_aws import (
+    ACCOUNT_ID,
+    ApiCall,
+    FakeContext,
+    StrictAws,
+    client,
+    create_topic_with_queue,
+    enable_hub,
+    get_findings,
+    load_event,
+    put_days_to_expiry_metric,
+    receive_messages,
+    strict_mock_aws,
+)
+
+REGION = "us-east-1"
+LOGGER_NAME = "handle_expiring_certificates"
+LOAD_BALANCER = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/50dc6c495c0c9188"
+)
+SUMMARY_KEYS = {
+    "trigger",
+    "mode",
+    "regions",
+    "expiry_days",
+    "dry_run",
+    "now",
+    "certificates_examined",
+    "not_examined",
+    "in_window",
+    "skipped",
+    "findings",
+    "notification",
+    "errors",
+}
+HUB_NOT_ENABLED = f"Security Hub is not enabled in {REGION}; findings were not written"
+
+
+@pytest.fixture
+def now() -> datetime:
+    # moto computes Status (EXPIRED) from the real clock, so "now" stays close to it.
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    return caplog
+
+
+# Only the parsed API models are shared between invocations (loading them takes ~0.3 s).
+_API_MODELS = botocore.loaders.create_loader()
+
+
+def fresh_clients() -> AwsClients:
+    """A new AwsClients on a new session, as a cold Lambda container has."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _API_MODELS)
+    return AwsClients(boto3.session.Session(botocore_session=core))
+
+
+def invoke(event: object, now: datetime, **settings: str) -> dict[str, Any]:
+    environ = {"AWS_REGION": REGION, **settings}
+    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[logging.LogRecord]]:
+    """The handler's log records (for module-scoped fixtures, where caplog is not available)."""
+    logger = logging.getLogger(LOGGER_NAME)
+    handler = _ListHandler()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def summary_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == LOGGER_NAME and hasattr(r, "summary")]
+
+
+def warnings_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == LOGGER_NAME and r.levelno == logging.WARNING
+    ]
+
+
+def in_window_entry(
+    arn: str,
+    domain: str,
+    days_left: int,
+    severity: str,
+    now: datetime,
+    *,
+    region: str = REGION,
+    in_use_by: list[str] | None = None,
+) -> dict[str, Any]:
+    not_after = now + timedelta(days=days_left, hours=1)
+    return {
+        "arn": arn,
+        "domain": domain,
+        "region": region,
+        "days_left": days_left,
+        "severity": severity,
+        "not_after": iso(not_after),
+        "type": "IMPORTED",
+        "in_use_by": in_use_by or [],
+    }
+
+
+def envelope_and_raw(queue_url: str, raw_queue_url: str) -> tuple[dict[str, Any], str]:
+    """The one message each subscriber got, after checking it is exactly one."""
+    envelopes = receive_messages(queue_url)
+    raws = receive_messages(raw_queue_url)
+    assert (1, 1) == (len(envelopes), len(raws))
+    return envelopes[0], raws[0]
+
+
+# Option 2: the weekly scan ##########################################################
+
+
+@dataclass
+class Account:
+    """A realistic account: one certificate per key type, a healthy one, a deleted one."""
+
+    expired_p256: str
+    rsa2048_3_days: str
+    rsa4096_20_days: str
+    p384_40_days: str
+    healthy: str
+    deleted: str
+
+    def ordered(self) -> list[str]:
+        """The certificates inside the 45-day window, most urgent first."""
+        return [self.expired_p256, self.rsa2048_3_days, self.rsa4096_20_days, self.p384_40_days]
+
+
+def seed_account(now: datetime) -> Account:
+    acm = client("acm")
+
+    def cert(name: str, days: int, key_type: str = "EC_prime256v1") -> str:
+        return import_certificate(
+            acm, common_name=f"{name}.example.com", days_left=days, now=now, key_type=key_type
+        )
+
+    account = Account(
+        expired_p256=cert("expired", -2),
+        rsa2048_3_days=cert("rsa2048", 3, "RSA_2048"),
+        rsa4096_20_days=cert("rsa4096", 20, "RSA_4096"),
+        p384_40_days=cert("p384", 40, "EC_secp384r1"),
+        healthy=cert("healthy", 100),
+        deleted=cert("deleted", 10),
+    )
+    set_in_use_by(account.rsa2048_3_days, REGION, [LOAD_BALANCER])
+    # ACM keeps publishing nothing, but the metric stays listed for up to two weeks.
+    put_days_to_expiry_metric(REGION, account.deleted, 10)
+    acm.delete_certificate(CertificateArn=account.deleted)
+    return account
+
+
+@dataclass
+class Scan:
+    """One scan of the seeded account, and everything a user could read back afterwards."""
+
+    account: Account
+    now: datetime
+    summary: dict[str, Any]
+    records: list[logging.LogRecord]
+    calls: list[ApiCall]
+    envelopes: list[Any]
+    raws: list[Any]
+    findings: list[dict[str, Any]]
+    topic_arn: str
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
+    """The scan runs once per module on the same strict moto as ``aws`` (RSA-4096 imports take
+    most of a second); everything is read back before moto stops, and the tests only look."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        mocked = strict_mock_aws(monkeypatch, tmp_path_factory.mktemp("scan"))
+        aws = next(mocked)
+        try:
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            account = seed_account(now)
+            enable_hub()
+            topic_arn, queue_url = create_topic_with_queue()
+            _, raw_queue_url = create_topic_with_queue(raw=True)
+            aws.calls.clear()
+            with captured_logs() as records:
+                summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+            calls = list(aws.calls)
+            return Scan(
+                account=account,
+                now=now,
+                summary=summary,
+                records=records,
+                calls=calls,
+                envelopes=receive_messages(queue_url),
+                raws=receive_messages(raw_queue_url),
+                findings=get_findings(),
+                topic_arn=topic_arn,
+            )
+        finally:
+            mocked.close()
+
+
+def test_a_scan_finds_every_key_type_and_expired_certificates(scan: Scan):
+    account, now = scan.account, scan.now
+
+    assert [
+        in_window_entry(account.expired_p256, "expired.example.com", -2, "CRITICAL", now),
+        in_window_entry(
+            account.rsa2048_3_days,
+            "rsa2048.example.com",
+            3,
+            "HIGH",
+            now,
+            in_use_by=[LOAD_BALANCER],
+        ),
+        in_window_entry(account.rsa4096_20_days, "rsa4096.example.com", 20, "MEDIUM", now),
+        in_window_entry(account.p384_40_days, "p384.example.com", 40, "LOW", now),
+    ] == scan.summary["in_window"]
+    assert (5, 0, [], [], "scan", [REGION]) == (
+        scan.summary["certificates_examined"],
+        scan.summary["not_examined"],
+        scan.summary["errors"],
+        scan.summary["warnings"],
+        scan.summary["mode"],
+        scan.summary["regions"],
+    )
+
+
+def test_a_scan_asks_for_every_key_type_and_describes_only_what_it_must(scan: Scan):
+    # Strict moto lists RSA_2048 alone unless Includes.keyTypes asks for more, so finding the
+    # EC and RSA-4096 certificates proves the request. Listed certificates are described when
+    # in the window; the metric-only ARN once, to learn it is gone.
+    def operations(service: str) -> list[str]:
+        return [c.operation for c in scan.calls if c.service == service]
+
+    assert ["ListCertificates"] + ["DescribeCertificate"] * 5 == operations("acm")
+    assert ["ListMetrics"] == operations("cloudwatch")
+    assert ["GetFindings", "BatchImportFindings"] == operations("securityhub")
+    assert ["Publish"] == operations("sns")
+    assert {REGION} == {c.region for c in scan.calls}
+
+
+def test_a_scan_skips_a_deleted_certificate_whose_metric_lingers(scan: Scan):
+    [skipped] = scan.summary["skipped"]
+
+    assert scan.account.deleted == skipped["arn"]
+    assert "deleted" in skipped["reason"]
+    assert [f"Skipped {scan.account.deleted}: {skipped['reason']}"] == [
+        r.getMessage() for r in scan.records if r.levelno == logging.WARNING
+    ]
+    assert [None] * len(scan.records) == [r.exc_info for r in scan.records]
+
+
+def test_a_scan_sends_one_digest_most_urgent_first(scan: Scan):
+    now = scan.now
+    assert (1, 1) == (len(scan.envelopes), len(scan.raws))
+    envelope, raw = scan.envelopes[0], scan.raws[0]
+
+    document = json.loads(envelope["Message"])
+    assert json.loads(raw) == document
+    assert (
+        "ACM: 4 certificates expire within 45 days (1 expired)",
+        scan.topic_arn,
+    ) == (envelope["Subject"], envelope["TopicArn"])
+    assert scan.account.ordered() == [c["arn"] for c in document["certificates"]]
+    assert [
+        ("expired.example.com", REGION, -2, iso(now - timedelta(days=2) + timedelta(hours=1))),
+        ("rsa2048.example.com", REGION, 3, iso(now + timedelta(days=3, hours=1))),
+        ("rsa4096.example.com", REGION, 20, iso(now + timedelta(days=20, hours=1))),
+        ("p384.example.com", REGION, 40, iso(now + timedelta(days=40, hours=1))),
+    ] == [
+        (c["domain"], c["region"], c["days_left"], c["not_after"]) for c in document["certificates"]
+    ]
+    assert [("IMPORTED", [LOAD_BALANCER] if i == 1 else []) for i in range(4)] == [
+        (c["type"], c["in_use_by"]) for c in document["certificates"]
+    ]
+    assert {"message_ids": [envelope["MessageId"]], "parts": 1, "reason": None} == scan.summary[
+        "notification"
+    ]
+
+
+def test_a_scan_writes_one_finding_per_certificate_in_the_window(scan: Scan):
+    findings = {f["Resources"][0]["Id"]: f for f in scan.findings}
+
+    assert set(scan.account.ordered()) == set(findings)
+    severities = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+    for arn, severity in zip(scan.account.ordered(), severities, strict=True):
+        finding = findings[arn]
+        assert (
+            f"{GENERATOR_ID}/{arn}",
+            GENERATOR_ID,
+            f"arn:aws:securityhub:{REGION}:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default",
+            [("AwsCertificateManagerCertificate", arn, REGION, "aws")],
+            severity,
+            "FAILED",
+            "ACTIVE",
+        ) == (
+            finding["Id"],
+            finding["GeneratorId"],
+            finding["ProductArn"],
+            [(r["Type"], r["Id"], r["Region"], r["Partition"]) for r in finding["Resources"]],
+            finding["Severity"]["Label"],
+            finding["Compliance"]["Status"],
+            finding["RecordState"],
+        )
+        details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
+        assert (arn.rsplit("/", 1)[1], "IMPORTED") == (
+            finding["SourceUrl"].rsplit("/", 1)[1],
+            details["Type"],
+        )
+    assert {
+        "hub_region": REGION,
+        "written": 4,
+        "archived": 0,
+        "failed": 0,
+        "skipped": None,
+    } == scan.summary["findings"]
+
+
+def test_the_summary_is_json_with_the_documented_keys(scan: Scan):
+    summary = scan.summary
+
+    assert summary == json.loads(json.dumps(summary))
+    assert SUMMARY_KEYS <= set(summary)
+    assert {"hub_region", "written", "archived", "failed", "skipped"} == set(summary["findings"])
+    assert {"message_ids", "parts", "reason"} == set(summary["notification"])
+    assert ("Scheduled Event", 45, False, iso(scan.now)) == (
+        summary["trigger"],
+        summary["expiry_days"],
+        summary["dry_run"],
+        summary["now"],
+    )
+
+
+def test_a_scan_logs_one_info_summary_line(scan: Scan):
+    [record] = [r for r in scan.records if hasattr(r, "summary")]
+
+    assert (
+        logging.INFO,
+        "Scheduled Event: 5 examined, 4 in window, findings 4 written / 0 archived / 0 failed, "
+        "1 message(s) sent, 0 error(s), 0 warning(s)",
+    ) == (record.levelno, record.getMessage())
+    # Lambda's JSON log format serialises extra attributes; they must be plain JSON.
+    json.dumps(record.summary)
+
+
+def test_nothing_is_published_when_nothing_is_in_the_window(aws: StrictAws, now: datetime):
+    import_certificate(client("acm"), common_name="healthy.example.com", days_left=100, now=now)
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    _, raw_queue_url = create_topic_with_queue(raw=True)
+    aws.calls.clear()
+
+    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+
+    assert (
+        {"message_ids": [], "parts": 0, "reason": "no certificate is inside the window"},
+        [],
+        1,
+    ) == (summary["notification"], summary["in_window"], summary["certificates_examined"])
+    assert ([], [], []) == (receive_messages(queue_url), receive_messages(raw_queue_url), [])
+    assert [] == get_findings()
+    assert [] == aws.operations("sns")
+
+
+# Option 1: one ACM event ############################################################
+
+
+@pytest.mark.parametrize(
+    ("event_name", "days_left", "severity", "subject_tail"),
+    [
+        ("acm-approaching-expiration", 10, "MEDIUM", "expires in 10 days"),
+        ("acm-certificate-expired", -1, "CRITICAL", "EXPIRED today"),
+        ("acm-renewal-action-required", 5, "HIGH", "expires in 5 days"),
+    ],
+)
+def test_an_acm_event_examines_its_certificate_in_the_region_of_its_arn(
+    aws: StrictAws,
+    now: datetime,
+    logs: pytest.LogCaptureFixture,
+    event_name: str,
+    days_left: int,
+    severity: str,
+    subject_tail: str,
+):
+    # The function runs in us-east-1; the certificate lives in eu-west-1.
+    arn = import_certificate(
+        client("acm", "eu-west-1"), common_name="shop.example.com", days_left=days_left, now=now
+    )
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    _, raw_queue_url = create_topic_with_queue(raw=True)
+    aws.calls.clear()
+
+    summary = invoke(load_event(event_name, resources=[arn]), now, SNS_TOPIC_ARN=topic_arn)
+
+    assert (
+        "in_window",
+        "certificate",
+        ["eu-west-1"],
+        1,
+        [in_window_entry(arn, "shop.example.com", days_left, severity, now, region="eu-west-1")],
+        [],
+    ) == (
+        summary["outcome"],
+        summary["mode"],
+        summary["regions"],
+        summary["certificates_examined"],
+        summary["in_window"],
+        summary["errors"],
+    )
+    assert [ApiCall("acm", "DescribeCertificate", "eu-west-1")] == [
+        c for c in aws.calls if c.service in ("acm", "cloudwatch")
+    ]
+    [finding] = get_findings()
+    assert (
+        f"{GENERATOR_ID}/{arn}",
+        f"arn:aws:securityhub:{REGION}:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default",
+        [("AwsCertificateManagerCertificate", arn, "eu-west-1", "aws")],
+        severity,
+    ) == (
+        finding["Id"],
+        finding["ProductArn"],
+        [(r["Type"], r["Id"], r["Region"], r["Partition"]) for r in finding["Resources"]],
+        finding["Severity"]["Label"],
+    )
+    envelope, raw = envelope_and_raw(queue_url, raw_queue_url)
+    assert f"ACM certificate shop.example.com {subject_tail}" == envelope["Subject"]
+    document = json.loads(envelope["Message"])
+    detail_type = load_event(event_name)["detail-type"]
+    assert (json.loads(raw), [arn], detail_type) == (
+        document,
+        [c["arn"] for c in document["certificates"]],
+        document["trigger"],
+    )
+    assert 1 == len(summary_records(logs))
+
+
+def test_an_acm_event_outside_the_window_writes_and_sends_nothing(aws: StrictAws, now: datetime):
+    arn = import_certificate(client("acm"), common_name="later.example.com", days_left=100, now=now)
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+
+    summary = invoke(
+        load_event("acm-approaching-expiration", resources=[arn]), now, SNS_TOPIC_ARN=topic_arn
+    )
+
+    assert (
+        "outside_window",
+        [],
+        {
+            "message_ids": [],
+            "parts": 0,
+            "reason": "the certificate is not inside the window (outside_window)",
+        },
+    ) == (summary["outcome"], summary["in_window"], summary["notification"])
+    assert ([], []) == (get_findings(), receive_messages(queue_url))
+
+
+def test_an_acm_event_for_a_deleted_certificate_is_logged_not_raised(
+    aws: StrictAws, now: datetime, logs: pytest.LogCaptureFixture
+):
+    acm = client("acm")
+    arn = import_certificate(acm, common_name="gone.example.com", days_left=3, now=now)
+    acm.delete_certificate(CertificateArn=arn)
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+
+    summary = invoke(
+        load_event("acm-approaching-expiration", resources=[arn]), now, SNS_TOPIC_ARN=topic_arn
+    )
+
+    assert (
+        "not_found",
+        [{"arn": arn, "reason": "the certificate no longer exists"}],
+        [],
+        0,
+    ) == (
+        summary["outcome"],
+        summary["skipped"],
+        summary["errors"],
+        summary["certificates_examined"],
+    )
+    assert ([], []) == (get_findings(), receive_messages(queue_url))
+    assert [f"Skipped {arn}: the certificate no longer exists"] == warnings_logged(logs)
+    assert "Traceback" not in logs.text
+
+
+# Rejected before any AWS call ########################################################
+
+
+def test_the_console_test_event_is_rejected_before_any_aws_call(aws: StrictAws, now: datetime):
+    aws.calls.clear()
+
+    with pytest.raises(UnsupportedEventError) as excinfo:
+        invoke(load_event("console-default-test-event"), now)
+
+    message = str(excinfo.value)
+    for detail_type in (*ACM_DETAIL_TYPES, "Scheduled Event"):
+        assert repr(detail_type) in message
+    assert "scheduled-event template" in message
+    assert [] == aws.calls
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EXPIRY_DAYS", "0"),
+        ("SNS_TOPIC_ARN", "arn:aws:sqs:us-east-1:123456789012:cert-alerts"),
+        ("SECURITY_HUB_REGION", "Frankfurt"),
+    ],
+)
+def test_a_bad_setting_is_rejected_before_any_aws_call(
+    aws: StrictAws, now: datetime, name: str, value: str
+):
+    aws.calls.clear()
+
+    with pytest.raises(ConfigurationError) as excinfo:
+        invoke(load_event("scheduled-event"), now, **{name: value})
+
+    assert str(excinfo.value).startswith(f"{name}={value!r} is not valid")
+    assert [] == aws.calls
+
+
+# Where things go ######################################################################
+
+
+def test_without_security_hub_the_message_still_goes_out(
+    aws: StrictAws, now: datetime, logs: pytest.LogCaptureFixture
+):
+    arn = import_certificate(client("acm"), common_name="soon.example.com", days_left=3, now=now)
+    topic_arn, queue_url = create_topic_with_queue()
+    aws.calls.clear()
+
+    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+
+    assert (
+        {
+            "hub_region": REGION,
+            "written": 0,
+            "archived": 0,
+            "failed": 0,
+            "skipped": HUB_NOT_ENABLED,
+        },
+        [HUB_NOT_ENABLED],
+        [],
+        1,
+    ) == (
+        summary["findings"],
+        summary["warnings"],
+        summary["errors"],
+        len(summary["notification"]["message_ids"]),
+    )
+    [envelope] = receive_messages(queue_url)
+    assert [arn] == [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
+    assert [HUB_NOT_ENABLED] == warnings_logged(logs)
+    assert ["GetFindings"] == aws.operations("securityhub")
+
+
+def test_findings_land_in_the_security_hub_region(aws: StrictAws, now: datetime):
+    arn = import_certificate(client("acm"), common_name="soon.example.com", days_left=3, now=now)
+    enable_hub(REGION)
+    enable_hub("eu-central-1")
+    aws.calls.clear()
+
+    summary = invoke(load_event("scheduled-event"), now, SECURITY_HUB_REGION="eu-central-1")
+
+    hub_calls = {c.region for c in aws.calls if c.service == "securityhub"}
+    [finding] = get_findings("eu-central-1")
+    assert (
+        f"arn:aws:securityhub:eu-central-1:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default",
+        (arn, REGION),
+    ) == (finding["ProductArn"], (finding["Resources"][0]["Id"], finding["Resources"][0]["Region"]))
+    assert [] == get_findings(REGION)
+    assert {"eu-central-1"} == hub_calls
+    assert ("eu-central-1", 1) == (
+        summary["findings"]["hub_region"],
+        summary["findings"]["written"],
+    )
+
+
+def test_a_topic_in_another_region_is_published_to_from_that_region(aws: StrictAws, now: datetime):
+    import_certificate(client("acm"), common_name="soon.example.com", days_left=3, now=now)
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue("ap-southeast-2")
+    aws.calls.clear()
+
+    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+
+    [envelope] = receive_messages(queue_url)
+    assert [ApiCall("sns", "Publish", "ap-southeast-2")] == [
+        c for c in aws.calls if c.service == "sns"
+    ]
+    assert [envelope["MessageId"]] == summary["notification"]["message_ids"]
+
+
+def test_each_invocation_logs_exactly_one_info_summary_line(
+    aws: StrictAws, now: datetime, logs: pytest.LogCaptureFixture
+):
+    arn = import_certificate(client("acm"), common_name="later.example.com", days_left=100, now=now)
+    enable_hub()
+    events = [
+        load_event("scheduled-event"),
+        load_event("acm-approaching-expiration", resources=[arn]),
+        load_event("scheduled-event"),
+    ]
+
+    counts = []
+    for event in events:
+        logs.clear()
+        invoke(event, now)
+        counts.append([r.levelno for r in summary_records(logs)])
+
+    assert [[logging.INFO]] * 3 == counts
+
+
+# The same over real HTTP ###############################################################
+
+
+def test_a_scan_over_http(aws_server: StrictAws, now: datetime):
+    acm = client("acm")
+    soon = import_certificate(acm, common_name="soon.example.com", days_left=3, now=now)
+    import_certificate(acm, common_name="healthy.example.com", days_left=100, now=now)
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    aws_server.calls.clear()
+
+    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+
+    assert aws_server.endpoint_url is not None
+    assert [in_window_entry(soon, "soon.example.com", 3, "HIGH", now)] == summary["in_window"]
+    [finding] = get_findings()
+    assert (soon, "HIGH") == (finding["Resources"][0]["Id"], finding["Severity"]["Label"])
+    [envelope] = receive_messages(queue_url)
+    assert [soon] == [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
+    assert {"ListCertificates", "ListMetrics", "GetFindings", "BatchImportFindings", "Publish"} <= {
+        c.operation for c in aws_server.calls
+    }
+
+
+def test_an_acm_event_over_http(aws_server: StrictAws, now: datetime):
+    arn = import_certificate(
+        client("acm", "eu-west-1"), common_name="shop.example.com", days_left=10, now=now
+    )
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    aws_server.calls.clear()
+
+    summary = invoke(
+        load_event("acm-approaching-expiration", resources=[arn]), now, SNS_TOPIC_ARN=topic_arn
+    )
+
+    assert ("in_window", ["eu-west-1"]) == (summary["outcome"], summary["regions"])
+    [finding] = get_findings()
+    assert (arn, "eu-west-1") == (finding["Resources"][0]["Id"], finding["Resources"][0]["Region"])
+    [envelope] = receive_messages(queue_url)
+    assert "ACM certificate shop.example.com expires in 10 days" == envelope["Subject"]
+    assert ApiCall("acm", "DescribeCertificate", "eu-west-1") in aws_server.calls
