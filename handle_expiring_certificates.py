@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -1261,7 +1262,7 @@ def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
     }
     if topic_arn.endswith(".fifo"):
         kwargs["MessageGroupId"] = GENERATOR_ID
-        kwargs["MessageDeduplicationId"] = str(abs(hash(notification.message)))[:128]
+        kwargs["MessageDeduplicationId"] = hashlib.sha256(notification.message.encode()).hexdigest()
     return str(sns.publish(**kwargs)["MessageId"])
 
 

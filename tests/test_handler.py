@@ -648,6 +648,36 @@ def test_a_topic_in_another_region_is_published_to_from_that_region(aws: StrictA
     assert [envelope["MessageId"]] == summary["notification"]["message_ids"]
 
 
+def test_a_fifo_topic_gets_a_group_and_a_stable_deduplication_id(aws: StrictAws, now: datetime):
+    import_certificate(client("acm"), common_name="soon.example.com", days_left=3, now=now)
+    enable_hub()
+    sns, sqs = client("sns"), client("sqs")
+    topic_arn = sns.create_topic(Name="alerts.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="alerts.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+
+    invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+    invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+
+    messages = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
+    # The same digest twice (a retried invocation) is delivered once.
+    assert 1 == len(messages)
+    assert GENERATOR_ID == messages[0]["Attributes"]["MessageGroupId"]
+    assert ["soon.example.com"] == [
+        c["domain"] for c in json.loads(messages[0]["Body"])["certificates"]
+    ]
+
+
 def test_each_invocation_logs_exactly_one_info_summary_line(
     aws: StrictAws, now: datetime, logs: pytest.LogCaptureFixture
 ):
