@@ -128,10 +128,12 @@ KNOWN_PARTITIONS = (
     "aws-iso-f",
     "aws-eusc",
 )
-REGION_PATTERN = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
-ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
-TOPIC_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-DAYS_PATTERN = re.compile(r"^\d{1,5}$")
+# \Z, not $ (which also matches before a final newline); ASCII, so \d is 0-9 only.
+REGION_PATTERN = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}\Z", re.ASCII)
+ACCOUNT_PATTERN = re.compile(r"^\d{12}\Z", re.ASCII)
+TOPIC_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?\Z", re.ASCII)
+DAYS_PATTERN = re.compile(r"^\d{1,5}\Z", re.ASCII)
+CERTIFICATE_RESOURCE_PATTERN = re.compile(r"^certificate/[A-Za-z0-9-]+\Z", re.ASCII)
 CONSOLE_HOSTS = {
     "aws": "https://{region}.console.aws.amazon.com",
     "aws-cn": "https://console.amazonaws.cn",
@@ -356,6 +358,8 @@ def _comma_list(value: str) -> list[str]:
 
 def parse_arn(arn: str) -> dict[str, str] | None:
     """The parts of an ARN, or None when it is not one."""
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return None
     try:
         return ArnParser().parse_arn(arn)
     except (InvalidArnException, AttributeError, TypeError):
@@ -376,10 +380,11 @@ class Config:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Config:
         """Read and validate every setting; raise ConfigurationError on the first bad one."""
-        function_region = _setting(environ, "AWS_REGION") or _setting(environ, "AWS_DEFAULT_REGION")
+        region_variable = "AWS_REGION" if _setting(environ, "AWS_REGION") else "AWS_DEFAULT_REGION"
+        function_region = _setting(environ, region_variable)
         if function_region is None:
             raise ConfigurationError("AWS_REGION", "", "the region to run in (Lambda sets it)")
-        function_region = _region("AWS_REGION", function_region)
+        function_region = _region(region_variable, function_region)
 
         expiry_days = DEFAULT_EXPIRY_DAYS
         raw = _setting(environ, "EXPIRY_DAYS")
@@ -494,7 +499,7 @@ def parse_event(event: object) -> Trigger:
         or parts["service"] != "acm"
         or not REGION_PATTERN.match(parts["region"])
         or not ACCOUNT_PATTERN.match(parts["account"])
-        or not re.match(r"^certificate/[A-Za-z0-9-]+$", parts["resource"])
+        or not CERTIFICATE_RESOURCE_PATTERN.match(parts["resource"])
     ):
         raise UnsupportedEventError(f"resources[0] {arn!r} is not an ACM certificate ARN")
     return CertificateEvent(detail_type=detail_type, certificate_arn=arn, region=parts["region"])

@@ -1,0 +1,703 @@
+"""When AWS misbehaves, the function does all it still can, and says what it could not do.
+
+Each test patches one moto method to fail the way AWS fails, runs ``lambda_handler`` and reads
+the outcome back as a user would (``GetFindings``, the SNS message an SQS subscriber gets, the
+logs, the summary). The rule the tests share: a failure (something not written or not read)
+ends the invocation in ``IncompleteRunError`` *after* everything else was done, and its message
+lists what failed; a degradation (less detail, still complete) is a warning; both are logged.
+"""
+
+# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import logging
+import time
+import types
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import botocore.endpoint
+import botocore.retries.bucket
+import pytest
+from moto.acm.models import acm_backends
+from moto.acm.responses import AWSCertificateManagerResponse
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.exceptions import ServiceException
+from moto.securityhub.responses import SecurityHubResponse
+from moto.sns.models import SNSBackend
+
+from handle_expiring_certificates import (
+    CLIENT_CONFIG,
+    DEADLINE_MARGIN_MS,
+    AwsClients,
+    IncompleteRunError,
+    finding_id,
+    lambda_handler,
+)
+from tests.certificates import import_certificate, set_in_use_by
+from tests.strict_aws import (
+    ACCOUNT_ID,
+    FakeContext,
+    StrictAws,
+    client,
+    create_topic_with_queue,
+    enable_hub,
+    get_findings,
+    load_event,
+    receive_messages,
+)
+
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+# botocore: the client setting ``max_attempts`` counts retries, so a call is tried once more.
+ATTEMPTS = CLIENT_CONFIG.retries["max_attempts"] + 1  # type: ignore[index]
+ALWAYS = 10**6
+HUB_OFF = f"Security Hub is not enabled in {REGION}; findings were not written"
+
+# Our injected error codes are not all in moto's service models; moto warns and sends them.
+pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(AwsFault\):UserWarning")
+
+
+class AwsFault(ServiceException):
+    """An AWS error response with any code: ``AwsFault("ThrottlingException", "Rate exceeded")``.
+
+    Defined outside moto so that moto serialises it with the model of the service that raised it.
+    """
+
+
+@functools.cache
+def session() -> boto3.session.Session:
+    """One session for the module: each loads the service models anew (~0.2 s per client).
+    Every run still gets its own ``AwsClients``, so no client outlives a test."""
+    return boto3.session.Session()
+
+
+def now_utc() -> datetime:
+    # moto computes Status (EXPIRED) from the real clock: stay close to it.
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def import_certs(count: int, now: datetime, region: str = REGION, days_left: int = 5) -> list[str]:
+    acm = client("acm", region)
+    return [
+        import_certificate(
+            acm, common_name=f"site{i}.{region}.example.com", days_left=days_left + i, now=now
+        )
+        for i in range(count)
+    ]
+
+
+def run(
+    event: dict[str, Any], environ: dict[str, str], now: datetime, context: object = None
+) -> tuple[dict[str, Any], IncompleteRunError | None]:
+    """The summary, and the IncompleteRunError that carried it (None when the run succeeded)."""
+    try:
+        return lambda_handler(
+            event, context, environ=environ, now=now, clients=AwsClients(session())
+        ), None
+    except IncompleteRunError as error:
+        return error.summary, error
+
+
+def settings(topic_arn: str, **extra: str) -> dict[str, str]:
+    return {"AWS_REGION": REGION, "SNS_TOPIC_ARN": topic_arn, **extra}
+
+
+def scheduled() -> dict[str, Any]:
+    return load_event("scheduled-event")
+
+
+def about(arn: str) -> dict[str, Any]:
+    return load_event("acm-approaching-expiration", resources=[arn])
+
+
+def incomplete(errors: list[str]) -> str:
+    return f"Run incomplete, {len(errors)} failure(s): {'; '.join(errors)}"
+
+
+def findings_by_arn(region: str = REGION) -> dict[str, dict[str, Any]]:
+    return {f["Resources"][0]["Id"]: f for f in get_findings(region)}
+
+
+def record_states(region: str = REGION) -> dict[str, str]:
+    return {arn: f["RecordState"] for arn, f in findings_by_arn(region).items()}
+
+
+def messaged_arns(queue_url: str) -> list[list[str]]:
+    """For each message the subscriber got, the certificate ARNs it names."""
+    return [
+        [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
+        for envelope in receive_messages(queue_url)
+    ]
+
+
+def logged_problems(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "handle_expiring_certificates" and r.levelno >= logging.WARNING
+    ]
+
+
+def client_error(code: str, operation: str, message: str, retried: bool = False) -> str:
+    """The text botocore gives a ClientError."""
+    retries = f" (reached max retries: {ATTEMPTS - 1})" if retried else ""
+    return f"An error occurred ({code}) when calling the {operation} operation{retries}: {message}"
+
+
+def failing(
+    original: Callable[..., Any], code: str, message: str, times: int, when: Callable[..., bool]
+) -> tuple[Callable[..., Any], list[int]]:
+    """``original`` failing with ``code`` the first ``times`` calls for which ``when(self)``."""
+    failures = [0]
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if when(self) and failures[0] < times:
+            failures[0] += 1
+            raise AwsFault(code, message)
+        return original(self, *args, **kwargs)
+
+    return method, failures
+
+
+def always(_: Any) -> bool:
+    return True
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """The SDK's retry back-off delays, recorded instead of slept.
+
+    botocore sleeps between attempts in ``botocore.endpoint`` and, in adaptive mode, waits for
+    its client-side token bucket; both are real time that would make these tests take minutes.
+    What is tested is that the SDK retries, not how long it waits.
+    """
+    delays: list[float] = []
+    fake_time = types.SimpleNamespace(
+        **{name: getattr(time, name) for name in dir(time) if not name.startswith("_")}
+    )
+    fake_time.sleep = delays.append
+    monkeypatch.setattr(botocore.endpoint, "time", fake_time)
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda *a, **k: True)
+    yield delays
+
+
+@pytest.fixture
+def topic(aws: StrictAws) -> tuple[str, str]:
+    """An SNS topic with an SQS subscriber: (topic ARN, queue URL)."""
+    return create_topic_with_queue()
+
+
+# One retry configuration ##############################################################
+
+
+@pytest.mark.parametrize("service", ["acm", "cloudwatch", "securityhub", "sns"])
+def test_every_client_retries_throttling_in_adaptive_mode(aws: StrictAws, service: str):
+    clients = AwsClients()
+    made = getattr(clients, service)(OTHER_REGION)
+
+    assert {"mode": "adaptive", "total_max_attempts": 7} == made.meta.config.retries
+    assert (5, 20) == (made.meta.config.connect_timeout, made.meta.config.read_timeout)
+
+
+# Security Hub ###############################################################################
+
+
+@pytest.mark.parametrize("option", ["scan", "certificate"])
+def test_hub_not_enabled_is_a_warning_findings_skipped_message_sent(
+    aws: StrictAws, topic: tuple[str, str], caplog: pytest.LogCaptureFixture, option: str
+):
+    now = now_utc()
+    [arn] = import_certs(1, now)
+    aws.calls.clear()
+
+    summary, error = run(scheduled() if option == "scan" else about(arn), settings(topic[0]), now)
+
+    assert None is error
+    assert {
+        "hub_region": REGION,
+        "written": 0,
+        "archived": 0,
+        "failed": 0,
+        "skipped": HUB_OFF,
+    } == summary["findings"]
+    assert ([], [HUB_OFF]) == (summary["errors"], summary["warnings"])
+    assert [[arn]] == messaged_arns(topic[1])
+    assert "BatchImportFindings" not in aws.operations("securityhub")
+    assert [HUB_OFF] == logged_problems(caplog)
+
+
+def test_hub_throttling_on_import_is_retried_by_the_sdk(
+    aws: StrictAws, topic: tuple[str, str], sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(2, now)
+    method, failures = failing(
+        SecurityHubResponse.batch_import_findings,
+        "TooManyRequestsException",
+        "Rate exceeded",
+        2,
+        always,
+    )
+    monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
+    aws.calls.clear()
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert 3 == aws.operations("securityhub").count("BatchImportFindings")
+    assert (2, 2) == (failures[0], len(sleeps))
+    assert {arn: "ACTIVE" for arn in arns} == record_states()
+    assert 2 == summary["findings"]["written"]
+
+
+def test_hub_throttled_throughout_ends_in_error_after_the_message_is_sent(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    sleeps: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(2, now)
+    method, _ = failing(
+        SecurityHubResponse.batch_import_findings,
+        "TooManyRequestsException",
+        "Rate exceeded",
+        ALWAYS,
+        always,
+    )
+    monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
+    aws.calls.clear()
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    reason = client_error("TooManyRequestsException", "BatchImportFindings", "Rate exceeded", True)
+    expected = [
+        f"BatchImportFindings rejected {finding_id(arn)}: TooManyRequestsException {reason}"
+        for arn in arns
+    ]
+    assert isinstance(error, IncompleteRunError)
+    assert sorted(expected) == sorted(summary["errors"])
+    assert incomplete(summary["errors"]) == str(error)
+    assert ATTEMPTS == aws.operations("securityhub").count("BatchImportFindings")
+    assert {"written": 0, "failed": 2} == {k: summary["findings"][k] for k in ("written", "failed")}
+    assert {} == record_states()
+    assert [arns] == messaged_arns(topic[1])
+    assert sorted(expected) == sorted(logged_problems(caplog))
+
+
+def reject_in_response(
+    monkeypatch: pytest.MonkeyPatch, rejected_id: str, code: str, times: int
+) -> list[list[str]]:
+    """BatchImportFindings answers ``FailedFindings`` for ``rejected_id`` ``times`` times (and
+    does not store it then); returns the finding Ids of each request."""
+    original = SecurityHubResponse.batch_import_findings
+    requests: list[list[str]] = []
+
+    def batch_import_findings(self: SecurityHubResponse) -> str:
+        body = json.loads(self.body)
+        requests.append([f["Id"] for f in body["Findings"]])
+        reject = sum(rejected_id in ids for ids in requests) <= times
+        kept = [f for f in body["Findings"] if not (reject and f["Id"] == rejected_id)]
+        self.body = json.dumps({**body, "Findings": kept}).encode("utf-8")
+        result = json.loads(original(self))
+        if len(kept) < len(body["Findings"]):
+            result["FailedFindings"].append(
+                {"Id": rejected_id, "ErrorCode": code, "ErrorMessage": f"{code} for this finding"}
+            )
+            result["FailedCount"] += 1
+        return json.dumps(result)
+
+    monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", batch_import_findings)
+    return requests
+
+
+@pytest.mark.parametrize(
+    ("code", "times", "requests_made", "rejected_written"),
+    [
+        ("InvalidInput", 1, 1, False),  # not worth retrying
+        ("ThrottlingException", 1, 2, True),  # retried once, alone, and written
+        ("ThrottlingException", 2, 2, False),  # retried once only
+    ],
+)
+def test_failed_findings_are_retried_once_when_passing_and_reported_when_final(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    code: str,
+    times: int,
+    requests_made: int,
+    rejected_written: bool,
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(3, now)
+    rejected = finding_id(arns[1])
+    requests = reject_in_response(monkeypatch, rejected, code, times)
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    assert requests_made == len(requests)
+    if requests_made == 2:
+        assert [rejected] == requests[1]
+    stored = set(record_states())
+    assert {arns[0], arns[2]} | ({arns[1]} if rejected_written else set()) == stored
+    assert [arns] == messaged_arns(topic[1])
+    if rejected_written:
+        assert (None, [], 3) == (error, summary["errors"], summary["findings"]["written"])
+        return
+    expected = [f"BatchImportFindings rejected {rejected}: {code} {code} for this finding"]
+    assert isinstance(error, IncompleteRunError)
+    assert (expected, incomplete(expected)) == (summary["errors"], str(error))
+    assert (2, 1) == (summary["findings"]["written"], summary["findings"]["failed"])
+    assert expected == logged_problems(caplog)
+
+
+# SNS ########################################################################################
+
+
+def deny_publish(monkeypatch: pytest.MonkeyPatch, topic_arn: str) -> str:
+    message = (
+        f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/fn/x is not authorized to perform: "
+        f"SNS:Publish on resource: {topic_arn}"
+    )
+    method, _ = failing(SNSBackend.publish, "AuthorizationError", message, ALWAYS, always)
+    monkeypatch.setattr(SNSBackend, "publish", method)
+    return message
+
+
+@pytest.mark.parametrize("fault", ["topic deleted", "publish denied"])
+def test_publish_failure_keeps_findings_and_ends_in_error(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(2, now)
+    if fault == "topic deleted":
+        client("sns").delete_topic(TopicArn=topic[0])
+        # moto's wording; AWS says "Topic does not exist". The code is what matters.
+        code, message = "NotFound", "Endpoint does not exist"
+    else:
+        code, message = "AuthorizationError", deny_publish(monkeypatch, topic[0])
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    expected = [f"Publish to {topic[0]} failed ({code}): {client_error(code, 'Publish', message)}"]
+    assert isinstance(error, IncompleteRunError)
+    assert (expected, incomplete(expected)) == (summary["errors"], str(error))
+    assert {arn: "ACTIVE" for arn in arns} == record_states()
+    assert (2, []) == (summary["findings"]["written"], summary["notification"]["message_ids"])
+    assert expected == logged_problems(caplog)
+
+
+# ACM DescribeCertificate #################################################################
+
+
+@pytest.mark.parametrize("throttles", [1, 3, ATTEMPTS - 1])
+def test_describe_throttling_is_retried_by_the_sdk(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    sleeps: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    throttles: int,
+):
+    enable_hub()
+    now = now_utc()
+    [arn] = import_certs(1, now)
+    set_in_use_by(arn, REGION, ["arn:aws:elasticloadbalancing:us-east-1:123456789012:lb/x"])
+    method, _ = failing(
+        AWSCertificateManagerResponse.describe_certificate,
+        "ThrottlingException",
+        "Rate exceeded",
+        throttles,
+        always,
+    )
+    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+    aws.calls.clear()
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert throttles + 1 == aws.operations("acm").count("DescribeCertificate")
+    assert throttles == len(sleeps)
+    # Described: what uses the certificate is known.
+    assert [["arn:aws:elasticloadbalancing:us-east-1:123456789012:lb/x"]] == [
+        entry["in_use_by"] for entry in summary["in_window"]
+    ]
+
+
+def test_describe_throttled_throughout_falls_back_to_the_listing(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    sleeps: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    [arn] = import_certs(1, now)
+    method, _ = failing(
+        AWSCertificateManagerResponse.describe_certificate,
+        "ThrottlingException",
+        "Rate exceeded",
+        ALWAYS,
+        always,
+    )
+    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+    aws.calls.clear()
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    warning = f"DescribeCertificate {arn} failed (ThrottlingException): " + client_error(
+        "ThrottlingException", "DescribeCertificate", "Rate exceeded", True
+    )
+    assert (None, [], [warning]) == (error, summary["errors"], summary["warnings"])
+    assert ATTEMPTS == aws.operations("acm").count("DescribeCertificate")
+    assert {arn: "ACTIVE"} == record_states()
+    assert [[arn]] == messaged_arns(topic[1])
+    assert [warning] == logged_problems(caplog)
+
+
+def test_describe_denied_for_one_certificate_the_others_are_described(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(3, now)
+    users = {
+        arn: [f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/D{i}"] for i, arn in enumerate(arns)
+    }
+    for arn, used_by in users.items():
+        set_in_use_by(arn, REGION, used_by)
+    denied = arns[1]
+    message = f"User is not authorized to perform: acm:DescribeCertificate on resource: {denied}"
+    method, _ = failing(
+        AWSCertificateManagerResponse.describe_certificate,
+        "AccessDeniedException",
+        message,
+        ALWAYS,
+        lambda response: response._get_param("CertificateArn") == denied,
+    )
+    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    warning = f"DescribeCertificate {denied} failed (AccessDeniedException): " + client_error(
+        "AccessDeniedException", "DescribeCertificate", message
+    )
+    assert (None, [], [warning]) == (error, summary["errors"], summary["warnings"])
+    assert {arns[0]: users[arns[0]], denied: None, arns[2]: users[arns[2]]} == {
+        entry["arn"]: entry["in_use_by"] for entry in summary["in_window"]
+    }
+    findings = findings_by_arn()
+    assert {arn: "ACTIVE" for arn in arns} == {a: f["RecordState"] for a, f in findings.items()}
+    # The denied certificate's finding comes from ListCertificates: it is in use, by what is
+    # not known.
+    assert "Used by: in use (the resources could not be read)." in findings[denied]["Description"]
+    assert f"Used by: {users[arns[0]][0]}." in findings[arns[0]]["Description"]
+    assert [arns] == messaged_arns(topic[1])
+    assert [warning] == logged_problems(caplog)
+
+
+def test_describe_denied_for_the_event_certificate_ends_in_error(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    [arn] = import_certs(1, now)
+    message = "User is not authorized to perform: acm:DescribeCertificate"
+    method, _ = failing(
+        AWSCertificateManagerResponse.describe_certificate,
+        "AccessDeniedException",
+        message,
+        ALWAYS,
+        always,
+    )
+    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+    aws.calls.clear()
+
+    summary, error = run(about(arn), settings(topic[0]), now)
+
+    expected = [
+        f"DescribeCertificate {arn} failed (AccessDeniedException): "
+        + client_error("AccessDeniedException", "DescribeCertificate", message)
+    ]
+    assert isinstance(error, IncompleteRunError)
+    assert (expected, incomplete(expected)) == (summary["errors"], str(error))
+    assert ("failed", []) == (summary["outcome"], summary["in_window"])
+    # Nothing is known about the certificate, so nothing is written or sent.
+    assert ["DescribeCertificate"] == aws.operations()
+    assert [] == receive_messages(topic[1])
+    assert expected == logged_problems(caplog)
+
+
+def test_certificate_deleted_between_listing_and_describing_is_skipped_and_archived(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    kept, deleted = import_certs(2, now)
+    run(scheduled(), settings(topic[0]), now)
+    receive_messages(topic[1])
+    original = AWSCertificateManagerResponse.list_certificates
+
+    def list_then_delete(self: AWSCertificateManagerResponse) -> Any:
+        listed = original(self)
+        acm_backends[ACCOUNT_ID][REGION].delete_certificate(deleted)
+        return listed
+
+    monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", list_then_delete)
+    caplog.clear()
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert [{"arn": deleted, "reason": "deleted after it was listed"}] == summary["skipped"]
+    assert [kept] == [entry["arn"] for entry in summary["in_window"]]
+    findings = findings_by_arn()
+    assert ("ARCHIVED", "PASSED") == (
+        findings[deleted]["RecordState"],
+        findings[deleted]["Compliance"]["Status"],
+    )
+    assert "the certificate no longer exists in ACM." in findings[deleted]["Description"]
+    assert "ACTIVE" == findings[kept]["RecordState"]
+    assert [[kept]] == messaged_arns(topic[1])
+    assert [f"Skipped {deleted}: deleted after it was listed"] == logged_problems(caplog)
+
+
+# Scan: listing ############################################################################
+
+
+def test_list_metrics_failing_the_scan_carries_on_with_list_certificates(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(2, now)
+    message = "User is not authorized to perform: cloudwatch:ListMetrics"
+    method, _ = failing(CloudWatchResponse.list_metrics, "AccessDenied", message, ALWAYS, always)
+    monkeypatch.setattr(CloudWatchResponse, "list_metrics", method)
+
+    summary, error = run(scheduled(), settings(topic[0]), now)
+
+    warning = (
+        f"ListMetrics in {REGION} failed (AccessDenied); carrying on with ListCertificates "
+        f"alone: {client_error('AccessDenied', 'ListMetrics', message)}"
+    )
+    assert (None, [], [warning]) == (error, summary["errors"], summary["warnings"])
+    assert {arn: "ACTIVE" for arn in arns} == record_states()
+    assert [arns] == messaged_arns(topic[1])
+    assert [warning] == logged_problems(caplog)
+
+
+def test_list_certificates_failing_in_one_region_the_other_is_done_and_its_findings_kept(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    enable_hub()
+    now = now_utc()
+    [here] = import_certs(1, now)
+    [there] = import_certs(1, now, region=OTHER_REGION)
+    environ = settings(topic[0], SCAN_REGIONS=f"{REGION},{OTHER_REGION}")
+    run(scheduled(), environ, now)
+    receive_messages(topic[1])
+    message = "User is not authorized to perform: acm:ListCertificates"
+    method, _ = failing(
+        AWSCertificateManagerResponse.list_certificates,
+        "AccessDeniedException",
+        message,
+        ALWAYS,
+        lambda response: response.region == OTHER_REGION,
+    )
+    monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", method)
+    caplog.clear()
+
+    summary, error = run(scheduled(), environ, now)
+
+    expected = [
+        f"ListCertificates in {OTHER_REGION} failed (AccessDeniedException): "
+        + client_error("AccessDeniedException", "ListCertificates", message)
+    ]
+    assert isinstance(error, IncompleteRunError)
+    assert (expected, incomplete(expected)) == (summary["errors"], str(error))
+    assert [here] == [entry["arn"] for entry in summary["in_window"]]
+    # The region that could not be listed keeps its finding: nothing says the certificate is gone.
+    assert {here: "ACTIVE", there: "ACTIVE"} == record_states()
+    assert [[here]] == messaged_arns(topic[1])
+    assert expected == logged_problems(caplog)
+
+
+# The Lambda deadline ###################################################################
+
+
+def deadline_after(calls: int, then_ms: int) -> FakeContext:
+    """A context with plenty of time for ``calls`` queries, then ``then_ms`` left."""
+    counter = itertools.count()
+    return FakeContext(remaining_ms=lambda: 300_000 if next(counter) < calls else then_ms)
+
+
+@pytest.mark.parametrize(
+    ("then_ms", "described"),
+    [
+        (DEADLINE_MARGIN_MS - 1, 1),  # under the margin: describing stops
+        (DEADLINE_MARGIN_MS, 4),  # at the margin: still enough time
+    ],
+)
+def test_deadline_near_stops_describing_and_still_writes_and_sends(
+    aws: StrictAws,
+    topic: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+    then_ms: int,
+    described: int,
+):
+    enable_hub()
+    now = now_utc()
+    arns = import_certs(4, now)
+    aws.calls.clear()
+
+    summary, error = run(scheduled(), settings(topic[0]), now, deadline_after(1, then_ms))
+
+    not_examined = 4 - described
+    warnings = (
+        [
+            f"The Lambda deadline was near: {not_examined} certificate(s) in the window were not "
+            f"described; their findings and messages use ListCertificates data"
+        ]
+        if not_examined
+        else []
+    )
+    assert (None, [], warnings) == (error, summary["errors"], summary["warnings"])
+    assert (4, not_examined) == (summary["certificates_examined"], summary["not_examined"])
+    assert described == aws.operations("acm").count("DescribeCertificate")
+    assert not_examined == sum(entry["in_use_by"] is None for entry in summary["in_window"])
+    assert {arn: "ACTIVE" for arn in arns} == record_states()
+    assert [arns] == messaged_arns(topic[1])
+    assert warnings == logged_problems(caplog)

@@ -1,0 +1,519 @@
+"""Least privilege, proven: ``iam_policy.json`` is enough, every action in it is needed, and the
+function handles no secrets.
+
+Both options run as an IAM user that holds only ``iam_policy.json``, with moto's IAM enforcement
+on (``moto.core.set_initial_no_auth_action_count(0)`` around the handler: the user, its key and
+the test data are created before it, unauthenticated). Then each action is taken out of the
+policy in turn, and the path that needs it must break visibly: an ``IncompleteRunError`` or a
+warning saying AccessDenied for exactly that action.
+
+moto's enforcement differs from AWS in three ways; the ``enforcement`` fixture makes it as
+strict as AWS:
+
+- it authorises every ACM, SNS, Security Hub and CloudWatch Logs call against the resource
+  ``*``, so a statement scoped to ARNs (as ours are) would never match. The fixture gives moto
+  the resource AWS checks: the certificate ARN, the topic ARN, the findings' product ARN, the log
+  group / log stream ARN.
+- it names CloudWatch actions after the signing name, ``monitoring:ListMetrics``, where IAM says
+  ``cloudwatch:ListMetrics``; the fixture translates the name before moto checks the policy, so
+  the policy is used exactly as written.
+- its signature check fails for Security Hub ``DescribeHub`` (a GET without a body). The handler
+  never calls DescribeHub (a hub that is off shows up as ``InvalidAccessException`` from
+  GetFindings), and the calls it does make, GetFindings and BatchImportFindings, pass the check,
+  so there is nothing to patch; the tests assert that DescribeHub is not called.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import json
+import logging
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from moto.acm.models import acm_backends
+from moto.acm.responses import AWSCertificateManagerResponse
+from moto.core import set_initial_no_auth_action_count
+from moto.iam.access_control import IAMRequest
+from moto.logs.responses import LogsResponse
+from moto.securityhub.responses import SecurityHubResponse
+from moto.sns.responses import SNSResponse
+
+from handle_expiring_certificates import AwsClients, IncompleteRunError, lambda_handler
+from tests.certificates import import_certificate
+from tests.strict_aws import (
+    ACCOUNT_ID,
+    StrictAws,
+    client,
+    create_topic_with_queue,
+    enable_hub,
+    get_findings,
+    load_event,
+    receive_messages,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY_FILE = ROOT / "iam_policy.json"
+HANDLER_FILE = ROOT / "handle_expiring_certificates.py"
+POLICY: dict[str, Any] = json.loads(POLICY_FILE.read_text(encoding="utf-8"))
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+TOPIC_REGION = "us-west-2"
+LOG_GROUP = "/aws/lambda/handle-expiring-certificates"
+IGNORE = {"certificate-monitor": "ignore"}
+
+# What the handler may call, and nothing else.
+HANDLER_OPERATIONS = {
+    "acm": {"ListCertificates", "DescribeCertificate", "ListTagsForCertificate"},
+    "cloudwatch": {"ListMetrics"},
+    "securityhub": {"GetFindings", "BatchImportFindings"},
+    "sns": {"Publish"},
+}
+
+
+def policy_actions(policy: dict[str, Any]) -> list[str]:
+    actions: list[str] = []
+    for statement in policy["Statement"]:
+        value = statement["Action"]
+        actions += [value] if isinstance(value, str) else value
+    return actions
+
+
+def without(action: str) -> dict[str, Any]:
+    """The policy with one action taken out (and its statement, when it was the only one)."""
+    policy = copy.deepcopy(POLICY)
+    statements = []
+    for statement in policy["Statement"]:
+        actions = [a for a in policy_actions({"Statement": [statement]}) if a != action]
+        if actions:
+            statements.append({**statement, "Action": actions})
+    policy["Statement"] = statements
+    return policy
+
+
+# moto made to authorise as AWS does ######################################################
+
+
+def _acm_resource(self: AWSCertificateManagerResponse) -> str:
+    # DescribeCertificate and ListTagsForCertificate act on the certificate; ListCertificates
+    # on "*".
+    return str(self._get_param("CertificateArn") or "*")
+
+
+def _sns_resource(self: SNSResponse) -> str:
+    return str(self._get_param("TopicArn") or "*")
+
+
+def _securityhub_resource(self: SecurityHubResponse) -> str:
+    # BatchImportFindings is authorised against the product the findings are imported into.
+    if self._get_action() != "BatchImportFindings":
+        return "*"
+    findings = json.loads(self.body or "{}").get("Findings") or [{}]
+    return str(findings[0].get("ProductArn", "*"))
+
+
+def _logs_resource(self: LogsResponse) -> str:
+    # As AWS names them in AccessDenied messages: CreateLogGroup on
+    # "...:log-group:<name>:log-stream:", stream operations on "...:log-stream:<stream>".
+    group = self._get_param("logGroupName")
+    if not group:
+        return "*"
+    stream = self._get_param("logStreamName") or ""
+    return (
+        f"arn:aws:logs:{self.region}:{self.current_account}:log-group:{group}:log-stream:{stream}"
+    )
+
+
+@pytest.fixture
+def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
+    """moto's IAM checks with the resources and action names AWS uses (module docstring)."""
+    for response, resource in (
+        (AWSCertificateManagerResponse, _acm_resource),
+        (SNSResponse, _sns_resource),
+        (SecurityHubResponse, _securityhub_resource),
+        (LogsResponse, _logs_resource),
+    ):
+        monkeypatch.setattr(response, "_determine_resource", resource, raising=False)
+    original = IAMRequest.check_action_permitted
+
+    def check_action_permitted(self: IAMRequest, resource: str) -> None:
+        if self._action.startswith("monitoring:"):
+            self._action = "cloudwatch:" + self._action.partition(":")[2]
+        original(self, resource)
+
+    monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
+    yield aws
+
+
+@functools.cache
+def _loader() -> Any:
+    return botocore.session.get_session().get_component("data_loader")
+
+
+def new_session(**credentials: str) -> boto3.session.Session:
+    """A session of its own (credentials), sharing the loaded service models: loading them
+    anew takes ~0.2 s per client."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core, region_name=REGION, **credentials)
+
+
+def identity(policy: dict[str, Any]) -> boto3.session.Session:
+    """A session for a new IAM user whose only permissions are ``policy``."""
+    iam = client("iam")
+    name = f"certificate-monitor-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="function", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return new_session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+
+
+def run_as(
+    session: boto3.session.Session, event: dict[str, Any], environ: dict[str, str]
+) -> tuple[dict[str, Any], IncompleteRunError | None]:
+    """The handler under IAM enforcement: every call it makes is checked against the policy."""
+
+    @set_initial_no_auth_action_count(0)
+    def invoke() -> tuple[dict[str, Any], IncompleteRunError | None]:
+        try:
+            summary = lambda_handler(
+                event,
+                None,
+                environ=environ,
+                now=datetime.now(timezone.utc),
+                clients=AwsClients(session),
+            )
+        except IncompleteRunError as error:
+            return error.summary, error
+        return summary, None
+
+    return invoke()
+
+
+def deliver_logs(session: boto3.session.Session) -> dict[str, str]:
+    """What Lambda does with the execution role to store the function's logs; the outcome of
+    each call ("ok" or the error message)."""
+    logs = session.client("logs", region_name=REGION)
+    stream = "2026/11/29/[$LATEST]0123456789abcdef"
+    calls = {
+        "CreateLogGroup": lambda: logs.create_log_group(logGroupName=LOG_GROUP),
+        "CreateLogStream": lambda: logs.create_log_stream(
+            logGroupName=LOG_GROUP, logStreamName=stream
+        ),
+        "PutLogEvents": lambda: logs.put_log_events(
+            logGroupName=LOG_GROUP,
+            logStreamName=stream,
+            logEvents=[{"timestamp": 1_764_374_400_000, "message": "START RequestId: 1"}],
+        ),
+    }
+    outcome = {}
+
+    @set_initial_no_auth_action_count(0)
+    def deliver() -> None:
+        for operation, call in calls.items():
+            try:
+                call()
+                outcome[operation] = "ok"
+            except logs.exceptions.ClientError as error:
+                outcome[operation] = str(error)
+
+    deliver()
+    return outcome
+
+
+# The world the function runs in ######################################################
+
+
+class World:
+    """Certificates in two regions (one ignored by tag, one renewed since its finding was
+    written), the hub in the second region, the topic in a third one."""
+
+    def __init__(self) -> None:
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        enable_hub(OTHER_REGION)
+        self.topic, self.queue = create_topic_with_queue(TOPIC_REGION)
+        east, west = client("acm", REGION), client("acm", OTHER_REGION)
+        self.due = import_certificate(east, common_name="due.example.com", days_left=3, now=now)
+        self.due_west = import_certificate(
+            west, common_name="due.example.eu", days_left=20, now=now
+        )
+        self.ignored = import_certificate(
+            east, common_name="ignored.example.com", days_left=2, now=now, tags=IGNORE
+        )
+        self.renewed = import_certificate(
+            east, common_name="renewed.example.com", days_left=9, now=now
+        )
+        self.environ = {
+            "AWS_REGION": REGION,
+            "SCAN_REGIONS": f"{REGION},{OTHER_REGION}",
+            "SECURITY_HUB_REGION": OTHER_REGION,
+            "SNS_TOPIC_ARN": self.topic,
+            "IGNORE_TAG": "certificate-monitor=ignore",
+        }
+        # A finding for "renewed" from an earlier run; then the certificate is re-imported.
+        lambda_handler(
+            load_event("scheduled-event"),
+            None,
+            environ=self.environ,
+            now=now,
+            clients=AwsClients(new_session()),
+        )
+        receive_messages(self.queue)
+        import_certificate(
+            east,
+            common_name="renewed.example.com",
+            days_left=200,
+            now=now,
+            certificate_arn=self.renewed,
+        )
+
+    @staticmethod
+    def scheduled() -> dict[str, Any]:
+        return load_event("scheduled-event")
+
+    def about(self, arn: str) -> dict[str, Any]:
+        return load_event("acm-approaching-expiration", resources=[arn])
+
+    def messaged_arns(self) -> list[list[str]]:
+        return [
+            [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
+            for envelope in receive_messages(self.queue)
+        ]
+
+    def record_states(self) -> dict[str, str]:
+        return {f["Resources"][0]["Id"]: f["RecordState"] for f in get_findings(OTHER_REGION)}
+
+
+@pytest.fixture
+def world(enforcement: StrictAws) -> World:
+    made = World()
+    enforcement.calls.clear()
+    return made
+
+
+def served(aws: StrictAws) -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {}
+    for call in aws.calls:
+        result.setdefault(call.service, set()).add(call.operation)
+    return result
+
+
+# The policy is enough ###################################################################
+
+
+def test_a_scan_does_everything_with_only_the_policy(enforcement: StrictAws, world: World):
+    session = identity(POLICY)
+    enforcement.calls.clear()
+
+    summary, error = run_as(session, world.scheduled(), world.environ)
+
+    assert HANDLER_OPERATIONS == served(enforcement)
+    assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert [world.due, world.due_west] == [entry["arn"] for entry in summary["in_window"]]
+    assert [{"arn": world.ignored, "reason": "ignored by tag certificate-monitor=ignore"}] == (
+        summary["skipped"]
+    )
+    assert (2, 1) == (summary["findings"]["written"], summary["findings"]["archived"])
+    assert {world.due: "ACTIVE", world.due_west: "ACTIVE", world.renewed: "ARCHIVED"} == (
+        world.record_states()
+    )
+    assert [[world.due, world.due_west]] == world.messaged_arns()
+
+
+def test_an_acm_event_does_everything_with_only_the_policy(enforcement: StrictAws, world: World):
+    session = identity(POLICY)
+    enforcement.calls.clear()
+
+    summary, error = run_as(session, world.about(world.due_west), world.environ)
+
+    assert {
+        "acm": {"DescribeCertificate", "ListTagsForCertificate"},
+        "securityhub": {"GetFindings", "BatchImportFindings"},
+        "sns": {"Publish"},
+    } == served(enforcement)
+    assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert [world.due_west] == [entry["arn"] for entry in summary["in_window"]]
+    assert {world.due: "ACTIVE", world.due_west: "ACTIVE", world.renewed: "ACTIVE"} == (
+        world.record_states()
+    )
+    assert [[world.due_west]] == world.messaged_arns()
+
+
+def test_lambda_can_store_the_function_logs_with_only_the_policy(enforcement: StrictAws):
+    outcome = deliver_logs(identity(POLICY))
+
+    assert {"CreateLogGroup": "ok", "CreateLogStream": "ok", "PutLogEvents": "ok"} == outcome
+
+
+# Every action is needed ###################################################################
+
+# For each action: the event that needs it, and whether losing it is a failure (the run ends in
+# IncompleteRunError) or a degradation (a warning). "logs" is Lambda storing the logs.
+NEEDED_BY = {
+    "logs:CreateLogGroup": ("logs", "CreateLogGroup"),
+    "logs:CreateLogStream": ("logs", "CreateLogStream"),
+    "logs:PutLogEvents": ("logs", "PutLogEvents"),
+    "acm:ListCertificates": ("scan", "errors"),
+    "acm:DescribeCertificate": ("certificate", "errors"),
+    "acm:ListTagsForCertificate": ("scan", "warnings"),
+    "cloudwatch:ListMetrics": ("scan", "warnings"),
+    "securityhub:GetFindings": ("scan", "errors"),
+    "securityhub:BatchImportFindings": ("scan", "errors"),
+    "sns:Publish": ("scan", "errors"),
+}
+
+
+def test_every_action_of_the_policy_has_a_path_that_needs_it():
+    assert sorted(NEEDED_BY) == sorted(policy_actions(POLICY))
+
+
+@pytest.mark.parametrize("action", sorted(NEEDED_BY))
+def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, action: str):
+    path, kind = NEEDED_BY[action]
+    denied = f"not authorized to perform: {action}"
+    if path == "logs":
+        outcome = deliver_logs(identity(without(action)))
+        assert denied in outcome[kind]
+        return
+    world = World()
+
+    summary, error = run_as(
+        identity(without(action)),
+        world.scheduled() if path == "scan" else world.about(world.due),
+        world.environ,
+    )
+
+    assert {kind} == {k for k in ("errors", "warnings") if any(denied in p for p in summary[k])}
+    assert (kind == "errors") == isinstance(error, IncompleteRunError)
+    if action == "acm:ListTagsForCertificate":
+        # The tag cannot be read, so the certificate is reported, not silently ignored.
+        assert world.ignored in [entry["arn"] for entry in summary["in_window"]]
+
+
+# No secrets, no key material ############################################################
+
+FAKE_KEY_ID = "AKIAFAKEKEYID7EXAMPLE"
+FAKE_SECRET = "fAkE/sEcReT+kEy/0123456789abcdefEXAMPLE"
+FAKE_TOKEN = "FakeSessionToken//0123456789EXAMPLE"
+
+
+def test_the_code_never_asks_for_certificate_bodies_or_keys():
+    tree = ast.parse(HANDLER_FILE.read_text(encoding="utf-8"))
+    called = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+
+    assert set() == called & {"get_certificate", "export_certificate", "get_secret_value"}
+
+
+def test_logs_summaries_messages_and_findings_carry_no_secret_or_key_material(
+    aws: StrictAws, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG, logger="handle_expiring_certificates")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    enable_hub()
+    topic, envelope_queue = create_topic_with_queue()
+    raw_queue = client("sqs").create_queue(QueueName="raw")["QueueUrl"]
+    client("sns").subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:raw",
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    arns = [
+        import_certificate(client("acm"), common_name=f"s{i}.example.com", days_left=i, now=now)
+        for i in (1, 10)
+    ]
+    bundle = acm_backends[ACCOUNT_ID][REGION]._certificates[arns[0]]
+    pem_lines = [bundle.cert.decode().splitlines(), bundle.key.decode().splitlines()]
+    session = new_session(
+        aws_access_key_id=FAKE_KEY_ID,
+        aws_secret_access_key=FAKE_SECRET,
+        aws_session_token=FAKE_TOKEN,
+    )
+    environ = {
+        # What Lambda puts in the environment, credentials included.
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
+        "AWS_SESSION_TOKEN": FAKE_TOKEN,
+        "AWS_LAMBDA_LOG_LEVEL": "DEBUG",
+        "SNS_TOPIC_ARN": topic,
+    }
+    aws.calls.clear()
+
+    summaries = [
+        lambda_handler(event, None, environ=env, now=now, clients=AwsClients(session))
+        for event, env in (
+            (load_event("scheduled-event"), environ),
+            (load_event("acm-approaching-expiration", resources=[arns[0]]), environ),
+            (load_event("scheduled-event"), {**environ, "DRY_RUN": "true"}),
+        )
+    ]
+
+    records = [
+        {k: v for k, v in vars(r).items() if k not in ("args", "exc_info")} | {"m": r.getMessage()}
+        for r in caplog.records
+    ]
+    received = receive_messages(envelope_queue) + receive_messages(raw_queue)
+    text = json.dumps([records, summaries, received, get_findings()], default=str)
+    assert 4 == len(received)  # the scan and the event, to each subscriber
+    forbidden = [
+        "BEGIN CERTIFICATE",
+        "PRIVATE KEY",
+        FAKE_KEY_ID,
+        FAKE_SECRET,
+        FAKE_TOKEN,
+        *(lines[len(lines) // 2] for lines in pem_lines),  # a line of each base64 body
+    ]
+    assert [] == [secret for secret in forbidden if secret in text]
+    assert (
+        set() == {c.operation for c in aws.calls if c.service == "acm"} - HANDLER_OPERATIONS["acm"]
+    )
+
+
+# The policy lints clean ###############################################################
+
+
+def parliament(policy_text: str) -> subprocess.CompletedProcess[str]:
+    # parliament reads the policy from STDIN: with --file it fails when stdin is not a TTY.
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("parliament"))],
+        input=policy_text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_parliament_finds_nothing_to_report_in_the_policy():
+    result = parliament(POLICY_FILE.read_text(encoding="utf-8"))
+
+    assert (0, "") == (result.returncode, result.stdout)
+
+
+def test_parliament_does_report_a_policy_broader_than_needed():
+    broad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "acm:DescribeCertificate", "Resource": "*"}],
+    }
+
+    result = parliament(json.dumps(broad))
+
+    assert 1 == result.returncode
+    assert "Unnecessary use of Resource *" in result.stdout
