@@ -102,7 +102,6 @@ FINDINGS_PAGE = 100  # GetFindings MaxResults limit
 RETRYABLE_IMPORT_ERRORS = ("Throttl", "TooManyRequests", "Internal", "ServiceUnavailable")
 
 MAX_MESSAGE_BYTES = 262_144  # SNS: 256 KiB in UTF-8 bytes, the whole JSON envelope included
-MESSAGE_SAFETY_BYTES = 2_048
 MAX_SUBJECT_CHARS = 99  # SNS: printable ASCII, one line, fewer than 100 characters
 NAMES_IN_TEXT = 3
 USERS_IN_TEXT = 5
@@ -1034,6 +1033,15 @@ def _size(notification: Notification) -> int:
     return len(notification.message.encode("utf-8"))
 
 
+def _entry_bytes(number: int, assessment: Assessment) -> int:
+    """What one certificate adds to a published message: its text once, its JSON entry (and a
+    comma) once per machine protocol."""
+    entry = json.dumps(certificate_entry(assessment), ensure_ascii=False, separators=(",", ":"))
+    return _escaped_bytes(certificate_text(number, assessment)) + len(MACHINE_PROTOCOLS) * (
+        _escaped_bytes(entry) + 1
+    )
+
+
 def build_notifications(
     header: MessageHeader, assessments: Sequence[Assessment], limit: int = MAX_MESSAGE_BYTES
 ) -> list[Notification]:
@@ -1044,41 +1052,24 @@ def build_notifications(
     ordered = by_urgency(assessments)
     if not ordered:
         return []
-    copies = len(MACHINE_PROTOCOLS)
-    costs = [
-        _escaped_bytes(certificate_text(i + 1, a))
-        + copies * (_escaped_bytes(json.dumps(certificate_entry(a), ensure_ascii=False)) + 1)
-        for i, a in enumerate(ordered)
-    ]
-    base = _size(_render(header, ordered[:1], 9999, 9999, 9999)) - costs[0]
-    budget = limit - MESSAGE_SAFETY_BYTES - base
-    groups: list[list[int]] = [[]]
-    used = 0
-    for index, cost in enumerate(costs):
-        if groups[-1] and used + cost > budget:
+    costs = [_entry_bytes(number, a) for number, a in enumerate(ordered, start=1)]
+    # All but the entries, with part numbers as wide as they get: an upper bound, so every part
+    # packed within the limit is rendered within it.
+    base = _size(_render(header, ordered[:1], 9999, 9999, 1)) - costs[0]
+    groups: list[list[Assessment]] = [[]]
+    used = base
+    for assessment, cost in zip(ordered, costs, strict=True):
+        if groups[-1] and used + cost > limit:
             groups.append([])
-            used = 0
-        groups[-1].append(index)
+            used = base
+        groups[-1].append(assessment)
         used += cost
-    notifications: list[Notification] = []
-    pending = [[ordered[i] for i in group] for group in groups]
-    while pending:
-        group = pending.pop(0)
-        first = sum(len(n.certificate_arns) for n in notifications) + 1
-        rendered = _render(header, group, len(notifications) + 1, 0, first)
-        if _size(rendered) > limit - MESSAGE_SAFETY_BYTES // 2 and len(group) > 1:
-            half = len(group) // 2
-            pending[:0] = [group[:half], group[half:]]  # the estimate was off: split and retry
-            continue
-        notifications.append(rendered)
-    parts = len(notifications)
-    final = []
+    notifications = []
     first = 1
-    for number, notification in enumerate(notifications, start=1):
-        group = [a for a in ordered if a.certificate.arn in set(notification.certificate_arns)]
-        final.append(_render(header, group, number, parts, first))
+    for number, group in enumerate(groups, start=1):
+        notifications.append(_render(header, group, number, len(groups), first))
         first += len(group)
-    return final
+    return notifications
 
 
 # The AWS gateway: the only code that calls boto3 ###############################################
