@@ -643,7 +643,9 @@ def action_text(certificate: Certificate) -> str:
 
 
 def names_text(certificate: Certificate) -> str:
-    others = [n for n in certificate.subject_alternative_names if n != certificate.domain]
+    # ACM may report the domain in Unicode and the names as A-labels, or in another case.
+    domain = ascii_domain(certificate.domain).lower()
+    others = [n for n in certificate.subject_alternative_names if ascii_domain(n).lower() != domain]
     shown = ", ".join(others[:NAMES_IN_TEXT])
     rest = len(others) - NAMES_IN_TEXT
     return shown + (f" and {rest} more" if rest > 0 else "")

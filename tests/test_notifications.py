@@ -1,0 +1,589 @@
+"""Notifications people and machines can act on (issue 3, points 4 to 6).
+
+Edge to edge: real certificates in strict moto, ``lambda_handler`` with an explicit ``environ``
+and ``now``; messages read as an SQS subscriber receives them (raw and in the SNS envelope), and
+what was published read from moto's topic (``sent_notifications``), where the ``default`` text
+is what e-mail subscribers get.
+"""
+
+# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# ruff: noqa: SIM300, RUF100
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from moto.sns.models import sns_backends
+
+from handle_expiring_certificates import AwsClients, ConfigurationError, lambda_handler
+from tests.certificates import import_certificate, set_in_use_by
+from tests.strict_aws import (
+    ACCOUNT_ID,
+    FakeContext,
+    StrictAws,
+    client,
+    create_topic_with_queue,
+    enable_hub,
+    get_findings,
+    load_event,
+    receive_messages,
+)
+
+REGION = "us-east-1"
+MAX_MESSAGE_BYTES = 262_144
+MACHINE_PROTOCOLS = {"sqs", "lambda", "http", "https", "firehose"}
+LOAD_BALANCER = (
+    f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/shop/50dc6c495c0c9188"
+)
+DISTRIBUTION = f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E2QWRUHEXAMPLE"
+IMPORTED_ACTION = (
+    "ACM cannot renew an imported certificate. Get a renewed certificate from its issuer and "
+    "re-import it into this same ARN (ACM console: Reimport, or ReimportCertificate), so every "
+    "service that uses it picks it up."
+)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """Close to the real clock (moto derives EXPIRED from it), in whole seconds like X.509."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@functools.cache
+def shared_session() -> boto3.session.Session:
+    """One session per process for every fresh ``AwsClients``: each new session loads the
+    service models again (0.1 s per client), which would dominate these tests' run time."""
+    return boto3.session.Session()
+
+
+def handle(event: dict[str, Any], now: datetime, **settings: str) -> dict[str, Any]:
+    environ = {"AWS_REGION": REGION, **settings}
+    return lambda_handler(
+        event, FakeContext(), environ=environ, now=now, clients=AwsClients(shared_session())
+    )
+
+
+def scan(now: datetime, **settings: str) -> dict[str, Any]:
+    return handle(load_event("scheduled-event"), now, **settings)
+
+
+def certificate_event(
+    arn: str, now: datetime, name: str = "acm-approaching-expiration", **settings: str
+) -> dict[str, Any]:
+    return handle(load_event(name, resources=[arn], region=REGION), now, **settings)
+
+
+def published(topic_arn: str) -> list[tuple[str | None, dict[str, str], int]]:
+    """(subject, the MessageStructure='json' envelope, its UTF-8 size) of each publish."""
+    topic = sns_backends[ACCOUNT_ID][REGION].topics[topic_arn]
+    return [
+        (subject, json.loads(message), len(message.encode("utf-8")))
+        for _, message, subject, _, _ in topic.sent_notifications
+    ]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def human(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def console(arn: str) -> str:
+    return (
+        f"https://{REGION}.console.aws.amazon.com/acm/home?region={REGION}"
+        f"#/certificates/{arn.rsplit('/', 1)[1]}"
+    )
+
+
+def finding_ids() -> dict[str, str]:
+    return {f["Resources"][0]["Id"]: f["Id"] for f in get_findings()}
+
+
+# NOTIFY_DAYS ####################################################################################
+
+
+@pytest.mark.parametrize(
+    ("days_left", "messages"),
+    [
+        (31, 0),
+        (30, 1),
+        (29, 0),
+        (14, 1),
+        (7, 1),
+        (5, 0),
+        (3, 1),
+        (1, 1),
+        (0, 0),
+        (-1, 1),  # expired: every day
+        (-2, 1),
+    ],
+)
+def test_events_notify_only_on_notify_days_or_once_expired_but_always_update_the_finding(
+    aws: StrictAws, now: datetime, days_left: int, messages: int
+):
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    arn = import_certificate(
+        client("acm"), common_name="d.example.com", days_left=days_left, now=now
+    )
+    settings = {"SNS_TOPIC_ARN": topic_arn, "NOTIFY_DAYS": "30,14,7,3,1"}
+    certificate_event(arn, now - timedelta(hours=1), **settings)
+    receive_messages(queue_url)
+
+    summary = certificate_event(arn, now, **settings)
+
+    received = receive_messages(queue_url)
+    assert messages == len(received) == len(summary["notification"]["message_ids"])
+    assert [[arn]] * messages == [
+        [c["arn"] for c in json.loads(m["Message"])["certificates"]] for m in received
+    ]
+    (finding,) = get_findings()
+    assert (now, str(days_left)) == (
+        datetime.fromisoformat(finding["UpdatedAt"].replace("Z", "+00:00")),
+        finding["ProductFields"]["DaysLeft"],
+    )
+    expected_reason = None if messages else "NOTIFY_DAYS does not include this day"
+    assert expected_reason == summary["notification"]["reason"]
+
+
+@pytest.mark.parametrize("notify_days", [None, ""], ids=["absent", "empty"])
+@pytest.mark.parametrize("days_left", [44, 29, 5, 0, -1])
+def test_without_notify_days_every_event_notifies(
+    aws: StrictAws, now: datetime, notify_days: str | None, days_left: int
+):
+    topic_arn, queue_url = create_topic_with_queue()
+    arn = import_certificate(
+        client("acm"), common_name="e.example.com", days_left=days_left, now=now
+    )
+    settings = {"SNS_TOPIC_ARN": topic_arn}
+    if notify_days is not None:
+        settings["NOTIFY_DAYS"] = notify_days
+
+    certificate_event(arn, now, **settings)
+
+    (message,) = receive_messages(queue_url)
+    assert [arn] == [c["arn"] for c in json.loads(message["Message"])["certificates"]]
+
+
+def test_scans_send_their_digest_whatever_notify_days_says(aws: StrictAws, now: datetime):
+    topic_arn, queue_url = create_topic_with_queue(raw=True)
+    acm = client("acm")
+    later = import_certificate(acm, common_name="later.example.com", days_left=29, now=now)
+    sooner = import_certificate(acm, common_name="sooner.example.com", days_left=5, now=now)
+
+    scan(now, SNS_TOPIC_ARN=topic_arn, NOTIFY_DAYS="30,14,7,3,1")
+
+    (body,) = receive_messages(queue_url)
+    assert [sooner, later] == [c["arn"] for c in json.loads(body)["certificates"]]
+
+
+@pytest.mark.parametrize(
+    "value", ["30,x", "thirty", ",", " ", "-1", "3.5", "7;3", "1e3", "123456", "30 14"]
+)
+def test_malformed_notify_days_fails_before_any_aws_call_naming_the_variable(
+    aws: StrictAws, now: datetime, value: str
+):
+    topic_arn, _ = create_topic_with_queue()
+    aws.calls.clear()
+
+    with pytest.raises(ConfigurationError) as excinfo:
+        scan(now, SNS_TOPIC_ARN=topic_arn, NOTIFY_DAYS=value)
+
+    assert (
+        f"NOTIFY_DAYS={value!r} is not valid: expected comma-separated whole numbers of days, "
+        f"e.g. '30,14,7,3,1'."
+    ) == str(excinfo.value)
+    assert ("NOTIFY_DAYS", value) == (excinfo.value.variable, excinfo.value.value)
+    assert [] == aws.calls
+
+
+# The document for machines ######################################################################
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "envelope"])
+def test_sqs_subscriber_receives_the_json_document_of_an_event(
+    aws: StrictAws, now: datetime, raw: bool
+):
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue(raw=raw)
+    sans = ["www.shop.example.com", "api.shop.example.com"]
+    arn = import_certificate(
+        client("acm"), common_name="shop.example.com", days_left=3, now=now, sans=sans
+    )
+    set_in_use_by(arn, REGION, [LOAD_BALANCER, DISTRIBUTION])
+
+    certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    expected = {
+        "version": 1,
+        "trigger": "ACM Certificate Approaching Expiration",
+        "generated_at": iso(now),
+        "expiry_days": 45,
+        "part": 1,
+        "parts": 1,
+        "certificates": [
+            {
+                "arn": arn,
+                "domain": "shop.example.com",
+                "subject_alternative_names": ["shop.example.com", *sans],
+                "region": REGION,
+                "account": ACCOUNT_ID,
+                "type": "IMPORTED",
+                "status": "ISSUED",
+                "key_algorithm": "EC_prime256v1",
+                "not_after": iso(now + timedelta(days=3, hours=1)),
+                "days_left": 3,
+                "expired": False,
+                "severity": "HIGH",
+                "in_use": True,
+                "in_use_by": [LOAD_BALANCER, DISTRIBUTION],
+                "console_url": console(arn),
+                "finding_id": finding_ids()[arn],
+            }
+        ],
+    }
+    (message,) = receive_messages(queue_url)
+    if raw:
+        assert expected == json.loads(message)
+    else:
+        assert ("ACM certificate shop.example.com expires in 3 days", expected) == (
+            message["Subject"],
+            json.loads(message["Message"]),
+        )
+
+
+def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
+    aws: StrictAws, now: datetime
+):
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue(raw=True)
+    acm = client("acm")
+    later = import_certificate(acm, common_name="later.example.com", days_left=40, now=now)
+    expired = import_certificate(
+        acm, common_name="expired.example.com", days_left=-2, now=now, key_type="EC_secp384r1"
+    )
+    import_certificate(acm, common_name="healthy.example.com", days_left=46, now=now)
+
+    scan(now, SNS_TOPIC_ARN=topic_arn)
+
+    ids = finding_ids()
+    common = {"region": REGION, "account": ACCOUNT_ID, "type": "IMPORTED", "in_use": False}
+    assert {
+        "version": 1,
+        "trigger": "Scheduled Event",
+        "generated_at": iso(now),
+        "expiry_days": 45,
+        "part": 1,
+        "parts": 1,
+        "certificates": [
+            {
+                "arn": expired,
+                "domain": "expired.example.com",
+                "subject_alternative_names": ["expired.example.com"],
+                **common,
+                "status": "EXPIRED",
+                "key_algorithm": "EC_secp384r1",
+                "not_after": iso(now - timedelta(days=2) + timedelta(hours=1)),
+                "days_left": -2,
+                "expired": True,
+                "severity": "CRITICAL",
+                "in_use_by": [],
+                "console_url": console(expired),
+                "finding_id": ids[expired],
+            },
+            {
+                "arn": later,
+                "domain": "later.example.com",
+                "subject_alternative_names": ["later.example.com"],
+                **common,
+                "status": "ISSUED",
+                "key_algorithm": "EC_prime256v1",
+                "not_after": iso(now + timedelta(days=40, hours=1)),
+                "days_left": 40,
+                "expired": False,
+                "severity": "LOW",
+                "in_use_by": [],
+                "console_url": console(later),
+                "finding_id": ids[later],
+            },
+        ],
+    } == json.loads(receive_messages(queue_url)[0])
+
+
+def test_people_get_the_text_and_machines_the_document(aws: StrictAws, now: datetime):
+    """``default`` holds the text (e-mail has no key of its own, so it falls back to it); every
+    machine protocol holds the same JSON document."""
+    topic_arn, raw_queue = create_topic_with_queue(raw=True)
+    arn = import_certificate(client("acm"), common_name="m.example.com", days_left=3, now=now)
+
+    certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    ((_, envelope, _),) = published(topic_arn)
+    (document,) = receive_messages(raw_queue)
+    assert {"default", *MACHINE_PROTOCOLS} == set(envelope)
+    assert envelope["default"].startswith("ACM Certificate Approaching Expiration: ")
+    assert {json.dumps(json.loads(document), sort_keys=True)} == {
+        json.dumps(json.loads(envelope[protocol]), sort_keys=True) for protocol in MACHINE_PROTOCOLS
+    }
+
+
+# The text for people ############################################################################
+
+
+@pytest.mark.parametrize(
+    ("users", "used_by"),
+    [
+        ([], "not in use"),
+        ([LOAD_BALANCER, DISTRIBUTION], f"{LOAD_BALANCER}, {DISTRIBUTION}"),
+        (
+            [f"{LOAD_BALANCER}-{i}" for i in range(7)],
+            ", ".join(f"{LOAD_BALANCER}-{i}" for i in range(5)) + " and 2 more",
+        ),
+    ],
+    ids=["not-in-use", "two-users", "seven-users"],
+)
+def test_text_names_everything_a_person_needs_to_act(
+    aws: StrictAws, now: datetime, users: list[str], used_by: str
+):
+    topic_arn, _ = create_topic_with_queue()
+    sans = [f"{name}.shop.example.com" for name in ("www", "api", "cdn", "static", "img", "m")]
+    arn = import_certificate(
+        client("acm"), common_name="shop.example.com", days_left=3, now=now, sans=sans
+    )
+    set_in_use_by(arn, REGION, users)
+
+    certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    ((subject, envelope, _),) = published(topic_arn)
+    assert "ACM certificate shop.example.com expires in 3 days" == subject
+    assert (
+        f"ACM Certificate Approaching Expiration: certificate {arn}, {human(now)}.\n"
+        f"\n"
+        f"1. shop.example.com - expires in 3 days [HIGH]\n"
+        f"   Also covers: www.shop.example.com, api.shop.example.com, cdn.shop.example.com "
+        f"and 3 more\n"
+        f"   Expires:  {human(now + timedelta(days=3, hours=1))}\n"
+        f"   ARN:      {arn}\n"
+        f"   Region:   {REGION} (account {ACCOUNT_ID})\n"
+        f"   Type:     IMPORTED, EC_prime256v1, status ISSUED\n"
+        f"   Used by:  {used_by}\n"
+        f"   Console:  {console(arn)}\n"
+        f"   To do:    {IMPORTED_ACTION}\n"
+        f"\n"
+        f"Sent by the handle-expiring-certificates Lambda function.\n"
+    ) == envelope["default"]
+
+
+@pytest.mark.parametrize(
+    ("days_left", "when"),
+    [
+        (3, "expires in 3 days"),
+        (1, "expires in 1 day"),
+        (0, "expires within 24 hours"),
+        (-1, "EXPIRED today"),  # NotAfter = now - 1 day + 1 hour: 23 hours ago
+        (-2, "EXPIRED 1 day ago"),
+        (-4, "EXPIRED 3 days ago"),
+    ],
+)
+def test_text_and_subject_say_how_long_is_left_in_words(
+    aws: StrictAws, now: datetime, days_left: int, when: str
+):
+    topic_arn, _ = create_topic_with_queue()
+    arn = import_certificate(
+        client("acm"), common_name="w.example.com", days_left=days_left, now=now
+    )
+
+    certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    ((subject, envelope, _),) = published(topic_arn)
+    assert f"ACM certificate w.example.com {when}" == subject
+    assert f"1. w.example.com - {when} [" in envelope["default"]
+
+
+def test_digest_text_numbers_the_certificates_most_urgent_first(aws: StrictAws, now: datetime):
+    topic_arn, _ = create_topic_with_queue()
+    acm = client("acm")
+    for name, days in (("c", 20), ("a", -1), ("b", 2)):
+        import_certificate(acm, common_name=f"{name}.example.com", days_left=days, now=now)
+
+    scan(now, SNS_TOPIC_ARN=topic_arn)
+
+    ((subject, envelope, _),) = published(topic_arn)
+    assert "ACM: 3 certificates expire within 45 days (1 expired)" == subject
+    assert [
+        f"3 ACM certificates in this message expire within 45 days or have expired "
+        f"(scan of {REGION}, {human(now)}).",
+        "1. a.example.com - EXPIRED today [CRITICAL]",
+        "2. b.example.com - expires in 2 days [HIGH]",
+        "3. c.example.com - expires in 20 days [MEDIUM]",
+    ] == [
+        line
+        for line in envelope["default"].splitlines()
+        if re.match(r"^(\d+\. |\d+ ACM certificates)", line)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("common_name", "unicode_common_name"),
+    [("bücher.example", True), ("xn--bcher-kva.example", False)],
+    ids=["unicode-cn", "a-label-cn"],
+)
+def test_text_does_not_list_the_domain_again_among_the_alternative_names(
+    aws: StrictAws, now: datetime, common_name: str, unicode_common_name: bool
+):
+    """Certificates hold IDNs as A-labels; a private CA may still write the CN in Unicode."""
+    topic_arn, _ = create_topic_with_queue()
+    arn = import_certificate(
+        client("acm"),
+        common_name=common_name,
+        days_left=3,
+        now=now,
+        sans=["www.bücher.example"],
+        unicode_common_name=unicode_common_name,
+    )
+
+    certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    ((_, envelope, _),) = published(topic_arn)
+    assert ["   Also covers: www.xn--bcher-kva.example"] == [
+        line for line in envelope["default"].splitlines() if "Also covers" in line
+    ]
+
+
+# Limits #########################################################################################
+
+SUBJECT = re.compile(r"[!-~][ -~]{0,98}")  # SNS: printable ASCII, one line, under 100 characters
+LABEL_63 = "a" * 63
+
+
+def report_domain_name(arn: str, domain_name: str) -> None:
+    """Make ACM report ``domain_name`` as the certificate's DomainName.
+
+    ACM reports the requested DomainName (up to 253 characters) of a certificate it issues,
+    while a certificate's CN holds at most 64; moto reports the CN, so set it directly.
+    """
+    from moto.acm.models import acm_backends
+
+    acm_backends[ACCOUNT_ID][REGION]._certificates[arn].common_name = domain_name
+
+
+@pytest.mark.parametrize(
+    ("common_name", "sans", "unicode_common_name"),
+    [
+        ("bücher.example", ["straße.example", "日本語.example"], True),
+        ("bücher.example", [], False),
+        ("xn--bcher-kva.example", [], False),
+    ],
+    ids=["unicode-cn-and-sans", "idn-written-as-a-label", "a-label"],
+)
+def test_subject_names_an_internationalised_domain_in_ascii(
+    aws: StrictAws, now: datetime, common_name: str, sans: Sequence[str], unicode_common_name: bool
+):
+    topic_arn, queue_url = create_topic_with_queue()
+    arn = import_certificate(
+        client("acm"),
+        common_name=common_name,
+        days_left=3,
+        now=now,
+        sans=sans,
+        unicode_common_name=unicode_common_name,
+    )
+
+    summary = certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    (message,) = receive_messages(queue_url)
+    assert ([], "ACM certificate xn--bcher-kva.example expires in 3 days") == (
+        summary["errors"],
+        message["Subject"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("domain_name", "days_left", "when"),
+    [
+        ("a" * 52 + ".example.com", -100, "EXPIRED 99 days ago"),  # the longest CN: 64
+        (f"{LABEL_63}.example.com", 3, "expires in 3 days"),
+        (f"{LABEL_63}.{LABEL_63}.{LABEL_63}.{'b' * 57}.com", 3, "expires in 3 days"),  # 253
+        (f"*.{LABEL_63}.bücher.example", 3, "expires in 3 days"),
+        (f"{'ü' * 50}.example", 3, "expires in 3 days"),  # too long a label for IDNA
+        ("line\nbreak.example\t", 3, "expires in 3 days"),
+    ],
+    ids=["64-char-cn", "63-char-label", "253-chars", "wildcard-idn", "long-unicode-label", "ctrl"],
+)
+def test_subject_is_printable_ascii_on_one_line_under_100_characters(
+    aws: StrictAws, now: datetime, domain_name: str, days_left: int, when: str
+):
+    topic_arn, queue_url = create_topic_with_queue()
+    arn = import_certificate(
+        client("acm"), common_name="short.example.com", days_left=days_left, now=now
+    )
+    report_domain_name(arn, domain_name)
+
+    summary = certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
+
+    (message,) = receive_messages(queue_url)
+    subject = message["Subject"]
+    assert ([], True) == (summary["errors"], bool(SUBJECT.fullmatch(subject)))
+    assert (True, True) == (
+        subject.startswith("ACM certificate "),
+        subject.endswith(f" {when}"),
+    ), subject
+    assert domain_name == json.loads(message["Message"])["certificates"][0]["domain"]
+
+
+def long_names(index: int) -> list[str]:
+    """20 alternative names of about 60 characters each."""
+    return [
+        f"{index:04d}-{n:02d}-payments-gateway-backend.eu-central.internal.example.com"
+        for n in range(20)
+    ]
+
+
+def test_large_digest_is_split_into_numbered_parts_that_each_fit_and_leave_nothing_out(
+    aws: StrictAws, now: datetime
+):
+    """900 certificates with 20 long names each: about 40 messages of up to 256 KB."""
+    topic_arn, queue_url = create_topic_with_queue(raw=True)
+    acm = client("acm")
+    by_urgency = []
+    for index in range(900):
+        days_left = -1 if index % 180 == 0 else index % 45
+        # A distinct NotAfter each, so "most urgent first" is one order, not one of many.
+        offset = timedelta(hours=1, minutes=index)
+        arn = import_certificate(
+            acm,
+            common_name=f"site-{index:04d}.example.com",
+            days_left=days_left,
+            now=now,
+            sans=long_names(index),
+            offset=offset,
+        )
+        by_urgency.append((now + timedelta(days=days_left) + offset, arn))
+    expected_order = [arn for _, arn in sorted(by_urgency)]
+
+    summary = scan(now, SNS_TOPIC_ARN=topic_arn)
+
+    messages = published(topic_arn)
+    documents = [json.loads(body) for body in receive_messages(queue_url)]
+    parts = len(messages)
+    assert parts >= 2
+    assert ([], parts) == (summary["errors"], summary["notification"]["parts"])
+    for number, (subject, _, size) in enumerate(messages, start=1):
+        assert subject is not None and SUBJECT.fullmatch(subject), subject
+        assert subject.endswith(f" (part {number} of {parts})"), subject
+        assert size <= MAX_MESSAGE_BYTES
+    assert [(n, parts) for n in range(1, parts + 1)] == [(d["part"], d["parts"]) for d in documents]
+    assert expected_order == [c["arn"] for d in documents for c in d["certificates"]]
+    texts = [envelope["default"] for _, envelope, _ in messages]
+    assert expected_order == [
+        arn for text in texts for arn in re.findall(r"^   ARN:      (\S+)$", text, re.M)
+    ]
