@@ -83,6 +83,7 @@ Helpers (plain functions; they use boto3, so they work with both fixtures):
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import os
@@ -111,6 +112,8 @@ from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.exceptions import InvalidParameterValue
 from moto.sns.models import SNSBackend
 from moto.utilities.paginator import Paginator
+
+from handle_expiring_certificates import AwsClients
 
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -859,3 +862,16 @@ def start_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@functools.cache
+def shared_session() -> boto3.session.Session:
+    """One boto3 session per test process for every fresh ``AwsClients``: a new session loads
+    the service models again (0.1 to 0.3 s per client), which would dominate the tests' run
+    time. Every run still gets its own clients, so none outlives a test or a fixture's endpoint."""
+    return boto3.session.Session()
+
+
+def fresh_clients() -> AwsClients:
+    """The clients of a cold Lambda container, as ``lambda_handler(clients=...)`` takes them."""
+    return AwsClients(shared_session())

@@ -7,17 +7,14 @@ ListTagsForCertificate per certificate inside the window, none outside it."""
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pytest
 
 from handle_expiring_certificates import (
-    AwsClients,
     ConfigurationError,
     finding_id,
     lambda_handler,
@@ -30,6 +27,7 @@ from tests.strict_aws import (
     client,
     create_topic_with_queue,
     enable_hub,
+    fresh_clients,
     get_findings,
     load_event,
     receive_messages,
@@ -44,18 +42,9 @@ EVENT = "event"
 # Helpers ############################################################################
 
 
-@functools.cache
-def session() -> boto3.session.Session:
-    # Every invocation gets fresh clients; one session spares re-reading the service models
-    # (the Security Hub one alone takes a quarter of a second).
-    return boto3.session.Session()
-
-
 def invoke(event: Mapping[str, Any], now: datetime, **settings: str) -> dict[str, Any]:
     environ = {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, **settings}
-    return lambda_handler(
-        event, FakeContext(), environ=environ, now=now, clients=AwsClients(session())
-    )
+    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
 
 
 def event_for(option: str, arn: str) -> dict[str, Any]:

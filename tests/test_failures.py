@@ -11,7 +11,6 @@ lists what failed; a degradation (less detail, still complete) is a warning; bot
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import logging
@@ -21,7 +20,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 import botocore.endpoint
 import botocore.retries.bucket
 import pytest
@@ -48,6 +46,7 @@ from tests.strict_aws import (
     client,
     create_topic_with_queue,
     enable_hub,
+    fresh_clients,
     get_findings,
     load_event,
     receive_messages,
@@ -71,13 +70,6 @@ class AwsFault(ServiceException):
     """
 
 
-@functools.cache
-def session() -> boto3.session.Session:
-    """One session for the module: each loads the service models anew (~0.2 s per client).
-    Every run still gets its own ``AwsClients``, so no client outlives a test."""
-    return boto3.session.Session()
-
-
 def now_utc() -> datetime:
     # moto computes Status (EXPIRED) from the real clock: stay close to it.
     return datetime.now(timezone.utc).replace(microsecond=0)
@@ -99,7 +91,7 @@ def run(
     """The summary, and the IncompleteRunError that carried it (None when the run succeeded)."""
     try:
         return lambda_handler(
-            event, context, environ=environ, now=now, clients=AwsClients(session())
+            event, context, environ=environ, now=now, clients=fresh_clients()
         ), None
     except IncompleteRunError as error:
         return error.summary, error

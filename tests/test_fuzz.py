@@ -14,13 +14,11 @@ file stays fast; ``@example`` pins the inputs that once got through.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 import botocore.httpsession
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -30,7 +28,6 @@ from handle_expiring_certificates import (
     ACM_DETAIL_TYPES,
     KNOWN_PARTITIONS,
     SCHEDULED_DETAIL_TYPE,
-    AwsClients,
     CertificateMonitorError,
     ConfigurationError,
     IncompleteRunError,
@@ -38,7 +35,7 @@ from handle_expiring_certificates import (
     lambda_handler,
 )
 from tests.certificates import import_certificate
-from tests.strict_aws import EVENTS_DIR, StrictAws, client, enable_hub, load_event
+from tests.strict_aws import EVENTS_DIR, StrictAws, client, enable_hub, fresh_clients, load_event
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -54,13 +51,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 OUR_ERRORS = (ConfigurationError, UnsupportedEventError, IncompleteRunError)
-
-
-@functools.cache
-def session() -> boto3.session.Session:
-    """One session for the module (loading service models is slow); each run gets its own
-    ``AwsClients``."""
-    return boto3.session.Session()
 
 
 class NetworkUsed(AssertionError):
@@ -237,7 +227,7 @@ def invoke(aws: StrictAws, event: Any, environ: dict[str, str]) -> CertificateMo
             None,
             environ=environ,
             now=datetime.now(timezone.utc),
-            clients=AwsClients(session()),
+            clients=fresh_clients(),
         )
     except OUR_ERRORS as error:
         return error
@@ -396,7 +386,7 @@ def test_a_bad_setting_is_refused_before_any_call_naming_variable_and_value(
             load_event("scheduled-event"),
             None,
             environ={"AWS_REGION": REGION, variable: value},
-            clients=AwsClients(session()),
+            clients=fresh_clients(),
         )
 
     assert (variable, value) == (raised.value.variable, raised.value.value)
@@ -412,7 +402,7 @@ def test_the_console_test_event_is_refused_saying_which_events_are_accepted(aws:
             load_event("console-default-test-event"),
             None,
             environ={"AWS_REGION": REGION},
-            clients=AwsClients(session()),
+            clients=fresh_clients(),
         )
 
     assert str(raised.value).startswith(

@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 
 from handle_expiring_certificates import (
     ACM_DETAIL_TYPES,
     GENERATOR_ID,
-    AwsClients,
     ConfigurationError,
     UnsupportedEventError,
     lambda_handler,
@@ -36,6 +32,7 @@ from tests.strict_aws import (
     client,
     create_topic_with_queue,
     enable_hub,
+    fresh_clients,
     get_findings,
     load_event,
     put_days_to_expiry_metric,
@@ -76,17 +73,6 @@ def now() -> datetime:
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     return caplog
-
-
-# Only the parsed API models are shared between invocations (loading them takes ~0.3 s).
-_API_MODELS = botocore.loaders.create_loader()
-
-
-def fresh_clients() -> AwsClients:
-    """A new AwsClients on a new session, as a cold Lambda container has."""
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _API_MODELS)
-    return AwsClients(boto3.session.Session(botocore_session=core))
 
 
 def invoke(event: object, now: datetime, **settings: str) -> dict[str, Any]:

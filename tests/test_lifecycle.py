@@ -9,7 +9,6 @@ and ``now``, and the findings read back with ``GetFindings`` as a user would.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections import Counter
@@ -17,13 +16,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto.securityhub.responses import SecurityHubResponse
 
 import tests.strict_aws
-from handle_expiring_certificates import AwsClients, IncompleteRunError, lambda_handler
+from handle_expiring_certificates import IncompleteRunError, lambda_handler
 from tests.certificates import import_certificate, set_in_use_by
 from tests.strict_aws import (
     ACCOUNT_ID,
@@ -32,6 +30,7 @@ from tests.strict_aws import (
     client,
     create_topic_with_queue,
     enable_hub,
+    fresh_clients,
     get_findings,
     load_event,
     put_days_to_expiry_metric,
@@ -49,17 +48,6 @@ LOAD_BALANCER = (
 def now() -> datetime:
     """Close to the real clock (moto derives EXPIRED from it), in whole seconds like X.509."""
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-@functools.cache
-def shared_session() -> boto3.session.Session:
-    """One session per process for every fresh ``AwsClients``: each new session loads the
-    service models again (0.1 s per client), which would dominate these tests' run time."""
-    return boto3.session.Session()
-
-
-def fresh_clients() -> AwsClients:
-    return AwsClients(shared_session())
 
 
 def scan(now: datetime, **settings: str) -> dict[str, Any]:

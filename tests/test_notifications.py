@@ -11,18 +11,16 @@ is what e-mail subscribers get.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pytest
 from moto.sns.models import sns_backends
 
-from handle_expiring_certificates import AwsClients, ConfigurationError, lambda_handler
+from handle_expiring_certificates import ConfigurationError, lambda_handler
 from tests.certificates import import_certificate, set_in_use_by
 from tests.strict_aws import (
     ACCOUNT_ID,
@@ -31,6 +29,7 @@ from tests.strict_aws import (
     client,
     create_topic_with_queue,
     enable_hub,
+    fresh_clients,
     get_findings,
     load_event,
     receive_messages,
@@ -56,18 +55,9 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-@functools.cache
-def shared_session() -> boto3.session.Session:
-    """One session per process for every fresh ``AwsClients``: each new session loads the
-    service models again (0.1 s per client), which would dominate these tests' run time."""
-    return boto3.session.Session()
-
-
 def handle(event: dict[str, Any], now: datetime, **settings: str) -> dict[str, Any]:
     environ = {"AWS_REGION": REGION, **settings}
-    return lambda_handler(
-        event, FakeContext(), environ=environ, now=now, clients=AwsClients(shared_session())
-    )
+    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
 
 
 def scan(now: datetime, **settings: str) -> dict[str, Any]:
