@@ -1,0 +1,321 @@
+"""Scale (issue 5): scans across regions, hubs shared by deployments, paging, fewest calls.
+
+Functional, not timed (``bench/scan_bench.py`` measures time). Strict moto in-process; calls
+are counted with a botocore ``before-parameter-build`` hook on the session of the handler's
+clients.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from handle_expiring_certificates import GENERATOR_ID, AwsClients, lambda_handler
+from tests.certificates import import_certificate
+from tests.strict_aws import (
+    ACCOUNT_ID,
+    StrictAws,
+    client,
+    create_topic_with_queue,
+    enable_hub,
+    get_findings,
+    load_event,
+    put_days_to_expiry_metric,
+    receive_messages,
+)
+
+HUB = "us-east-1"
+SCANNED = ("us-east-1", "eu-west-1", "ap-southeast-2")
+UNLISTED = "us-west-2"
+OUR_FINDINGS = {
+    "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
+}
+
+
+@pytest.fixture
+def now() -> datetime:
+    # moto computes Status (EXPIRED) from the real clock, so "now" stays close to it.
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass
+class CallCounter:
+    """A botocore ``before-parameter-build`` hook: every API call the handler makes (once,
+    whatever the retries), with its parameters."""
+
+    calls: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, event_name: str, params: Mapping[str, Any], **kwargs: Any) -> None:
+        _, _service, operation = event_name.split(".", 2)
+        self.calls.append((operation, dict(params)))
+
+    def counts(self) -> Counter[str]:
+        return Counter(operation for operation, _ in self.calls)
+
+    def params(self, operation: str) -> list[Mapping[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+@pytest.fixture
+def counter(aws: StrictAws) -> CallCounter:
+    return CallCounter()
+
+
+def scan(now: datetime, counter: CallCounter | None = None, **settings: str) -> dict[str, Any]:
+    """A scheduled scan with these settings, through fresh clients (and ``counter``)."""
+    session = boto3.session.Session()
+    if counter is not None:
+        session.events.register("before-parameter-build", counter)
+    environ = {"AWS_REGION": HUB, **settings}
+    return lambda_handler(
+        load_event("scheduled-event"),
+        None,
+        environ=environ,
+        now=now,
+        clients=AwsClients(session),
+    )
+
+
+def certificate(region: str, name: str, days_left: float, now: datetime) -> str:
+    """An imported EC certificate in ``region`` with its DaysToExpiry metric; its ARN."""
+    arn = import_certificate(client("acm", region), common_name=name, days_left=days_left, now=now)
+    put_days_to_expiry_metric(region, arn, days_left)
+    return arn
+
+
+def findings_by_arn(region: str = HUB) -> dict[str, dict[str, Any]]:
+    return {f["Resources"][0]["Id"]: f for f in get_findings(region, OUR_FINDINGS)}
+
+
+def minimum_calls(n: int, m: int, f: int) -> int:
+    """Issue 5: ListCertificates, ListMetrics and GetFindings pages, describes, imports, Publish."""
+    return (
+        math.ceil(n / 1000) + math.ceil(n / 500) + m + math.ceil(f / 100) + math.ceil(m / 100) + 1
+    )
+
+
+# Several regions ################################################################################
+
+
+def test_a_scan_covers_every_listed_region_and_leaves_an_unlisted_one_alone(
+    aws: StrictAws, now: datetime
+) -> None:
+    enable_hub(HUB)
+    topic_arn, queue_url = create_topic_with_queue(HUB)
+    expiring = {
+        region: certificate(region, f"app.{region}.example.com", days, now)
+        for region, days in zip(SCANNED, (20, 3, 35), strict=True)
+    }
+    for region in SCANNED:
+        certificate(region, f"fine.{region}.example.com", 200, now)
+    left_alone = certificate(UNLISTED, "app.us-west-2.example.com", 1, now)
+    aws.calls.clear()
+
+    summary = scan(now, SCAN_REGIONS=",".join(SCANNED), SNS_TOPIC_ARN=topic_arn)
+
+    assert list(SCANNED) == summary["regions"]
+    assert 6 == summary["certificates_examined"]
+    assert [
+        (expiring["eu-west-1"], "eu-west-1"),
+        (expiring["us-east-1"], "us-east-1"),
+        (expiring["ap-southeast-2"], "ap-southeast-2"),
+    ] == [(entry["arn"], entry["region"]) for entry in summary["in_window"]]
+    findings = findings_by_arn(HUB)
+    assert {arn: region for region, arn in expiring.items()} == {
+        arn: finding["Resources"][0]["Region"] for arn, finding in findings.items()
+    }
+    assert {f"arn:aws:securityhub:{HUB}:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default"} == {
+        finding["ProductArn"] for finding in findings.values()
+    }
+    messages = receive_messages(queue_url)
+    assert 1 == len(messages), "one digest covers every region"
+    digest = json.loads(messages[0]["Message"])
+    assert [expiring["eu-west-1"], expiring["us-east-1"], expiring["ap-southeast-2"]] == [
+        entry["arn"] for entry in digest["certificates"]
+    ]
+    assert left_alone not in messages[0]["Message"]
+    assert left_alone not in findings
+    assert set() == {call for call in aws.calls if call.region == UNLISTED}
+    assert set(SCANNED) == {call.region for call in aws.calls if call.service == "acm"}
+    assert set(SCANNED) == {call.region for call in aws.calls if call.service == "cloudwatch"}
+
+
+def test_two_deployments_sharing_a_hub_never_archive_each_others_findings(
+    aws: StrictAws, now: datetime
+) -> None:
+    enable_hub(HUB)
+    ours = certificate("us-east-1", "app.example.com", 10, now)
+    theirs = certificate("eu-west-1", "app.example.eu", 12, now)
+    deployment_a = {"AWS_REGION": "us-east-1", "SCAN_REGIONS": "us-east-1"}
+    deployment_b = {
+        "AWS_REGION": "eu-west-1",
+        "SCAN_REGIONS": "eu-west-1",
+        "SECURITY_HUB_REGION": HUB,
+    }
+    scan(now, **deployment_a)
+    scan(now, **deployment_b)
+    assert {ours: "ACTIVE", theirs: "ACTIVE"} == {
+        arn: f["RecordState"] for arn, f in findings_by_arn().items()
+    }
+
+    client("acm", "us-east-1").delete_certificate(CertificateArn=ours)
+    summary_b = scan(now + timedelta(minutes=1), **deployment_b)
+
+    assert 0 == summary_b["findings"]["archived"]
+    assert {ours: "ACTIVE", theirs: "ACTIVE"} == {
+        arn: f["RecordState"] for arn, f in findings_by_arn().items()
+    }, "a scan of eu-west-1 leaves the us-east-1 finding alone"
+
+    summary_a = scan(now + timedelta(minutes=2), **deployment_a)
+
+    assert 1 == summary_a["findings"]["archived"]
+    assert {ours: "ARCHIVED", theirs: "ACTIVE"} == {
+        arn: f["RecordState"] for arn, f in findings_by_arn().items()
+    }, "the deployment that scans us-east-1 archives its own finding, and only that"
+
+
+# Paging #########################################################################################
+
+
+def _fast_certificates(
+    region: str, days_left: Sequence[float], now: datetime
+) -> Iterator[tuple[str, float]]:
+    """Many certificates quickly: one EC key, imported through moto's ACM backend (the API
+    path costs a few milliseconds each); yields (ARN, days left) in import order."""
+    from moto.acm.models import acm_backends
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Paging Test CA")])
+    backend = acm_backends[ACCOUNT_ID][region]
+    for index, days in enumerate(days_left):
+        name = f"host{index:04d}.paging.example.com"
+        pem = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(index + 1)
+            .not_valid_before(now - timedelta(days=30))
+            .not_valid_after(now + timedelta(days=days, hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.PEM)
+        )
+        yield backend.import_certificate(pem, key_pem, None, None, []), days
+
+
+def test_every_list_call_is_paged_to_the_end(
+    aws: StrictAws, now: datetime, counter: CallCounter
+) -> None:
+    enable_hub(HUB)
+    topic_arn, queue_url = create_topic_with_queue(HUB)
+    # 1,001 certificates: two ListCertificates pages; every ninth one (112) and the very last
+    # (on page two) in the window, so that more than 100 findings need two GetFindings pages.
+    days = [30.0 if i % 9 == 0 or i == 1000 else 100.0 + i % 200 for i in range(1001)]
+    certificates = list(_fast_certificates(HUB, days, now))
+    gone = certificate(HUB, "deleted.paging.example.com", 5, now)
+    client("acm", HUB).delete_certificate(CertificateArn=gone)
+    metrics = [
+        {
+            "MetricName": "DaysToExpiry",
+            "Dimensions": [{"Name": "CertificateArn", "Value": arn}],
+            "Value": left,
+            "Unit": "None",
+        }
+        for arn, left in certificates
+    ]
+    for start in range(0, len(metrics), 1000):
+        client("cloudwatch", HUB).put_metric_data(
+            Namespace="AWS/CertificateManager", MetricData=metrics[start : start + 1000]
+        )
+    # The deleted certificate's metric comes 1,002nd: on the third ListMetrics page.
+    in_window = {arn for arn, left in certificates if left < 45}
+    last_arn = certificates[-1][0]
+
+    summary = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
+
+    assert 113 == len(in_window)
+    assert 1001 == summary["certificates_examined"]
+    assert in_window == {entry["arn"] for entry in summary["in_window"]}
+    assert last_arn in in_window, "seen on the second ListCertificates page"
+    assert [gone] == [entry["arn"] for entry in summary["skipped"]], "third ListMetrics page"
+    assert [1000, 1000] == [p.get("MaxItems") for p in counter.params("ListCertificates")]
+    assert counter.params("ListCertificates")[1].get("NextToken")
+    assert 3 == counter.counts()["ListMetrics"]
+    assert 113 == summary["findings"]["written"]
+    parts = [json.loads(message["Message"]) for message in receive_messages(queue_url)]
+    assert summary["notification"]["parts"] == len(parts) == counter.counts()["Publish"]
+    assert in_window == {entry["arn"] for part in parts for entry in part["certificates"]}
+
+    # Delete a certificate whose finding comes back on the second GetFindings page: only
+    # reading that page lets the next scan archive it.
+    pages = client("securityhub", HUB).get_paginator("get_findings")
+    second_page = list(pages.paginate(Filters=OUR_FINDINGS, PaginationConfig={"PageSize": 100}))[1][
+        "Findings"
+    ]
+    renewed_elsewhere = second_page[0]["Resources"][0]["Id"]
+    client("acm", HUB).delete_certificate(CertificateArn=renewed_elsewhere)
+    counter.clear()
+
+    summary = scan(now + timedelta(minutes=1), counter, SNS_TOPIC_ARN=topic_arn)
+
+    assert 2 == counter.counts()["GetFindings"]
+    assert all(p.get("MaxResults") == 100 for p in counter.params("GetFindings"))
+    assert 1 == summary["findings"]["archived"]
+    assert "ARCHIVED" == findings_by_arn()[renewed_elsewhere]["RecordState"]
+    assert 112 == sum(f["RecordState"] == "ACTIVE" for f in findings_by_arn().values())
+
+
+# Fewest calls ###################################################################################
+
+
+def test_a_small_scan_makes_the_fewest_calls_of_the_formula(
+    aws: StrictAws, now: datetime, counter: CallCounter
+) -> None:
+    enable_hub(HUB)
+    topic_arn, _ = create_topic_with_queue(HUB)
+    n, m = 12, 4
+    for index, days in enumerate([-2, 0, 9, 44] + [46 + 30 * i for i in range(n - m)]):
+        certificate(HUB, f"host{index}.example.com", days, now)
+
+    first = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
+    first_counts = counter.counts()
+    counter.clear()
+    second = scan(now + timedelta(minutes=1), counter, SNS_TOPIC_ARN=topic_arn)
+    second_counts = counter.counts()
+
+    assert (m, m) == (len(first["in_window"]), first["findings"]["written"])
+    assert (m, m) == (len(second["in_window"]), second["findings"]["written"])
+    exact = {
+        "ListCertificates": math.ceil(n / 1000),
+        "ListMetrics": math.ceil(n / 500),
+        "BatchImportFindings": math.ceil(m / 100),
+        "Publish": 1,
+    }
+    for counts, f in ((first_counts, 0), (second_counts, m)):
+        assert set(counts) <= {*exact, "DescribeCertificate", "GetFindings"}
+        assert exact == {operation: counts[operation] for operation in exact}
+        assert counts["DescribeCertificate"] <= m
+        # With F = 0, GetFindings is still called once, to learn there is nothing to archive.
+        assert max(1, math.ceil(f / 100)) == counts["GetFindings"]
+        assert sum(counts.values()) <= minimum_calls(n, m, f) + (f == 0)
