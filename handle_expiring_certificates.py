@@ -49,7 +49,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.utils
 from botocore.utils import ArnParser, InvalidArnException
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ DAYS_TO_EXPIRY_METRIC = "DaysToExpiry"
 
 FINDINGS_PER_IMPORT = 100  # BatchImportFindings limit
 FINDINGS_PAGE = 100  # GetFindings MaxResults limit
+IMPORT_WORKERS = 4
 RETRYABLE_IMPORT_ERRORS = ("Throttl", "TooManyRequests", "Internal", "ServiceUnavailable")
 
 MAX_MESSAGE_BYTES = 262_144  # SNS: 256 KiB in UTF-8 bytes, the whole JSON envelope included
@@ -239,6 +241,7 @@ class Certificate:
     not_after: datetime | None
     not_before: datetime | None = None
     subject_alternative_names: tuple[str, ...] = ()
+    more_names: bool = False  # ListCertificates gave only the first names
     in_use: bool = False
     in_use_by: tuple[str, ...] | None = None  # None: not described, so not known
     renewal_eligibility: str | None = None
@@ -253,6 +256,12 @@ class Certificate:
     @property
     def certificate_id(self) -> str:
         return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def needs_description(self) -> bool:
+        """Whether the finding and message need more than ListCertificates gives: what uses it,
+        the renewal status of a certificate ACM renews, or names beyond the first page."""
+        return not self.described and (self.in_use or self.type != "IMPORTED" or self.more_names)
 
 
 @dataclass(frozen=True)
@@ -522,6 +531,12 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
     names = data.get("SubjectAlternativeNames") or data.get("SubjectAlternativeNameSummaries")
     renewal = data.get("RenewalSummary") or {}
     in_use_by = data.get("InUseBy")
+    in_use = bool(data.get("InUse")) or bool(in_use_by)
+    users: tuple[str, ...] | None = None
+    if described and in_use_by is not None:
+        users = tuple(in_use_by)
+    elif not in_use:
+        users = ()  # ListCertificates says whether it is in use, not by what
     return Certificate(
         arn=arn,
         domain=str(data.get("DomainName", "")),
@@ -534,8 +549,9 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
         not_after=_as_datetime(data.get("NotAfter")),
         not_before=_as_datetime(data.get("NotBefore")),
         subject_alternative_names=tuple(str(name) for name in names or ()),
-        in_use=bool(data.get("InUse")) or bool(in_use_by),
-        in_use_by=tuple(in_use_by) if described and in_use_by is not None else None,
+        more_names=bool(data.get("HasAdditionalSubjectAlternativeNames")) and not described,
+        in_use=in_use,
+        in_use_by=users,
         renewal_eligibility=data.get("RenewalEligibility"),
         renewal_status=renewal.get("RenewalStatus"),
         issuer=data.get("Issuer"),
@@ -663,6 +679,8 @@ def users_text(certificate: Certificate) -> str:
 
 def ascii_domain(name: str) -> str:
     """A domain name as printable ASCII: IDN labels to punycode (A-labels)."""
+    if name.isascii() and name.isprintable():
+        return name
     labels = []
     for label in name.split("."):
         if label.isascii():
@@ -867,7 +885,7 @@ class FindingPlan:
 def plan_findings(
     *,
     in_window: Sequence[Assessment],
-    outside: Mapping[str, str],
+    outside: Mapping[str, Assessment | str],
     existing: Sequence[ExistingFinding],
     covers: Callable[[ExistingFinding], bool],
     hub_region: str,
@@ -894,13 +912,19 @@ def plan_findings(
     archived = [
         build_archived_finding(
             finding,
-            outside.get(finding.certificate_arn, "the certificate no longer exists in ACM."),
+            why_outside(outside.get(finding.certificate_arn), expiry_days),
             now,
         )
         for finding in existing
         if finding.certificate_arn not in keep and covers(finding)
     ]
     return FindingPlan(write=tuple(active + archived), active=len(active), archived=len(archived))
+
+
+def why_outside(known: Assessment | str | None, expiry_days: int) -> str:
+    if known is None:
+        return "the certificate no longer exists in ACM."
+    return outside_reason(known, expiry_days) if isinstance(known, Assessment) else known
 
 
 def outside_reason(assessment: Assessment, expiry_days: int) -> str:
@@ -941,8 +965,9 @@ def certificate_entry(assessment: Assessment) -> dict[str, Any]:
 def certificate_text(number: int, assessment: Assessment) -> str:
     cert = assessment.certificate
     lines = [f"{number}. {cert.domain} - {when_text(assessment)} [{assessment.severity}]"]
-    if names_text(cert):
-        lines.append(f"   Also covers: {names_text(cert)}")
+    also = names_text(cert)
+    if also:
+        lines.append(f"   Also covers: {also}")
     lines += [
         f"   Expires:  {human_date(cert.not_after) if cert.not_after else 'unknown'}",
         f"   ARN:      {cert.arn}",
@@ -1077,11 +1102,21 @@ def build_notifications(
 # The AWS gateway: the only code that calls boto3 ###############################################
 
 
+def _parse_timestamp(value: str | float) -> datetime:
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    return botocore.utils.parse_timestamp(value)
+
+
 class AwsClients:
     """Creates clients lazily, one per service and region, shared by threads and invocations."""
 
     def __init__(self, session: boto3.session.Session | None = None) -> None:
         self._session = session or boto3.session.Session()
+        # botocore turns each epoch number into a tzlocal datetime through dateutil: a third of
+        # a 10,000-certificate scan's CPU. The numbers ACM sends need only fromtimestamp.
+        parsers = self._session._session.get_component("response_parser_factory")
+        parsers.set_parser_defaults(timestamp_parser=_parse_timestamp)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -1133,16 +1168,15 @@ def error_code(error: Exception) -> str:
 AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 
 
-def list_certificates(acm: ACMClient) -> list[Certificate]:
+def list_certificates(acm: ACMClient) -> Iterator[Certificate]:
+    """Every certificate of every key type, a page at a time."""
     pages = acm.get_paginator("list_certificates").paginate(
         Includes={"keyTypes": list(ACM_KEY_TYPES)},
         PaginationConfig={"PageSize": LIST_CERTIFICATES_PAGE},
     )
-    return [
-        certificate_from_acm(summary, described=False)
-        for page in pages
-        for summary in page.get("CertificateSummaryList", [])
-    ]
+    for page in pages:
+        for summary in page.get("CertificateSummaryList", []):
+            yield certificate_from_acm(summary, described=False)
 
 
 def list_metric_certificate_arns(cloudwatch: CloudWatchClient) -> set[str]:
@@ -1221,33 +1255,42 @@ class ImportFailure:
 def import_findings(
     securityhub: SecurityHubClient, findings: Sequence[Mapping[str, Any]]
 ) -> list[ImportFailure]:
-    """Write findings 100 at a time; retry once those that failed for a passing reason."""
+    """Write findings 100 at a time, a few batches side by side."""
+    batches = [
+        list(findings[start : start + FINDINGS_PER_IMPORT])
+        for start in range(0, len(findings), FINDINGS_PER_IMPORT)
+    ]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=IMPORT_WORKERS) as pool:
+        results = list(pool.map(lambda batch: _import_batch(securityhub, batch), batches))
+    return [failure for failures in results for failure in failures]
+
+
+def _import_batch(
+    securityhub: SecurityHubClient, batch: list[Mapping[str, Any]]
+) -> list[ImportFailure]:
+    """One BatchImportFindings; those that failed for a passing reason are sent once more."""
     failures: list[ImportFailure] = []
-    for start in range(0, len(findings), FINDINGS_PER_IMPORT):
-        batch = list(findings[start : start + FINDINGS_PER_IMPORT])
-        for attempt in (1, 2):
-            try:
-                response = _hub_call(securityhub.batch_import_findings, Findings=batch)
-            except AWS_ERRORS as error:
-                failures += [
-                    ImportFailure(str(f["Id"]), error_code(error), str(error)) for f in batch
-                ]
-                break
-            failed = {
-                item["Id"]: ImportFailure(item["Id"], item["ErrorCode"], item["ErrorMessage"])
-                for item in response.get("FailedFindings", [])
-            }
-            retry = [
-                f
-                for f in batch
-                if f["Id"] in failed
-                and any(mark in failed[f["Id"]].code for mark in RETRYABLE_IMPORT_ERRORS)
+    for attempt in (1, 2):
+        try:
+            response = _hub_call(securityhub.batch_import_findings, Findings=batch)
+        except AWS_ERRORS as error:
+            return failures + [
+                ImportFailure(str(f["Id"]), error_code(error), str(error)) for f in batch
             ]
-            if attempt == 2 or not retry:
-                failures += list(failed.values())
-                break
-            failures += [v for k, v in failed.items() if k not in {f["Id"] for f in retry}]
-            batch = retry
+        failed = {
+            item["Id"]: ImportFailure(item["Id"], item["ErrorCode"], item["ErrorMessage"])
+            for item in response.get("FailedFindings", [])
+        }
+        retry = [
+            f
+            for f in batch
+            if f["Id"] in failed
+            and any(mark in failed[f["Id"]].code for mark in RETRYABLE_IMPORT_ERRORS)
+        ]
+        if attempt == 2 or not retry:
+            return failures + list(failed.values())
+        failures += [v for k, v in failed.items() if k not in {f["Id"] for f in retry}]
+        batch = retry
     return failures
 
 
@@ -1272,7 +1315,8 @@ class Examination:
     """The certificates one invocation looked at, and what it concluded."""
 
     in_window: list[Assessment] = field(default_factory=list)
-    outside: dict[str, str] = field(default_factory=dict)  # ARN -> why it needs no finding
+    # ARN -> why it needs no finding: the reason, or the assessment to word it from if needed
+    outside: dict[str, Assessment | str] = field(default_factory=dict)
     covered_regions: set[str] = field(default_factory=set)
     examined: int = 0
 
@@ -1305,7 +1349,7 @@ def _complete(
     """
     cert = assessment.certificate
     acm = clients.acm(cert.region)
-    if not cert.described:
+    if cert.needs_description:
         if deadline.near():
             with summary.lock:
                 summary.not_examined += 1
@@ -1334,88 +1378,94 @@ def _complete(
     return assessment
 
 
-def _complete_all(
-    candidates: Sequence[Assessment],
-    config: Config,
-    clients: AwsClients,
-    deadline: Deadline,
-    summary: Summary,
-    examination: Examination,
+def _collect(
+    candidate: Assessment, result: Assessment | str | None, examination: Examination
 ) -> None:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
-        results = pool.map(lambda a: _complete(a, config, clients, deadline, summary), candidates)
-        for candidate, result in zip(candidates, results, strict=True):
-            if isinstance(result, Assessment):
-                examination.in_window.append(result)
-            elif isinstance(result, str):
-                examination.outside[candidate.certificate.arn] = result
+    if isinstance(result, Assessment):
+        examination.in_window.append(result)
+    elif isinstance(result, str):
+        examination.outside[candidate.certificate.arn] = result
 
 
 def _scan_region(
-    region: str, config: Config, clients: AwsClients, now: datetime, summary: Summary
-) -> tuple[list[Certificate], set[str]] | None:
-    """Every certificate ACM lists in a region, and the ARNs of its DaysToExpiry metrics."""
+    region: str, clients: AwsClients, summary: Summary, consider: Callable[[Certificate], None]
+) -> set[str] | None:
+    """Hand every certificate ACM lists in a region to ``consider`` as its page arrives; return
+    the ARNs of the region's DaysToExpiry metrics, or None when the listing failed."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside:
+        metrics = beside.submit(list_metric_certificate_arns, clients.cloudwatch(region))
+        try:
+            for certificate in list_certificates(clients.acm(region)):
+                consider(certificate)
+        except AWS_ERRORS as error:
+            summary.fail(f"ListCertificates in {region} failed ({error_code(error)}): {error}")
+            return None
     try:
-        certificates = list_certificates(clients.acm(region))
-    except AWS_ERRORS as error:
-        summary.fail(f"ListCertificates in {region} failed ({error_code(error)}): {error}")
-        return None
-    try:
-        metric_arns = list_metric_certificate_arns(clients.cloudwatch(region))
+        return metrics.result()
     except AWS_ERRORS as error:
         summary.warn(
             f"ListMetrics in {region} failed ({error_code(error)}); carrying on with "
             f"ListCertificates alone: {error}"
         )
-        metric_arns = set()
-    return certificates, metric_arns
+        return set()
 
 
 def examine_scan(
     config: Config, clients: AwsClients, now: datetime, deadline: Deadline, summary: Summary
 ) -> Examination:
+    """Every certificate of every scanned region; those in the window are described (where
+    needed) while the listing goes on."""
     examination = Examination()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(config.scan_regions)) as pool:
-        listings = list(
-            pool.map(
-                lambda region: _scan_region(region, config, clients, now, summary),
-                config.scan_regions,
+    seen: set[str] = set()
+    pending: list[tuple[Assessment, concurrent.futures.Future[Assessment | str | None]]] = []
+    lock = threading.Lock()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as describers:
+
+        def consider(certificate: Certificate) -> None:
+            assessment = assess(certificate, now, config.expiry_days)
+            with lock:
+                seen.add(certificate.arn)
+                examination.examined += 1
+                if assessment is None:
+                    examination.outside[certificate.arn] = (
+                        f"it has no expiry date (status {certificate.status})."
+                    )
+                elif not assessment.in_window:
+                    examination.outside[certificate.arn] = assessment
+                else:
+                    future = describers.submit(
+                        _complete, assessment, config, clients, deadline, summary
+                    )
+                    pending.append((assessment, future))
+
+        with concurrent.futures.ThreadPoolExecutor(len(config.scan_regions)) as listers:
+            metric_arns = list(
+                listers.map(
+                    lambda region: _scan_region(region, clients, summary, consider),
+                    config.scan_regions,
+                )
             )
-        )
-    certificates: list[Certificate] = []
-    metric_only: list[str] = []
-    for region, listing in zip(config.scan_regions, listings, strict=True):
-        if listing is None:
-            continue
-        examination.covered_regions.add(region)
-        listed, metric_arns = listing
-        certificates += listed
-        known = {cert.arn for cert in listed}
-        metric_only += sorted(arn for arn in metric_arns if arn not in known)
-    # A metric lingers up to two weeks after its certificate is deleted; confirm with one call
-    # each, since a certificate of a key type ListCertificates does not know would hide here too.
-    for arn in metric_only:
-        region = (parse_arn(arn) or {}).get("region", "")
-        try:
-            described = describe_certificate(clients.acm(region), arn) if region else None
-        except AWS_ERRORS as error:
-            summary.warn(f"DescribeCertificate {arn} failed ({error_code(error)}): {error}")
-            continue
-        if described is None:
-            summary.skip(arn, "deleted; its DaysToExpiry metric lingers")
-        else:
-            certificates.append(described)
-    candidates = []
-    for cert in certificates:
-        assessment = assess(cert, now, config.expiry_days)
-        examination.examined += 1
-        if assessment is None:
-            examination.outside[cert.arn] = f"it has no expiry date (status {cert.status})."
-        elif assessment.in_window:
-            candidates.append(assessment)
-        else:
-            examination.outside[cert.arn] = outside_reason(assessment, config.expiry_days)
-    _complete_all(candidates, config, clients, deadline, summary, examination)
+        metric_only = []
+        for region, arns in zip(config.scan_regions, metric_arns, strict=True):
+            if arns is not None:
+                examination.covered_regions.add(region)
+                metric_only += sorted(arns - seen)
+        # A metric lingers up to two weeks after its certificate is deleted; confirm with one
+        # call each, since a certificate of a key type ListCertificates does not know would
+        # hide here too.
+        for arn in metric_only:
+            region = (parse_arn(arn) or {}).get("region", "")
+            try:
+                described = describe_certificate(clients.acm(region), arn) if region else None
+            except AWS_ERRORS as error:
+                summary.warn(f"DescribeCertificate {arn} failed ({error_code(error)}): {error}")
+                continue
+            if described is None:
+                summary.skip(arn, "deleted; its DaysToExpiry metric lingers")
+            else:
+                consider(described)
+        for candidate, future in pending:
+            _collect(candidate, future.result(), examination)
     return examination
 
 
@@ -1449,7 +1499,7 @@ def examine_certificate(
         )
         LOGGER.info("%s is outside the %d-day window: nothing new", arn, config.expiry_days)
         return examination
-    _complete_all([assessment], config, clients, deadline, summary, examination)
+    _collect(assessment, _complete(assessment, config, clients, deadline, summary), examination)
     summary.outcome = "in_window" if examination.in_window else "ignored"
     return examination
 
@@ -1457,7 +1507,8 @@ def examine_certificate(
 def write_findings(
     examination: Examination,
     config: Config,
-    clients: AwsClients,
+    securityhub: SecurityHubClient,
+    read_existing: Callable[[], list[ExistingFinding]],
     now: datetime,
     summary: Summary,
     only_arn: str | None,
@@ -1472,10 +1523,9 @@ def write_findings(
     }
     if not examination.in_window and not examination.covered_regions:
         return
-    securityhub = clients.securityhub(hub_region)
     existing: list[ExistingFinding] = []
     try:
-        existing = read_active_findings(securityhub, certificate_arn=only_arn)
+        existing = read_existing()
     except HubNotEnabledError:
         reason = f"Security Hub is not enabled in {hub_region}; findings were not written"
         summary.findings["skipped"] = reason
@@ -1587,8 +1637,13 @@ def run(
         dry_run=config.dry_run,
         now=iso(now),
     )
+    hub = clients.securityhub(config.security_hub_region)
     if isinstance(trigger, ScheduledScan):
-        examination = examine_scan(config, clients, now, deadline, summary)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as meanwhile:
+            # The hub's active findings do not depend on the scan: read them during it.
+            active = meanwhile.submit(read_active_findings, hub)
+            examination = examine_scan(config, clients, now, deadline, summary)
+        read_existing: Callable[[], list[ExistingFinding]] = active.result
         only_arn = None
         scope = f"scan of {', '.join(config.scan_regions)}"
         notify = examination.in_window
@@ -1596,6 +1651,7 @@ def run(
     else:
         examination = examine_certificate(trigger, config, clients, now, deadline, summary)
         only_arn = trigger.certificate_arn
+        read_existing = functools.partial(read_active_findings, hub, certificate_arn=only_arn)
         scope = f"certificate {trigger.certificate_arn}"
         notify = [a for a in examination.in_window if should_notify(a, config.notify_days)]
         reason = (
@@ -1610,9 +1666,15 @@ def run(
             f"The Lambda deadline was near: {summary.not_examined} certificate(s) in the window "
             f"were not described; their findings and messages use ListCertificates data"
         )
-    write_findings(examination, config, clients, now, summary, only_arn)
     header = MessageHeader(trigger.detail_type, scope, config.expiry_days, now)
-    send_notifications(build_notifications(header, notify), config, clients, summary, reason)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
+        # Findings and messages do not depend on each other: write the one while sending the
+        # other, so a failure of either never holds up the other.
+        writing = writer.submit(
+            write_findings, examination, config, hub, read_existing, now, summary, only_arn
+        )
+        send_notifications(build_notifications(header, notify), config, clients, summary, reason)
+        writing.result()
     return summary
 
 

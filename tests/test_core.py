@@ -31,6 +31,7 @@ from handle_expiring_certificates import (
     assess,
     build_finding,
     build_notifications,
+    certificate_from_acm,
     parse_event,
 )
 from tests.strict_aws import load_event
@@ -386,6 +387,51 @@ def test_assess_counts_whole_days_down_and_grades_by_days_left(
 
 def test_a_certificate_without_an_expiry_date_is_not_assessed():
     assert None is assess(certificate(not_after=None, status="PENDING_VALIDATION"), NOW, 45)
+
+
+@pytest.mark.parametrize(
+    ("in_use", "cert_type", "more_names", "described", "needed"),
+    [
+        pytest.param(False, "IMPORTED", False, False, False, id="imported, unused: listing does"),
+        pytest.param(True, "IMPORTED", False, False, True, id="in use: by what"),
+        pytest.param(False, "AMAZON_ISSUED", False, False, True, id="amazon-issued: renewal"),
+        pytest.param(False, "PRIVATE", False, False, True, id="private: renewal"),
+        pytest.param(False, "IMPORTED", True, False, True, id="more names than listed"),
+        pytest.param(True, "AMAZON_ISSUED", True, False, True, id="every reason"),
+        pytest.param(True, "IMPORTED", False, True, False, id="in use, already described"),
+        pytest.param(False, "AMAZON_ISSUED", False, True, False, id="amazon, already described"),
+        pytest.param(False, "PRIVATE", True, True, False, id="private, already described"),
+    ],
+)
+def test_a_listed_certificate_needs_describing_only_for_what_the_listing_lacks(
+    in_use: bool, cert_type: str, more_names: bool, described: bool, needed: bool
+):
+    cert = certificate(
+        in_use=in_use,
+        in_use_by=None,
+        type=cert_type,
+        more_names=more_names,
+        issuer=None,
+        serial=None,
+        described=described,
+    )
+
+    assert needed is cert.needs_description
+
+
+@pytest.mark.parametrize(("more", "needed"), [(True, True), (False, False)])
+def test_a_summary_with_more_names_than_it_lists_needs_describing(more: bool, needed: bool):
+    summary = {
+        "CertificateArn": ARN,
+        "DomainName": "www.example.com",
+        "SubjectAlternativeNameSummaries": ["www.example.com", "example.com"],
+        "HasAdditionalSubjectAlternativeNames": more,
+        "Type": "IMPORTED",
+        "InUse": False,
+        "NotAfter": NOW + timedelta(days=3),
+    }
+
+    assert needed is certificate_from_acm(summary, described=False).needs_description
 
 
 # Findings ##########################################################################

@@ -54,6 +54,7 @@ from tests.strict_aws import (
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
+LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b3c"
 # botocore: the client setting ``max_attempts`` counts retries, so a call is tried once more.
 ATTEMPTS = CLIENT_CONFIG.retries["max_attempts"] + 1  # type: ignore[index]
 ALWAYS = 10**6
@@ -442,6 +443,8 @@ def test_describe_throttled_throughout_falls_back_to_the_listing(
     enable_hub()
     now = now_utc()
     [arn] = import_certs(1, now)
+    # In use, so the scan must describe it to learn what uses it.
+    set_in_use_by(arn, REGION, [LOAD_BALANCER])
     method, _ = failing(
         AWSCertificateManagerResponse.describe_certificate,
         "ThrottlingException",
@@ -459,7 +462,11 @@ def test_describe_throttled_throughout_falls_back_to_the_listing(
     )
     assert (None, [], [warning]) == (error, summary["errors"], summary["warnings"])
     assert ATTEMPTS == aws.operations("acm").count("DescribeCertificate")
+    # From the listing: in use, by what is not known.
+    assert [(arn, None)] == [(entry["arn"], entry["in_use_by"]) for entry in summary["in_window"]]
     assert {arn: "ACTIVE"} == record_states()
+    description = findings_by_arn()[arn]["Description"]
+    assert "Used by: in use (the resources could not be read)." in description
     assert [[arn]] == messaged_arns(topic[1])
     assert [warning] == logged_problems(caplog)
 
@@ -552,6 +559,9 @@ def test_certificate_deleted_between_listing_and_describing_is_skipped_and_archi
     enable_hub()
     now = now_utc()
     kept, deleted = import_certs(2, now)
+    # Both in use, so the scan must describe both.
+    for arn in (kept, deleted):
+        set_in_use_by(arn, REGION, [LOAD_BALANCER])
     run(scheduled(), settings(topic[0]), now)
     receive_messages(topic[1])
     original = AWSCertificateManagerResponse.list_certificates
@@ -563,12 +573,16 @@ def test_certificate_deleted_between_listing_and_describing_is_skipped_and_archi
 
     monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", list_then_delete)
     caplog.clear()
+    aws.calls.clear()
 
     summary, error = run(scheduled(), settings(topic[0]), now)
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert 2 == aws.operations("acm").count("DescribeCertificate")
     assert [{"arn": deleted, "reason": "deleted after it was listed"}] == summary["skipped"]
-    assert [kept] == [entry["arn"] for entry in summary["in_window"]]
+    assert [(kept, [LOAD_BALANCER])] == [
+        (entry["arn"], entry["in_use_by"]) for entry in summary["in_window"]
+    ]
     findings = findings_by_arn()
     assert ("ARCHIVED", "PASSED") == (
         findings[deleted]["RecordState"],
@@ -673,6 +687,9 @@ def test_deadline_near_stops_describing_and_still_writes_and_sends(
     enable_hub()
     now = now_utc()
     arns = import_certs(4, now)
+    # In use, so each must be described; which one is described first is up to the threads.
+    for arn in arns:
+        set_in_use_by(arn, REGION, [LOAD_BALANCER])
     aws.calls.clear()
 
     summary, error = run(scheduled(), settings(topic[0]), now, deadline_after(1, then_ms))
@@ -689,7 +706,10 @@ def test_deadline_near_stops_describing_and_still_writes_and_sends(
     assert (None, [], warnings) == (error, summary["errors"], summary["warnings"])
     assert (4, not_examined) == (summary["certificates_examined"], summary["not_examined"])
     assert described == aws.operations("acm").count("DescribeCertificate")
-    assert not_examined == sum(entry["in_use_by"] is None for entry in summary["in_window"])
+    # Those not described come from the listing: in use, by what is not known.
+    assert [[LOAD_BALANCER]] * described + [None] * not_examined == sorted(
+        (entry["in_use_by"] for entry in summary["in_window"]), key=lambda users: users is None
+    )
     assert {arn: "ACTIVE" for arn in arns} == record_states()
     assert [arns] == messaged_arns(topic[1])
     assert warnings == logged_problems(caplog)

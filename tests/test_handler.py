@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from moto.acm.responses import AWSCertificateManagerResponse
 
 from handle_expiring_certificates import (
     ACM_DETAIL_TYPES,
@@ -202,6 +204,7 @@ class Scan:
     summary: dict[str, Any]
     records: list[logging.LogRecord]
     calls: list[ApiCall]
+    described: list[str]  # the ARN of each DescribeCertificate, in the order moto served them
     envelopes: list[Any]
     raws: list[Any]
     findings: list[dict[str, Any]]
@@ -215,6 +218,16 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
     with pytest.MonkeyPatch.context() as monkeypatch:
         mocked = strict_mock_aws(monkeypatch, tmp_path_factory.mktemp("scan"))
         aws = next(mocked)
+        described: list[str] = []
+        describe = AWSCertificateManagerResponse.describe_certificate
+
+        def recording_describe(self: AWSCertificateManagerResponse) -> Any:
+            described.append(self._get_param("CertificateArn"))
+            return describe(self)
+
+        monkeypatch.setattr(
+            AWSCertificateManagerResponse, "describe_certificate", recording_describe
+        )
         try:
             now = datetime.now(timezone.utc).replace(microsecond=0)
             account = seed_account(now)
@@ -222,6 +235,7 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
             topic_arn, queue_url = create_topic_with_queue()
             _, raw_queue_url = create_topic_with_queue(raw=True)
             aws.calls.clear()
+            described.clear()
             with captured_logs() as records:
                 summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
             calls = list(aws.calls)
@@ -231,6 +245,7 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
                 summary=summary,
                 records=records,
                 calls=calls,
+                described=list(described),
                 envelopes=receive_messages(queue_url),
                 raws=receive_messages(raw_queue_url),
                 findings=get_findings(),
@@ -243,6 +258,7 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
 def test_a_scan_finds_every_key_type_and_expired_certificates(scan: Scan):
     account, now = scan.account, scan.now
 
+    # Only rsa2048 is in use (and described); ListCertificates says nothing uses the others.
     assert [
         in_window_entry(account.expired_p256, "expired.example.com", -2, "CRITICAL", now),
         in_window_entry(
@@ -268,16 +284,35 @@ def test_a_scan_finds_every_key_type_and_expired_certificates(scan: Scan):
 
 def test_a_scan_asks_for_every_key_type_and_describes_only_what_it_must(scan: Scan):
     # Strict moto lists RSA_2048 alone unless Includes.keyTypes asks for more, so finding the
-    # EC and RSA-4096 certificates proves the request. Listed certificates are described when
-    # in the window; the metric-only ARN once, to learn it is gone.
-    def operations(service: str) -> list[str]:
-        return [c.operation for c in scan.calls if c.service == service]
-
-    assert ["ListCertificates"] + ["DescribeCertificate"] * 5 == operations("acm")
-    assert ["ListMetrics"] == operations("cloudwatch")
-    assert ["GetFindings", "BatchImportFindings"] == operations("securityhub")
-    assert ["Publish"] == operations("sns")
+    # EC and RSA-4096 certificates proves the request. The calls of a scan overlap (describes
+    # start while the listing pages, the hub is read meanwhile): their order is not fixed, their
+    # number is.
+    account = scan.account
+    assert {
+        ("acm", "ListCertificates"): 1,
+        ("acm", "DescribeCertificate"): 2,
+        ("cloudwatch", "ListMetrics"): 1,
+        ("securityhub", "GetFindings"): 1,
+        ("securityhub", "BatchImportFindings"): 1,
+        ("sns", "Publish"): 1,
+    } == Counter((c.service, c.operation) for c in scan.calls)
     assert {REGION} == {c.region for c in scan.calls}
+    # Described: the certificate in use (to learn what uses it) and the metric-only ARN (to
+    # learn it is gone). The imported certificates nobody uses need nothing beyond the listing.
+    assert sorted([account.rsa2048_3_days, account.deleted]) == sorted(scan.described)
+    details = {
+        f["Resources"][0]["Id"]: f["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
+        for f in scan.findings
+    }
+    assert {
+        account.expired_p256: (False, False, False),
+        account.rsa2048_3_days: (True, True, True),
+        account.rsa4096_20_days: (False, False, False),
+        account.p384_40_days: (False, False, False),
+    } == {
+        arn: ("Issuer" in detail, "Serial" in detail, "InUseBy" in detail)
+        for arn, detail in details.items()
+    }
 
 
 def test_a_scan_skips_a_deleted_certificate_whose_metric_lingers(scan: Scan):
@@ -697,15 +732,21 @@ def test_a_scan_over_http(aws_server: StrictAws, now: datetime):
 
     summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
 
+    served = Counter((c.service, c.operation) for c in aws_server.calls)
     assert aws_server.endpoint_url is not None
+    # Imported and not in use: reported from the listing, never described.
+    assert {
+        ("acm", "ListCertificates"): 1,
+        ("cloudwatch", "ListMetrics"): 1,
+        ("securityhub", "GetFindings"): 1,
+        ("securityhub", "BatchImportFindings"): 1,
+        ("sns", "Publish"): 1,
+    } == served
     assert [in_window_entry(soon, "soon.example.com", 3, "HIGH", now)] == summary["in_window"]
     [finding] = get_findings()
     assert (soon, "HIGH") == (finding["Resources"][0]["Id"], finding["Severity"]["Label"])
     [envelope] = receive_messages(queue_url)
     assert [soon] == [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
-    assert {"ListCertificates", "ListMetrics", "GetFindings", "BatchImportFindings", "Publish"} <= {
-        c.operation for c in aws_server.calls
-    }
 
 
 def test_an_acm_event_over_http(aws_server: StrictAws, now: datetime):

@@ -50,7 +50,7 @@ from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.responses import SNSResponse
 
 from handle_expiring_certificates import AwsClients, IncompleteRunError, lambda_handler
-from tests.certificates import import_certificate
+from tests.certificates import import_certificate, set_in_use_by
 from tests.strict_aws import (
     ACCOUNT_ID,
     StrictAws,
@@ -71,6 +71,7 @@ OTHER_REGION = "eu-west-1"
 TOPIC_REGION = "us-west-2"
 LOG_GROUP = "/aws/lambda/handle-expiring-certificates"
 IGNORE = {"certificate-monitor": "ignore"}
+LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b3c"
 
 # What the handler may call, and nothing else.
 HANDLER_OPERATIONS = {
@@ -314,6 +315,8 @@ def served(aws: StrictAws) -> dict[str, set[str]]:
 
 
 def test_a_scan_does_everything_with_only_the_policy(enforcement: StrictAws, world: World):
+    # In use, so the scan describes it (an imported certificate nobody uses is not described).
+    set_in_use_by(world.due, REGION, [LOAD_BALANCER])
     session = identity(POLICY)
     enforcement.calls.clear()
 
@@ -322,6 +325,8 @@ def test_a_scan_does_everything_with_only_the_policy(enforcement: StrictAws, wor
     assert HANDLER_OPERATIONS == served(enforcement)
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert [world.due, world.due_west] == [entry["arn"] for entry in summary["in_window"]]
+    # Described under the policy: what uses it is known.
+    assert [LOAD_BALANCER] == summary["in_window"][0]["in_use_by"]
     assert [{"arn": world.ignored, "reason": "ignored by tag certificate-monitor=ignore"}] == (
         summary["skipped"]
     )

@@ -266,6 +266,7 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
     scan(now, SNS_TOPIC_ARN=topic_arn)
 
     ids = finding_ids()
+    # Imported and not in use: reported from ListCertificates alone, which says nothing uses them.
     common = {"region": REGION, "account": ACCOUNT_ID, "type": "IMPORTED", "in_use": False}
     assert {
         "version": 1,
@@ -307,6 +308,8 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
             },
         ],
     } == json.loads(receive_messages(queue_url)[0])
+    ((_, envelope, _),) = published(topic_arn)
+    assert ["not in use", "not in use"] == re.findall(r"Used by: +(.*)", envelope["default"])
 
 
 def test_people_get_the_text_and_machines_the_document(aws: StrictAws, now: datetime):
