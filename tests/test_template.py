@@ -421,3 +421,12 @@ def test_async_retries_default_to_none_so_a_failed_scan_sends_its_digest_once() 
     assert {"Ref": "AsyncRetryAttempts"} == config["MaximumRetryAttempts"]
     assert {"Ref": "Function"} == config["FunctionName"]
     assert 0 == template["Parameters"]["AsyncRetryAttempts"]["Default"]
+
+
+def test_memory_and_timeout_are_sized_from_the_benchmark() -> None:
+    """bench/scan_bench.py: 10,000 certificates take ~3.5 s of CPU; Lambda's CPU grows with
+    memory, and ACM's describe throttling needs minutes of headroom, not seconds."""
+    template = load_template()
+    function = resource(template, "Function")
+    assert ({"Ref": "MemorySize"}, 300) == (function["MemorySize"], function["Timeout"])
+    assert 1024 == template["Parameters"]["MemorySize"]["Default"]
