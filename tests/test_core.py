@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import boto3
 import pytest
 
 from handle_expiring_certificates import (
@@ -19,6 +20,7 @@ from handle_expiring_certificates import (
     MAX_MESSAGE_BYTES,
     SCHEDULED_DETAIL_TYPE,
     Assessment,
+    AwsClients,
     Certificate,
     CertificateEvent,
     Config,
@@ -32,6 +34,7 @@ from handle_expiring_certificates import (
     build_finding,
     build_notifications,
     certificate_from_acm,
+    default_clients,
     parse_event,
 )
 from tests.strict_aws import load_event
@@ -863,3 +866,13 @@ def test_a_long_domain_is_shortened_in_the_subject_but_kept_whole_in_the_text():
     assert notification.subject.startswith("ACM certificate " + "a" * 40)
     assert "..." in notification.subject
     assert domain in notification.text
+
+
+def test_clients_are_made_once_per_service_and_region_and_kept_for_warm_invocations() -> None:
+    """No AWS call: creating a client reads no network."""
+    clients = AwsClients(boto3.session.Session(region_name="us-east-1"))
+    first = clients.acm("eu-west-1")
+    assert first is clients.acm("eu-west-1")
+    assert first is not clients.acm("us-east-1")
+    assert "eu-west-1" == first.meta.region_name
+    assert default_clients() is default_clients()
