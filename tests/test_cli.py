@@ -26,6 +26,7 @@ from tests.strict_aws import (
     load_event,
     receive_messages,
 )
+from tests.test_handler import SUMMARY_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "handle_expiring_certificates.py"
@@ -52,21 +53,6 @@ EXPECTED_ORDER = [
     ("month.example.com", 20, "MEDIUM"),
     ("later.example.com", 44, "LOW"),
 ]
-SUMMARY_KEYS = {
-    "trigger",
-    "mode",
-    "regions",
-    "expiry_days",
-    "dry_run",
-    "now",
-    "certificates_examined",
-    "not_examined",
-    "in_window",
-    "skipped",
-    "findings",
-    "notification",
-    "errors",
-}
 
 
 # Helpers ############################################################################
