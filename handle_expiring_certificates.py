@@ -1523,13 +1523,18 @@ def write_findings(
     }
     if not examination.in_window and not examination.covered_regions:
         return
+
+    def hub_not_enabled() -> None:
+        # A known state, not a failure: the message still goes out.
+        reason = f"Security Hub is not enabled in {hub_region}; findings were not written"
+        summary.findings["skipped"] = reason
+        summary.warn(reason)
+
     existing: list[ExistingFinding] = []
     try:
         existing = read_existing()
     except HubNotEnabledError:
-        reason = f"Security Hub is not enabled in {hub_region}; findings were not written"
-        summary.findings["skipped"] = reason
-        summary.warn(reason)
+        hub_not_enabled()
         return
     except AWS_ERRORS as error:
         summary.fail(
@@ -1567,9 +1572,7 @@ def write_findings(
     try:
         failures = import_findings(securityhub, plan.write)
     except HubNotEnabledError:
-        reason = f"Security Hub is not enabled in {hub_region}; findings were not written"
-        summary.findings["skipped"] = reason
-        summary.warn(reason)
+        hub_not_enabled()
         return
     failed_ids = {failure.finding_id for failure in failures}
     for failure in failures:
