@@ -1,7 +1,9 @@
-"""See what the function does, with no AWS account: `make demo` (or `python demo.py`).
+"""See what the function does, with no AWS account: `make demo` (or `python demo.py` from the
+repository's folder).
 
-Starts moto (an in-process AWS emulator), seeds a realistic account, and runs the function
-through its command-line entry point, the same path as `python handle_expiring_certificates.py`:
+Starts moto (an in-process AWS emulator, made as strict as AWS by the test kit), seeds a
+realistic account, and runs the function through its command-line entry point, the same path
+as `python handle_expiring_certificates.py`:
 
 - imported certificates (RSA and EC) expiring in 3, 20 and 40 days, one expired 5 days ago,
   one healthy (300 days), and one deleted whose DaysToExpiry metric still lingers;
@@ -20,20 +22,23 @@ import tempfile
 import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-SAMPLE_EVENT = {
-    "version": "0",
-    "id": "9c95e8e4-96a4-ef3f-b739-b6aa5b193afb",
-    "detail-type": "ACM Certificate Approaching Expiration",
-    "source": "aws.acm",
-    "account": ACCOUNT,
-    "region": REGION,
-    "detail": {"DaysToExpiry": 3, "CommonName": "shop.example.com"},
-}
+import boto3
+from moto.sns.models import sns_backends
+
+import handle_expiring_certificates as function
+from testkit import (
+    ACCOUNT_ID,
+    DEFAULT_REGION,
+    import_certificate,
+    load_event,
+    make_certificate,
+    set_in_use_by,
+    strict_moto,
+)
+
+REGION = DEFAULT_REGION
+ACCOUNT = ACCOUNT_ID
 
 
 def banner(title: str) -> None:
@@ -42,10 +47,6 @@ def banner(title: str) -> None:
 
 def seed(now: datetime) -> dict[str, str]:
     """Certificates of a small but realistic account; returns their ARNs by name."""
-    import boto3
-
-    from tests.certificates import import_certificate, set_in_use_by
-
     acm = boto3.client("acm", region_name=REGION)
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     plan = [
@@ -84,8 +85,6 @@ def seed(now: datetime) -> dict[str, str]:
 
 
 def subscribe_queue(topic_arn: str) -> str:
-    import boto3
-
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = sqs.create_queue(QueueName="ticketing")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
@@ -99,8 +98,6 @@ def subscribe_queue(topic_arn: str) -> str:
 
 
 def show_findings() -> None:
-    import boto3
-
     findings = boto3.client("securityhub", region_name=REGION).get_findings()["Findings"]
     for finding in sorted(findings, key=lambda f: (f.get("RecordState", ""), f["Title"])):
         details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
@@ -117,9 +114,6 @@ def show_findings() -> None:
 
 def show_last_message(topic_arn: str, queue_url: str) -> None:
     """The message as an e-mail subscriber reads it, and as the SQS subscriber receives it."""
-    import boto3
-    from moto.sns.models import sns_backends
-
     sent = sns_backends[ACCOUNT][REGION].topics[topic_arn].sent_notifications[-1]
     _, envelope, subject = sent[0], json.loads(sent[1]), sent[2]
     print(f"--- E-mail ---\nSubject: {subject}\n\n{envelope['default']}")
@@ -133,8 +127,6 @@ def show_last_message(topic_arn: str, queue_url: str) -> None:
 
 
 def run_cli(*args: str) -> int:
-    import handle_expiring_certificates as function
-
     command = " ".join(("python handle_expiring_certificates.py", *args))
     print(f"$ {command}\n")
     status = function.main(list(args))
@@ -143,19 +135,7 @@ def run_cli(*args: str) -> int:
 
 
 def main() -> int:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_REGION=REGION,
-    )
-    sys.path.insert(0, str(ROOT))
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
+    with strict_moto():
         now = datetime.now(timezone.utc)
         arns = seed(now)
         boto3.client("securityhub", region_name=REGION).enable_security_hub()
@@ -176,7 +156,8 @@ def main() -> int:
         show_last_message(topic_arn, queue_url)
 
         banner("3. Option 1: ACM's daily event for shop.example.com (3 days left)")
-        event: dict[str, Any] = {**SAMPLE_EVENT, "resources": [arns["shop.example.com"]]}
+        event = load_event("acm-approaching-expiration", resources=[arns["shop.example.com"]])
+        event["detail"] = {"DaysToExpiry": 3, "CommonName": "shop.example.com"}
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "event.json"
             path.write_text(json.dumps(event))
@@ -184,8 +165,6 @@ def main() -> int:
         show_last_message(topic_arn, queue_url)
 
         banner("4. intranet.example.com is renewed (re-imported); the next scan archives it")
-        from tests.certificates import make_certificate
-
         certificate, key = make_certificate(
             "intranet.example.com",
             not_after=now.replace(microsecond=0).replace(year=now.year + 1),

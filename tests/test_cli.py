@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.certificates import import_certificate
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     StrictAws,
     client,
@@ -26,6 +25,7 @@ from tests.strict_aws import (
     load_event,
     receive_messages,
 )
+from testkit.certificates import import_certificate
 from tests.test_handler import SUMMARY_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]

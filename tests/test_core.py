@@ -37,7 +37,7 @@ from handle_expiring_certificates import (
     default_clients,
     parse_event,
 )
-from tests.strict_aws import load_event
+from testkit import load_event
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = "111122223333"

@@ -19,8 +19,7 @@ from handle_expiring_certificates import (
     finding_id,
     lambda_handler,
 )
-from tests.certificates import import_certificate
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     FakeContext,
     StrictAws,
@@ -32,6 +31,7 @@ from tests.strict_aws import (
     load_event,
     receive_messages,
 )
+from testkit.certificates import import_certificate
 
 REGION = "us-east-1"
 WRITES = ("BatchImportFindings", "Publish")

@@ -38,8 +38,7 @@ from handle_expiring_certificates import (
     finding_id,
     lambda_handler,
 )
-from tests.certificates import import_certificate, set_in_use_by
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     FakeContext,
     StrictAws,
@@ -51,6 +50,7 @@ from tests.strict_aws import (
     load_event,
     receive_messages,
 )
+from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"

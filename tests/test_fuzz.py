@@ -34,8 +34,8 @@ from handle_expiring_certificates import (
     UnsupportedEventError,
     lambda_handler,
 )
-from tests.certificates import import_certificate
-from tests.strict_aws import EVENTS_DIR, StrictAws, client, enable_hub, fresh_clients, load_event
+from testkit import EVENTS_DIR, StrictAws, client, enable_hub, fresh_clients, load_event
+from testkit.certificates import import_certificate
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -411,7 +411,7 @@ def test_the_console_test_event_is_refused_saying_which_events_are_accepted(aws:
     assert [] == aws.calls
 
 
-def test_the_fuzzer_starts_from_the_five_sample_events():
+def test_the_fuzzer_starts_from_the_six_sample_events():
     samples = {name: json.loads((EVENTS_DIR / f"{name}.json").read_text()) for name in SAMPLES}
 
     assert [
@@ -419,6 +419,7 @@ def test_the_fuzzer_starts_from_the_five_sample_events():
         "acm-certificate-expired",
         "acm-renewal-action-required",
         "console-default-test-event",
+        "eventbridge-scheduler-default",
         "scheduled-event",
     ] == SAMPLES
     assert all(isinstance(event, dict) for event in samples.values())

@@ -1,6 +1,6 @@
 """Edge to edge: ``lambda_handler`` on strict moto, read back the way a user would.
 
-Certificates are real (``tests/certificates.py``), findings are read with ``GetFindings`` and
+Certificates are real (``testkit/certificates.py``), findings are read with ``GetFindings`` and
 messages as an SQS subscriber of the topic receives them, raw and in the SNS envelope.
 """
 
@@ -25,8 +25,7 @@ from handle_expiring_certificates import (
     UnsupportedEventError,
     lambda_handler,
 )
-from tests.certificates import import_certificate, set_in_use_by
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     ApiCall,
     FakeContext,
@@ -41,6 +40,7 @@ from tests.strict_aws import (
     receive_messages,
     strict_mock_aws,
 )
+from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
 LOGGER_NAME = "handle_expiring_certificates"

@@ -50,8 +50,7 @@ from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.responses import SNSResponse
 
 from handle_expiring_certificates import AwsClients, IncompleteRunError, lambda_handler
-from tests.certificates import import_certificate, set_in_use_by
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     StrictAws,
     client,
@@ -61,6 +60,7 @@ from tests.strict_aws import (
     load_event,
     receive_messages,
 )
+from testkit.certificates import import_certificate, set_in_use_by
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_FILE = ROOT / "iam_policy.json"

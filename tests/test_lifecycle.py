@@ -20,10 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.securityhub.responses import SecurityHubResponse
 
-import tests.strict_aws
+import testkit.strict_aws
 from handle_expiring_certificates import IncompleteRunError, lambda_handler
-from tests.certificates import import_certificate, set_in_use_by
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     FakeContext,
     StrictAws,
@@ -36,6 +35,7 @@ from tests.strict_aws import (
     put_days_to_expiry_metric,
     receive_messages,
 )
+from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
@@ -349,7 +349,7 @@ def test_findings_of_other_generators_are_left_alone_even_if_the_hub_ignores_fil
     aws: StrictAws, now: datetime, monkeypatch: pytest.MonkeyPatch
 ):
     """moto (not AWS) ignores GetFindings filters, so the handler must filter in code too."""
-    monkeypatch.setattr(tests.strict_aws, "_matches", lambda finding, filters: True)
+    monkeypatch.setattr(testkit.strict_aws, "_matches", lambda finding, filters: True)
     enable_hub()
     acm = client("acm")
     arn = import_certificate(acm, common_name="mine.example.com", days_left=10, now=now)

@@ -21,8 +21,7 @@ import pytest
 from moto.sns.models import sns_backends
 
 from handle_expiring_certificates import ConfigurationError, lambda_handler
-from tests.certificates import import_certificate, set_in_use_by
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     FakeContext,
     StrictAws,
@@ -34,6 +33,7 @@ from tests.strict_aws import (
     load_event,
     receive_messages,
 )
+from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
 MAX_MESSAGE_BYTES = 262_144

@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.strict_aws import StrictAws
+from testkit import StrictAws
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "handle-expiring-certificates"

@@ -23,8 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from handle_expiring_certificates import GENERATOR_ID, AwsClients, lambda_handler
-from tests.certificates import import_certificate
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     StrictAws,
     client,
@@ -35,6 +34,7 @@ from tests.strict_aws import (
     put_days_to_expiry_metric,
     receive_messages,
 )
+from testkit.certificates import import_certificate
 
 HUB = "us-east-1"
 SCANNED = ("us-east-1", "eu-west-1", "ap-southeast-2")

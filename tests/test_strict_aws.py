@@ -12,14 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.certificates import (
-    TEST_CA_NAME,
-    import_certificate,
-    make_certificate,
-    set_in_use_by,
-    to_a_label,
-)
-from tests.strict_aws import (
+from testkit import (
     ACCOUNT_ID,
     ApiCall,
     FakeContext,
@@ -31,6 +24,13 @@ from tests.strict_aws import (
     load_event,
     put_days_to_expiry_metric,
     receive_messages,
+)
+from testkit.certificates import (
+    TEST_CA_NAME,
+    import_certificate,
+    make_certificate,
+    set_in_use_by,
+    to_a_label,
 )
 
 REGION = "us-east-1"

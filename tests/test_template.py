@@ -23,7 +23,7 @@ from cfnlint.decode import decode
 from moto import mock_aws
 from moto.events.models import EventPattern
 
-from tests.strict_aws import load_event
+from testkit import load_event
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
