@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +110,6 @@ def expected_row(arn: str, domain: str, days: int, severity: str, now: datetime)
         domain,
         arn,
     )
-
-
-@pytest.fixture
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @pytest.fixture

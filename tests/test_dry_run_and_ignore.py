@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,17 +17,15 @@ import pytest
 from handle_expiring_certificates import (
     ConfigurationError,
     finding_id,
-    lambda_handler,
 )
 from testkit import (
     ACCOUNT_ID,
-    FakeContext,
     StrictAws,
     client,
     create_topic_with_queue,
     enable_hub,
-    fresh_clients,
     get_findings,
+    invoke,
     load_event,
     receive_messages,
 )
@@ -40,11 +38,6 @@ EVENT = "event"
 
 
 # Helpers ############################################################################
-
-
-def invoke(event: Mapping[str, Any], now: datetime, **settings: str) -> dict[str, Any]:
-    environ = {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, **settings}
-    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
 
 
 def event_for(option: str, arn: str) -> dict[str, Any]:
@@ -90,11 +83,6 @@ def digest_arns(queue_url: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-@pytest.fixture
 def topic(aws: StrictAws) -> tuple[str, str]:
     """Security Hub on; an SNS topic with an SQS subscriber: (topic ARN, queue URL)."""
     enable_hub()
@@ -127,7 +115,7 @@ def test_dry_run_writes_and_sends_nothing_and_describes_what_a_real_run_then_doe
     event = event_for(option, certificates["soon.example.com"])
 
     aws.calls.clear()
-    dry = invoke(event, now, DRY_RUN="true", SNS_TOPIC_ARN=topic_arn)
+    dry = invoke(event, now=now, DRY_RUN="true", SNS_TOPIC_ARN=topic_arn)
 
     assert [] == [op for op in aws.operations() if op in WRITES]
     assert ([], [], []) == (get_findings(), receive_messages(queue_url), sent(topic_arn))
@@ -137,7 +125,7 @@ def test_dry_run_writes_and_sends_nothing_and_describes_what_a_real_run_then_doe
         dry["notification"],
     )
 
-    real = invoke(event, now, DRY_RUN="false", SNS_TOPIC_ARN=topic_arn)
+    real = invoke(event, now=now, DRY_RUN="false", SNS_TOPIC_ARN=topic_arn)
 
     assert by_id([described(finding) for finding in get_findings()]) == by_id(dry["would_write"])
     assert [
@@ -160,7 +148,7 @@ def test_dry_run_would_archive_a_renewed_certificates_finding_but_leaves_it_acti
     aws: StrictAws, certificates: dict[str, str], topic: tuple[str, str], now: datetime
 ):
     renewed = certificates["month.example.com"]
-    invoke(load_event("scheduled-event"), now)
+    invoke(load_event("scheduled-event"), now=now)
     import_certificate(
         client("acm"),
         common_name="month.example.com",
@@ -171,7 +159,7 @@ def test_dry_run_would_archive_a_renewed_certificates_finding_but_leaves_it_acti
     later = now + timedelta(minutes=5)
 
     aws.calls.clear()
-    dry = invoke(load_event("scheduled-event"), later, DRY_RUN="true")
+    dry = invoke(load_event("scheduled-event"), now=later, DRY_RUN="true")
 
     assert [] == [op for op in aws.operations() if op in WRITES]
     assert "ACTIVE" == finding_of(renewed)["RecordState"]
@@ -181,7 +169,7 @@ def test_dry_run_would_archive_a_renewed_certificates_finding_but_leaves_it_acti
         if entry["RecordState"] != "ACTIVE"
     ]
 
-    invoke(load_event("scheduled-event"), later)
+    invoke(load_event("scheduled-event"), now=later)
 
     assert [described(finding_of(renewed))] == [
         entry for entry in dry["would_write"] if entry["Id"] == finding_id(renewed)
@@ -210,7 +198,7 @@ def test_dry_run_setting_is_true_or_false_in_any_case_and_unset_means_false(
     topic_arn, queue_url = topic
     aws.calls.clear()
 
-    summary = invoke(load_event("scheduled-event"), now, DRY_RUN=value, SNS_TOPIC_ARN=topic_arn)
+    summary = invoke(load_event("scheduled-event"), now=now, DRY_RUN=value, SNS_TOPIC_ARN=topic_arn)
 
     # Findings are written while the message is sent: the order of the two is not fixed.
     wrote = sorted(op for op in aws.operations() if op in WRITES)
@@ -226,7 +214,7 @@ def test_dry_run_other_values_fail_naming_the_variable_before_any_aws_call(
     aws.calls.clear()
 
     with pytest.raises(ConfigurationError) as excinfo:
-        invoke(load_event("scheduled-event"), now, DRY_RUN=value)
+        invoke(load_event("scheduled-event"), now=now, DRY_RUN=value)
 
     assert f"DRY_RUN={value!r} is not valid: expected 'true' or 'false'." == str(excinfo.value)
     assert [] == aws.calls
@@ -293,7 +281,7 @@ def test_scan_leaves_out_of_findings_and_digest_exactly_the_certificates_with_th
     expected = [arns[d] for d in IN_WINDOW_UNTAGGED + ([] if ignored else [TAGGED])]
 
     summary = invoke(
-        load_event("scheduled-event"), now, IGNORE_TAG=ignore_tag, SNS_TOPIC_ARN=topic_arn
+        load_event("scheduled-event"), now=now, IGNORE_TAG=ignore_tag, SNS_TOPIC_ARN=topic_arn
     )
 
     assert sorted(expected) == sorted(f["Resources"][0]["Id"] for f in get_findings())
@@ -316,7 +304,7 @@ def test_acm_event_about_an_ignored_certificate_writes_no_finding_and_sends_noth
     arns = seed_tagged(now, tags)
 
     summary = invoke(
-        event_for(EVENT, arns[TAGGED]), now, IGNORE_TAG=ignore_tag, SNS_TOPIC_ARN=topic_arn
+        event_for(EVENT, arns[TAGGED]), now=now, IGNORE_TAG=ignore_tag, SNS_TOPIC_ARN=topic_arn
     )
 
     assert ([], [], []) == (get_findings(), receive_messages(queue_url), summary["in_window"])
@@ -330,7 +318,7 @@ def test_certificate_tagged_after_its_finding_was_written_has_the_finding_archiv
     topic_arn, queue_url = topic
     arns = seed_tagged(now, {})
     event = event_for(option, arns[TAGGED])
-    invoke(event, now, IGNORE_TAG="owner=legacy-team", SNS_TOPIC_ARN=topic_arn)
+    invoke(event, now=now, IGNORE_TAG="owner=legacy-team", SNS_TOPIC_ARN=topic_arn)
     assert ("ACTIVE", "FAILED") == (
         finding_of(arns[TAGGED])["RecordState"],
         finding_of(arns[TAGGED])["Compliance"]["Status"],
@@ -341,7 +329,10 @@ def test_certificate_tagged_after_its_finding_was_written_has_the_finding_archiv
     )
 
     summary = invoke(
-        event, now + timedelta(minutes=5), IGNORE_TAG="owner=legacy-team", SNS_TOPIC_ARN=topic_arn
+        event,
+        now=now + timedelta(minutes=5),
+        IGNORE_TAG="owner=legacy-team",
+        SNS_TOPIC_ARN=topic_arn,
     )
 
     archived = finding_of(arns[TAGGED])
@@ -383,7 +374,7 @@ def test_tags_are_read_once_per_certificate_inside_the_window_and_only_with_igno
     event = event_for(option, arns[domain] if domain else "")
     aws.calls.clear()
 
-    invoke(event, now, IGNORE_TAG=ignore_tag)
+    invoke(event, now=now, IGNORE_TAG=ignore_tag)
 
     assert expected == aws.operations("acm").count("ListTagsForCertificate")
 
@@ -395,7 +386,7 @@ def test_ignore_tag_without_a_key_or_with_an_empty_value_fails_before_any_aws_ca
     aws.calls.clear()
 
     with pytest.raises(ConfigurationError) as excinfo:
-        invoke(load_event("scheduled-event"), now, IGNORE_TAG=value)
+        invoke(load_event("scheduled-event"), now=now, IGNORE_TAG=value)
 
     assert (
         f"IGNORE_TAG={value.strip()!r} is not valid: expected 'key=value' or 'key' "

@@ -17,7 +17,7 @@ import logging
 import time
 import types
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import botocore.endpoint
@@ -36,7 +36,6 @@ from handle_expiring_certificates import (
     AwsClients,
     IncompleteRunError,
     finding_id,
-    lambda_handler,
 )
 from testkit import (
     ACCOUNT_ID,
@@ -45,8 +44,8 @@ from testkit import (
     client,
     create_topic_with_queue,
     enable_hub,
-    fresh_clients,
     get_findings,
+    invoke_outcome,
     load_event,
     receive_messages,
 )
@@ -71,11 +70,6 @@ class AwsFault(ServiceException):
     """
 
 
-def now_utc() -> datetime:
-    # moto computes Status (EXPIRED) from the real clock: stay close to it.
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
 def import_certs(count: int, now: datetime, region: str = REGION, days_left: int = 5) -> list[str]:
     acm = client("acm", region)
     return [
@@ -84,18 +78,6 @@ def import_certs(count: int, now: datetime, region: str = REGION, days_left: int
         )
         for i in range(count)
     ]
-
-
-def run(
-    event: dict[str, Any], environ: dict[str, str], now: datetime, context: object = None
-) -> tuple[dict[str, Any], IncompleteRunError | None]:
-    """The summary, and the IncompleteRunError that carried it (None when the run succeeded)."""
-    try:
-        return lambda_handler(
-            event, context, environ=environ, now=now, clients=fresh_clients()
-        ), None
-    except IncompleteRunError as error:
-        return error.summary, error
 
 
 def settings(topic_arn: str, **extra: str) -> dict[str, str]:
@@ -204,13 +186,18 @@ def test_every_client_retries_throttling_in_adaptive_mode(aws: StrictAws, servic
 
 @pytest.mark.parametrize("option", ["scan", "certificate"])
 def test_hub_not_enabled_is_a_warning_findings_skipped_message_sent(
-    aws: StrictAws, topic: tuple[str, str], caplog: pytest.LogCaptureFixture, option: str
+    aws: StrictAws,
+    topic: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+    option: str,
+    now: datetime,
 ):
-    now = now_utc()
     [arn] = import_certs(1, now)
     aws.calls.clear()
 
-    summary, error = run(scheduled() if option == "scan" else about(arn), settings(topic[0]), now)
+    summary, error = invoke_outcome(
+        scheduled() if option == "scan" else about(arn), now=now, environ=settings(topic[0])
+    )
 
     assert None is error
     assert {
@@ -227,10 +214,13 @@ def test_hub_not_enabled_is_a_warning_findings_skipped_message_sent(
 
 
 def test_hub_throttling_on_import_is_retried_by_the_sdk(
-    aws: StrictAws, topic: tuple[str, str], sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+    aws: StrictAws,
+    topic: tuple[str, str],
+    sleeps: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(2, now)
     method, failures = failing(
         SecurityHubResponse.batch_import_findings,
@@ -242,7 +232,7 @@ def test_hub_throttling_on_import_is_retried_by_the_sdk(
     monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
     aws.calls.clear()
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert 3 == aws.operations("securityhub").count("BatchImportFindings")
@@ -257,9 +247,9 @@ def test_hub_throttled_throughout_ends_in_error_after_the_message_is_sent(
     sleeps: list[float],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(2, now)
     method, _ = failing(
         SecurityHubResponse.batch_import_findings,
@@ -271,7 +261,7 @@ def test_hub_throttled_throughout_ends_in_error_after_the_message_is_sent(
     monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
     aws.calls.clear()
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     reason = client_error("TooManyRequestsException", "BatchImportFindings", "Rate exceeded", True)
     expected = [
@@ -331,14 +321,14 @@ def test_failed_findings_are_retried_once_when_passing_and_reported_when_final(
     times: int,
     requests_made: int,
     rejected_written: bool,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(3, now)
     rejected = finding_id(arns[1])
     requests = reject_in_response(monkeypatch, rejected, code, times)
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     assert requests_made == len(requests)
     if requests_made == 2:
@@ -376,9 +366,9 @@ def test_publish_failure_keeps_findings_and_ends_in_error(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     fault: str,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(2, now)
     if fault == "topic deleted":
         client("sns").delete_topic(TopicArn=topic[0])
@@ -387,7 +377,7 @@ def test_publish_failure_keeps_findings_and_ends_in_error(
     else:
         code, message = "AuthorizationError", deny_publish(monkeypatch, topic[0])
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     expected = [f"Publish to {topic[0]} failed ({code}): {client_error(code, 'Publish', message)}"]
     assert isinstance(error, IncompleteRunError)
@@ -407,9 +397,9 @@ def test_describe_throttling_is_retried_by_the_sdk(
     sleeps: list[float],
     monkeypatch: pytest.MonkeyPatch,
     throttles: int,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     [arn] = import_certs(1, now)
     set_in_use_by(arn, REGION, ["arn:aws:elasticloadbalancing:us-east-1:123456789012:lb/x"])
     method, _ = failing(
@@ -422,7 +412,7 @@ def test_describe_throttling_is_retried_by_the_sdk(
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
     aws.calls.clear()
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert throttles + 1 == aws.operations("acm").count("DescribeCertificate")
@@ -439,9 +429,9 @@ def test_describe_throttled_throughout_falls_back_to_the_listing(
     sleeps: list[float],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     [arn] = import_certs(1, now)
     # In use, so the scan must describe it to learn what uses it.
     set_in_use_by(arn, REGION, [LOAD_BALANCER])
@@ -455,7 +445,7 @@ def test_describe_throttled_throughout_falls_back_to_the_listing(
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
     aws.calls.clear()
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     warning = f"DescribeCertificate {arn} failed (ThrottlingException): " + client_error(
         "ThrottlingException", "DescribeCertificate", "Rate exceeded", True
@@ -476,9 +466,9 @@ def test_describe_denied_for_one_certificate_the_others_are_described(
     topic: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(3, now)
     users = {
         arn: [f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/D{i}"] for i, arn in enumerate(arns)
@@ -496,7 +486,7 @@ def test_describe_denied_for_one_certificate_the_others_are_described(
     )
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     warning = f"DescribeCertificate {denied} failed (AccessDeniedException): " + client_error(
         "AccessDeniedException", "DescribeCertificate", message
@@ -520,9 +510,9 @@ def test_describe_denied_for_the_event_certificate_ends_in_error(
     topic: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     [arn] = import_certs(1, now)
     message = "User is not authorized to perform: acm:DescribeCertificate"
     method, _ = failing(
@@ -535,7 +525,7 @@ def test_describe_denied_for_the_event_certificate_ends_in_error(
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
     aws.calls.clear()
 
-    summary, error = run(about(arn), settings(topic[0]), now)
+    summary, error = invoke_outcome(about(arn), now=now, environ=settings(topic[0]))
 
     expected = [
         f"DescribeCertificate {arn} failed (AccessDeniedException): "
@@ -555,14 +545,14 @@ def test_certificate_deleted_between_listing_and_describing_is_skipped_and_archi
     topic: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     kept, deleted = import_certs(2, now)
     # Both in use, so the scan must describe both.
     for arn in (kept, deleted):
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
-    run(scheduled(), settings(topic[0]), now)
+    invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
     receive_messages(topic[1])
     original = AWSCertificateManagerResponse.list_certificates
 
@@ -575,7 +565,7 @@ def test_certificate_deleted_between_listing_and_describing_is_skipped_and_archi
     caplog.clear()
     aws.calls.clear()
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert 2 == aws.operations("acm").count("DescribeCertificate")
@@ -602,15 +592,15 @@ def test_list_metrics_failing_the_scan_carries_on_with_list_certificates(
     topic: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(2, now)
     message = "User is not authorized to perform: cloudwatch:ListMetrics"
     method, _ = failing(CloudWatchResponse.list_metrics, "AccessDenied", message, ALWAYS, always)
     monkeypatch.setattr(CloudWatchResponse, "list_metrics", method)
 
-    summary, error = run(scheduled(), settings(topic[0]), now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
 
     warning = (
         f"ListMetrics in {REGION} failed (AccessDenied); carrying on with ListCertificates "
@@ -627,13 +617,13 @@ def test_list_certificates_failing_in_one_region_the_other_is_done_and_its_findi
     topic: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     [here] = import_certs(1, now)
     [there] = import_certs(1, now, region=OTHER_REGION)
     environ = settings(topic[0], SCAN_REGIONS=f"{REGION},{OTHER_REGION}")
-    run(scheduled(), environ, now)
+    invoke_outcome(scheduled(), now=now, environ=environ)
     receive_messages(topic[1])
     message = "User is not authorized to perform: acm:ListCertificates"
     method, _ = failing(
@@ -646,7 +636,7 @@ def test_list_certificates_failing_in_one_region_the_other_is_done_and_its_findi
     monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", method)
     caplog.clear()
 
-    summary, error = run(scheduled(), environ, now)
+    summary, error = invoke_outcome(scheduled(), now=now, environ=environ)
 
     expected = [
         f"ListCertificates in {OTHER_REGION} failed (AccessDeniedException): "
@@ -683,16 +673,18 @@ def test_deadline_near_stops_describing_and_still_writes_and_sends(
     caplog: pytest.LogCaptureFixture,
     then_ms: int,
     described: int,
+    now: datetime,
 ):
     enable_hub()
-    now = now_utc()
     arns = import_certs(4, now)
     # In use, so each must be described; which one is described first is up to the threads.
     for arn in arns:
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
     aws.calls.clear()
 
-    summary, error = run(scheduled(), settings(topic[0]), now, deadline_after(1, then_ms))
+    summary, error = invoke_outcome(
+        scheduled(), now=now, environ=settings(topic[0]), context=deadline_after(1, then_ms)
+    )
 
     not_examined = 4 - described
     warnings = (

@@ -32,9 +32,8 @@ from handle_expiring_certificates import (
     ConfigurationError,
     IncompleteRunError,
     UnsupportedEventError,
-    lambda_handler,
 )
-from testkit import EVENTS_DIR, StrictAws, client, enable_hub, fresh_clients, load_event
+from testkit import EVENTS_DIR, StrictAws, client, enable_hub, invoke, load_event
 from testkit.certificates import import_certificate
 
 REGION = "us-east-1"
@@ -218,17 +217,11 @@ environments = st.fixed_dictionaries(
 # The property ###############################################################################
 
 
-def invoke(aws: StrictAws, event: Any, environ: dict[str, str]) -> CertificateMonitorError | None:
+def error_of(aws: StrictAws, event: Any, environ: dict[str, str]) -> CertificateMonitorError | None:
     """Run the handler; return our error (None on success); re-raise anything else."""
     aws.calls.clear()
     try:
-        lambda_handler(
-            event,
-            None,
-            environ=environ,
-            now=datetime.now(timezone.utc),
-            clients=fresh_clients(),
-        )
+        invoke(event, environ=environ)
     except OUR_ERRORS as error:
         return error
     return None
@@ -257,7 +250,7 @@ def names_the_problem(error: UnsupportedEventError, event: Any) -> None:
 
 
 def check_event(aws: StrictAws, event: Any) -> None:
-    error = invoke(aws, event, {"AWS_REGION": REGION})
+    error = error_of(aws, event, {"AWS_REGION": REGION})
     if isinstance(error, UnsupportedEventError):
         rejected_before_any_call(aws, error)
         names_the_problem(error, event)
@@ -337,7 +330,7 @@ def test_random_settings_work_or_fail_first_naming_the_variable(
         if option == "scan"
         else load_event("acm-approaching-expiration", resources=[arn])
     )
-    error = invoke(aws, event, environ)
+    error = error_of(aws, event, environ)
     if isinstance(error, ConfigurationError):
         rejected_before_any_call(aws, error)
         given = environ.get(error.variable, "")
@@ -382,12 +375,7 @@ def test_a_bad_setting_is_refused_before_any_call_naming_variable_and_value(
     aws.calls.clear()
 
     with pytest.raises(ConfigurationError) as raised:
-        lambda_handler(
-            load_event("scheduled-event"),
-            None,
-            environ={"AWS_REGION": REGION, variable: value},
-            clients=fresh_clients(),
-        )
+        invoke(load_event("scheduled-event"), environ={"AWS_REGION": REGION, variable: value})
 
     assert (variable, value) == (raised.value.variable, raised.value.value)
     assert str(raised.value).startswith(f"{variable}={value!r} is not valid: expected ")
@@ -398,12 +386,7 @@ def test_the_console_test_event_is_refused_saying_which_events_are_accepted(aws:
     aws.calls.clear()
 
     with pytest.raises(UnsupportedEventError) as raised:
-        lambda_handler(
-            load_event("console-default-test-event"),
-            None,
-            environ={"AWS_REGION": REGION},
-            clients=fresh_clients(),
-        )
+        invoke(load_event("console-default-test-event"))
 
     assert str(raised.value).startswith(
         "Unsupported event: detail-type is None (event keys: key1, key2, key3). Accepted: "

@@ -23,18 +23,16 @@ from handle_expiring_certificates import (
     GENERATOR_ID,
     ConfigurationError,
     UnsupportedEventError,
-    lambda_handler,
 )
 from testkit import (
     ACCOUNT_ID,
     ApiCall,
-    FakeContext,
     StrictAws,
     client,
     create_topic_with_queue,
     enable_hub,
-    fresh_clients,
     get_findings,
+    invoke,
     load_event,
     put_days_to_expiry_metric,
     receive_messages,
@@ -66,20 +64,9 @@ HUB_NOT_ENABLED = f"Security Hub is not enabled in {REGION}; findings were not w
 
 
 @pytest.fixture
-def now() -> datetime:
-    # moto computes Status (EXPIRED) from the real clock, so "now" stays close to it.
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-@pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     return caplog
-
-
-def invoke(event: object, now: datetime, **settings: str) -> dict[str, Any]:
-    environ = {"AWS_REGION": REGION, **settings}
-    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
 
 
 class _ListHandler(logging.Handler):
@@ -237,7 +224,7 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
             aws.calls.clear()
             described.clear()
             with captured_logs() as records:
-                summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+                summary = invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
             calls = list(aws.calls)
             return Scan(
                 account=account,
@@ -426,7 +413,7 @@ def test_nothing_is_published_when_nothing_is_in_the_window(aws: StrictAws, now:
     _, raw_queue_url = create_topic_with_queue(raw=True)
     aws.calls.clear()
 
-    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+    summary = invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
 
     assert (
         {"message_ids": [], "parts": 0, "reason": "no certificate is inside the window"},
@@ -467,7 +454,7 @@ def test_an_acm_event_examines_its_certificate_in_the_region_of_its_arn(
     _, raw_queue_url = create_topic_with_queue(raw=True)
     aws.calls.clear()
 
-    summary = invoke(load_event(event_name, resources=[arn]), now, SNS_TOPIC_ARN=topic_arn)
+    summary = invoke(load_event(event_name, resources=[arn]), now=now, SNS_TOPIC_ARN=topic_arn)
 
     assert (
         "in_window",
@@ -517,7 +504,7 @@ def test_an_acm_event_outside_the_window_writes_and_sends_nothing(aws: StrictAws
     topic_arn, queue_url = create_topic_with_queue()
 
     summary = invoke(
-        load_event("acm-approaching-expiration", resources=[arn]), now, SNS_TOPIC_ARN=topic_arn
+        load_event("acm-approaching-expiration", resources=[arn]), now=now, SNS_TOPIC_ARN=topic_arn
     )
 
     assert (
@@ -542,7 +529,7 @@ def test_an_acm_event_for_a_deleted_certificate_is_logged_not_raised(
     topic_arn, queue_url = create_topic_with_queue()
 
     summary = invoke(
-        load_event("acm-approaching-expiration", resources=[arn]), now, SNS_TOPIC_ARN=topic_arn
+        load_event("acm-approaching-expiration", resources=[arn]), now=now, SNS_TOPIC_ARN=topic_arn
     )
 
     assert (
@@ -568,7 +555,7 @@ def test_the_console_test_event_is_rejected_before_any_aws_call(aws: StrictAws, 
     aws.calls.clear()
 
     with pytest.raises(UnsupportedEventError) as excinfo:
-        invoke(load_event("console-default-test-event"), now)
+        invoke(load_event("console-default-test-event"), now=now)
 
     message = str(excinfo.value)
     for detail_type in (*ACM_DETAIL_TYPES, "Scheduled Event"):
@@ -591,7 +578,7 @@ def test_a_bad_setting_is_rejected_before_any_aws_call(
     aws.calls.clear()
 
     with pytest.raises(ConfigurationError) as excinfo:
-        invoke(load_event("scheduled-event"), now, **{name: value})
+        invoke(load_event("scheduled-event"), now=now, **{name: value})
 
     assert str(excinfo.value).startswith(f"{name}={value!r} is not valid")
     assert [] == aws.calls
@@ -607,7 +594,7 @@ def test_without_security_hub_the_message_still_goes_out(
     topic_arn, queue_url = create_topic_with_queue()
     aws.calls.clear()
 
-    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+    summary = invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
 
     assert (
         {
@@ -638,7 +625,7 @@ def test_findings_land_in_the_security_hub_region(aws: StrictAws, now: datetime)
     enable_hub("eu-central-1")
     aws.calls.clear()
 
-    summary = invoke(load_event("scheduled-event"), now, SECURITY_HUB_REGION="eu-central-1")
+    summary = invoke(load_event("scheduled-event"), now=now, SECURITY_HUB_REGION="eu-central-1")
 
     hub_calls = {c.region for c in aws.calls if c.service == "securityhub"}
     [finding] = get_findings("eu-central-1")
@@ -660,7 +647,7 @@ def test_a_topic_in_another_region_is_published_to_from_that_region(aws: StrictA
     topic_arn, queue_url = create_topic_with_queue("ap-southeast-2")
     aws.calls.clear()
 
-    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+    summary = invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
 
     [envelope] = receive_messages(queue_url)
     assert [ApiCall("sns", "Publish", "ap-southeast-2")] == [
@@ -685,8 +672,8 @@ def test_a_fifo_topic_gets_a_group_and_a_stable_deduplication_id(aws: StrictAws,
         Attributes={"RawMessageDelivery": "true"},
     )
 
-    invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
-    invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+    invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
+    invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
 
     messages = sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
@@ -713,7 +700,7 @@ def test_each_invocation_logs_exactly_one_info_summary_line(
     counts = []
     for event in events:
         logs.clear()
-        invoke(event, now)
+        invoke(event, now=now)
         counts.append([r.levelno for r in summary_records(logs)])
 
     assert [[logging.INFO]] * 3 == counts
@@ -730,7 +717,7 @@ def test_a_scan_over_http(aws_server: StrictAws, now: datetime):
     topic_arn, queue_url = create_topic_with_queue()
     aws_server.calls.clear()
 
-    summary = invoke(load_event("scheduled-event"), now, SNS_TOPIC_ARN=topic_arn)
+    summary = invoke(load_event("scheduled-event"), now=now, SNS_TOPIC_ARN=topic_arn)
 
     served = Counter((c.service, c.operation) for c in aws_server.calls)
     assert aws_server.endpoint_url is not None
@@ -758,7 +745,7 @@ def test_an_acm_event_over_http(aws_server: StrictAws, now: datetime):
     aws_server.calls.clear()
 
     summary = invoke(
-        load_event("acm-approaching-expiration", resources=[arn]), now, SNS_TOPIC_ARN=topic_arn
+        load_event("acm-approaching-expiration", resources=[arn]), now=now, SNS_TOPIC_ARN=topic_arn
     )
 
     assert ("in_window", ["eu-west-1"]) == (summary["outcome"], summary["regions"])

@@ -49,7 +49,7 @@ from moto.logs.responses import LogsResponse
 from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.responses import SNSResponse
 
-from handle_expiring_certificates import AwsClients, IncompleteRunError, lambda_handler
+from handle_expiring_certificates import AwsClients, IncompleteRunError
 from testkit import (
     ACCOUNT_ID,
     StrictAws,
@@ -57,6 +57,8 @@ from testkit import (
     create_topic_with_queue,
     enable_hub,
     get_findings,
+    invoke,
+    invoke_outcome,
     load_event,
     receive_messages,
 )
@@ -187,20 +189,10 @@ def run_as(
     """The handler under IAM enforcement: every call it makes is checked against the policy."""
 
     @set_initial_no_auth_action_count(0)
-    def invoke() -> tuple[dict[str, Any], IncompleteRunError | None]:
-        try:
-            summary = lambda_handler(
-                event,
-                None,
-                environ=environ,
-                now=datetime.now(timezone.utc),
-                clients=AwsClients(session),
-            )
-        except IncompleteRunError as error:
-            return error.summary, error
-        return summary, None
+    def enforced() -> tuple[dict[str, Any], IncompleteRunError | None]:
+        return invoke_outcome(event, environ=environ, clients=AwsClients(session))
 
-    return invoke()
+    return enforced()
 
 
 def deliver_logs(session: boto3.session.Session) -> dict[str, str]:
@@ -264,11 +256,10 @@ class World:
             "IGNORE_TAG": "certificate-monitor=ignore",
         }
         # A finding for "renewed" from an earlier run; then the certificate is re-imported.
-        lambda_handler(
+        invoke(
             load_event("scheduled-event"),
-            None,
-            environ=self.environ,
             now=now,
+            environ=self.environ,
             clients=AwsClients(new_session()),
         )
         receive_messages(self.queue)
@@ -462,7 +453,7 @@ def test_logs_summaries_messages_and_findings_carry_no_secret_or_key_material(
     aws.calls.clear()
 
     summaries = [
-        lambda_handler(event, None, environ=env, now=now, clients=AwsClients(session))
+        invoke(event, now=now, environ=env, clients=AwsClients(session))
         for event, env in (
             (load_event("scheduled-event"), environ),
             (load_event("acm-approaching-expiration", resources=[arns[0]]), environ),

@@ -13,7 +13,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,16 +21,16 @@ from botocore.exceptions import ClientError
 from moto.securityhub.responses import SecurityHubResponse
 
 import testkit.strict_aws
-from handle_expiring_certificates import IncompleteRunError, lambda_handler
+from handle_expiring_certificates import IncompleteRunError
 from testkit import (
     ACCOUNT_ID,
-    FakeContext,
     StrictAws,
     client,
     create_topic_with_queue,
     enable_hub,
     fresh_clients,
     get_findings,
+    invoke,
     load_event,
     put_days_to_expiry_metric,
     receive_messages,
@@ -44,30 +44,16 @@ LOAD_BALANCER = (
 )
 
 
-@pytest.fixture
-def now() -> datetime:
-    """Close to the real clock (moto derives EXPIRED from it), in whole seconds like X.509."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
 def scan(now: datetime, **settings: str) -> dict[str, Any]:
     """A scheduled scan by a deployment in ``REGION`` unless ``AWS_REGION`` says otherwise."""
-    environ = {"AWS_REGION": REGION, **settings}
-    return lambda_handler(
-        load_event("scheduled-event"),
-        FakeContext(),
-        environ=environ,
-        now=now,
-        clients=fresh_clients(),
-    )
+    return invoke(load_event("scheduled-event"), now=now, **settings)
 
 
 def certificate_event(arn: str, now: datetime, **settings: str) -> dict[str, Any]:
     """Option 1: the ACM event for one certificate."""
     region = arn.split(":")[3]
     event = load_event("acm-approaching-expiration", resources=[arn], region=region)
-    environ = {"AWS_REGION": REGION, **settings}
-    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
+    return invoke(event, now=now, **settings)
 
 
 def timestamp(value: str) -> datetime:
@@ -328,13 +314,7 @@ def test_scan_archives_nothing_in_a_region_it_could_not_list(aws: StrictAws, now
     clients.acm(OTHER_REGION).meta.events.register("before-call.acm.ListCertificates", deny)
 
     with pytest.raises(IncompleteRunError) as excinfo:
-        lambda_handler(
-            load_event("scheduled-event"),
-            FakeContext(),
-            environ={"AWS_REGION": REGION, **both},
-            now=now + timedelta(hours=1),
-            clients=clients,
-        )
+        invoke(load_event("scheduled-event"), now=now + timedelta(hours=1), clients=clients, **both)
 
     assert {europe: "ACTIVE", home: "ARCHIVED"} == {
         f["Resources"][0]["Id"]: f["RecordState"] for f in get_findings()

@@ -20,16 +20,15 @@ from typing import Any
 import pytest
 from moto.sns.models import sns_backends
 
-from handle_expiring_certificates import ConfigurationError, lambda_handler
+from handle_expiring_certificates import ConfigurationError
 from testkit import (
     ACCOUNT_ID,
-    FakeContext,
     StrictAws,
     client,
     create_topic_with_queue,
     enable_hub,
-    fresh_clients,
     get_findings,
+    invoke,
     load_event,
     receive_messages,
 )
@@ -49,25 +48,14 @@ IMPORTED_ACTION = (
 )
 
 
-@pytest.fixture
-def now() -> datetime:
-    """Close to the real clock (moto derives EXPIRED from it), in whole seconds like X.509."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def handle(event: dict[str, Any], now: datetime, **settings: str) -> dict[str, Any]:
-    environ = {"AWS_REGION": REGION, **settings}
-    return lambda_handler(event, FakeContext(), environ=environ, now=now, clients=fresh_clients())
-
-
 def scan(now: datetime, **settings: str) -> dict[str, Any]:
-    return handle(load_event("scheduled-event"), now, **settings)
+    return invoke(load_event("scheduled-event"), now=now, **settings)
 
 
 def certificate_event(
     arn: str, now: datetime, name: str = "acm-approaching-expiration", **settings: str
 ) -> dict[str, Any]:
-    return handle(load_event(name, resources=[arn], region=REGION), now, **settings)
+    return invoke(load_event(name, resources=[arn], region=REGION), now=now, **settings)
 
 
 def published(topic_arn: str) -> list[tuple[str | None, dict[str, str], int]]:

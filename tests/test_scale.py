@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from handle_expiring_certificates import GENERATOR_ID, AwsClients, lambda_handler
+from handle_expiring_certificates import GENERATOR_ID, AwsClients
 from testkit import (
     ACCOUNT_ID,
     StrictAws,
@@ -30,6 +30,7 @@ from testkit import (
     create_topic_with_queue,
     enable_hub,
     get_findings,
+    invoke,
     load_event,
     put_days_to_expiry_metric,
     receive_messages,
@@ -42,12 +43,6 @@ UNLISTED = "us-west-2"
 OUR_FINDINGS = {
     "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
 }
-
-
-@pytest.fixture
-def now() -> datetime:
-    # moto computes Status (EXPIRED) from the real clock, so "now" stays close to it.
-    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @dataclass
@@ -81,14 +76,8 @@ def scan(now: datetime, counter: CallCounter | None = None, **settings: str) -> 
     session = boto3.session.Session()
     if counter is not None:
         session.events.register("before-parameter-build", counter)
-    environ = {"AWS_REGION": HUB, **settings}
-    return lambda_handler(
-        load_event("scheduled-event"),
-        None,
-        environ=environ,
-        now=now,
-        clients=AwsClients(session),
-    )
+    settings = {"AWS_REGION": HUB, **settings}
+    return invoke(load_event("scheduled-event"), now=now, clients=AwsClients(session), **settings)
 
 
 def certificate(region: str, name: str, days_left: float, now: datetime) -> str:
