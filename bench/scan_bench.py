@@ -1,20 +1,21 @@
 """Benchmark: a scheduled scan of thousands of ACM certificates, against moto, with latency.
 
-    python bench/scan_bench.py                     # presets 2500 and 10000 (what `make bench` runs)
-    python bench/scan_bench.py --preset small      # a quick look
-    python bench/scan_bench.py --n 5000 --m 250 --latency-ms 50 --no-naive
-    python bench/scan_bench.py --preset 10000 --handler /tmp/copy/handle_expiring_certificates.py
+    python -m bench.scan_bench                     # presets 2500 and 10000 (what `make bench` runs)
+    python -m bench.scan_bench --preset small      # a quick look
+    python -m bench.scan_bench --n 5000 --m 250 --latency-ms 50 --no-naive
+    python -m bench.scan_bench --preset 10000 --handler /tmp/copy/handle_expiring_certificates.py
+
+(from the repository's folder, which makes ``testkit`` importable).
 
 For each preset a moto server is started in a child process on 127.0.0.1 (so that the peak
 memory measured here is the handler's alone, and moto's CPU is not the handler's) and seeded
 there with N imported EC P-256 certificates, M of them inside the 45-day window (from expired
 5 days ago to 44 days left; one in three in use), a ``DaysToExpiry`` metric for every
 certificate, Security Hub enabled and an SNS topic with an SQS subscriber. The server is made
-as strict as AWS with ``tests/strict_aws.py``, except that its hot spots are replaced by
-equivalent fast versions: ``ListCertificates`` pages like AWS (``MaxItems`` 1..1000 and
-``NextToken``, AWS summary shape) but builds only the page it returns, ``ListMetrics`` drops
-moto's quadratic de-duplication (10,000 metrics would take minutes), and the server no longer
-lists moto's package directory on every request. moto still spends a few milliseconds of CPU
+as strict as AWS by the test kit (``testkit.strict_aws``), whose ``ListCertificates`` builds
+only the page it returns and whose ``ListMetrics`` stays linear at 10,000 metrics; each
+certificate's listing summary is computed once while seeding, as AWS has it stored. moto still
+spends a few milliseconds of CPU
 per request, which the latency below does not replace; on a busy machine that shows.
 
 This process then runs ``lambda_handler`` with a "Scheduled Event" through a boto3 Session whose
@@ -35,7 +36,6 @@ The fewest calls a scan can make (issue 5) is
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib.util
 import json
 import logging
@@ -59,9 +59,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
+
+from testkit import invoke, load_event, strict_aws
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -84,18 +86,6 @@ MAX_CALL_RATIO = 1.1
 # The naive loop makes about N + 2M calls in a row; above this it takes minutes.
 NAIVE_AUTO_MAX_N = 2500
 
-SCHEDULED_EVENT = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": ACCOUNT_ID,
-    "time": "2026-11-29T00:05:00Z",
-    "region": REGION,
-    "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/weekly-certificate-scan"],
-    "detail": {},
-}
-
 
 def minimum_calls(n: int, m: int, f: int, d: int) -> int:
     """Issue 5's minimum; ``d`` the describes needed (in-window certificates in use)."""
@@ -108,123 +98,9 @@ def minimum_calls(n: int, m: int, f: int, d: int) -> int:
 
 
 def _fake_environment(endpoint_url: str | None = None) -> None:
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-            del os.environ[name]
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    if endpoint_url:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-
-
-def _summary(bundle: Any) -> dict[str, Any]:
-    """A ListCertificates summary; its static part (the key usages parse the certificate) is
-    computed once per certificate, as AWS has it stored."""
-    from tests import strict_aws
-
-    cached: dict[str, Any] | None = getattr(bundle, "_bench_summary", None)
-    if cached is None:
-        cached = strict_aws._certificate_summary(bundle)
-        bundle._bench_summary = cached
-    bundle.check()
-    return {**cached, "Status": bundle.status, "InUse": bool(bundle.in_use_by)}
-
-
-def _install_fast_strictness() -> None:
-    """tests/strict_aws.py's patches, with linear ListCertificates and ListMetrics."""
-    import moto.backends
-    import pytest
-    from moto.acm.exceptions import AWSValidationException
-    from moto.acm.responses import AWSCertificateManagerResponse
-    from moto.cloudwatch.models import CloudWatchBackend, MetricDatumBase
-
-    from tests import strict_aws
-
-    strict_aws.install_strictness(pytest.MonkeyPatch())  # for the life of this process
-
-    # The server lists moto's package directory (about 170 stat calls) on every request.
-    modules = tuple(moto.backends.list_of_moto_modules())
-    moto.backends.list_of_moto_modules = lambda: modules
-
-    def list_certificates(self: AWSCertificateManagerResponse) -> str:
-        statuses = self._get_param("CertificateStatuses")
-        includes = dict(self._get_param("Includes") or {})
-        unsupported = sorted(set(includes) - {"keyTypes", "exportOption"})
-        if unsupported:
-            raise strict_aws.NotEmulated(f"Includes.{unsupported[0]} is not emulated")
-        key_types = includes.get("keyTypes") or ["RSA_2048"]  # AWS's default
-        export = includes.get("exportOption")
-        max_items = self._get_param("MaxItems")
-        if max_items is not None and not 1 <= int(max_items) <= 1000:
-            raise AWSValidationException(
-                f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to "
-                "satisfy constraint: Member must have value less than or equal to 1000"
-            )
-        size = int(max_items or 1000)
-        token = self._get_param("NextToken")
-        try:
-            start = int(json.loads(base64.b64decode(token))["offset"]) if token else 0
-        except (ValueError, KeyError, TypeError) as error:
-            raise AWSValidationException("Invalid NextToken") from error
-        certificates = self.acm_backend._certificates
-        arns = list(certificates)
-        page: list[dict[str, Any]] = []
-        index = start
-        while index < len(arns) and len(page) < size:
-            item = _summary(certificates[arns[index]])
-            index += 1
-            if item["KeyAlgorithm"] not in key_types:
-                continue
-            if statuses and item["Status"] not in statuses:
-                continue
-            if export and item["ExportOption"] != export:
-                continue
-            page.append(item)
-        result: dict[str, Any] = {"CertificateSummaryList": page}
-        if index < len(arns):
-            result["NextToken"] = base64.b64encode(json.dumps({"offset": index}).encode()).decode()
-        return json.dumps(result)
-
-    def recent_metrics(
-        self: CloudWatchBackend,
-        metric_name: str,
-        namespace: str,
-        dimensions: list[dict[str, str]],
-    ) -> list[MetricDatumBase]:
-        cutoff = datetime.now(timezone.utc) - strict_aws.METRIC_RETENTION_FOR_LISTING
-        seen: set[tuple[str, str, frozenset[tuple[str, str]]]] = set()
-        listed: list[MetricDatumBase] = []
-        for datum in self.get_all_metrics():
-            if (namespace and datum.namespace != namespace) or (
-                metric_name and datum.name != metric_name
-            ):
-                continue
-            if strict_aws._parse_timestamp(datum.timestamp) < cutoff:
-                continue
-            if not datum.filter(namespace=namespace, name=metric_name, dimensions=dimensions):
-                continue
-            key = (
-                datum.namespace,
-                datum.name,
-                frozenset((d.name, d.value) for d in datum.dimensions),
-            )
-            if datum.dimensions and key in seen:
-                continue
-            seen.add(key)
-            listed.append(datum)
-        return listed
-
-    AWSCertificateManagerResponse.list_certificates = list_certificates  # type: ignore[method-assign]
-    CloudWatchBackend.get_filtered_metrics = recent_metrics  # type: ignore[method-assign]
+    """The kit's fake credentials and region, for the life of this process; no config files
+    (they would be looked for under /dev/null)."""
+    strict_aws.set_fake_environment(pytest.MonkeyPatch(), Path(os.devnull), endpoint_url)
 
 
 def _seed(n: int, m: int, region: str, seed: int) -> dict[str, Any]:
@@ -289,7 +165,7 @@ def _seed(n: int, m: int, region: str, seed: int) -> dict[str, Any]:
                 f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/app/"
                 f"bench-{index}/0123456789abcdef"
             ]
-        _summary(acm._certificates[arn])
+        strict_aws.listed_summary(acm._certificates[arn])
         metrics.append(
             {
                 "MetricName": "DaysToExpiry",
@@ -314,9 +190,7 @@ def serve(config: dict[str, Any]) -> None:
     _fake_environment()
     from moto.server import ThreadedMotoServer
 
-    from tests import strict_aws
-
-    _install_fast_strictness()
+    strict_aws.install_strictness(pytest.MonkeyPatch())  # for the life of this process
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -350,7 +224,8 @@ class MotoServer:
     def start(cls, n: int, m: int, region: str = REGION, seed: int = 5) -> MotoServer:
         config = {"n": n, "m": m, "region": region, "seed": seed}
         process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve", json.dumps(config)],
+            [sys.executable, "-m", "bench.scan_bench", "--serve", json.dumps(config)],
+            cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -437,7 +312,8 @@ class ScanResult:
 
 
 def load_handler(path: Path) -> ModuleType:
-    """The handler module from ``path`` (the repository's, or a copy being tried out)."""
+    """The handler module from ``path`` (the repository's, or a copy being tried out), under
+    the name ``testkit.invoke`` runs."""
     spec = importlib.util.spec_from_file_location("handle_expiring_certificates", path)
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load {path}")
@@ -467,7 +343,7 @@ def run_scan(
     started = time.perf_counter()
     cpu_started = time.process_time()
     try:
-        summary = handler.lambda_handler(SCHEDULED_EVENT, None, environ=environ, clients=clients)
+        summary = invoke(load_event("scheduled-event"), environ=environ, clients=clients)
     finally:
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
@@ -812,7 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for report in reports:
         for verdict in report.verdicts():
             print(f"- {verdict}")
-    command = " ".join(["python bench/scan_bench.py", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m bench.scan_bench", *(sys.argv[1:] if argv is None else argv)])
     print(f"\n## Markdown table (`{command}`)\n")
     print(markdown_table(reports))
     print(

@@ -294,7 +294,7 @@ def _certificate_summary(bundle: CertBundle) -> dict[str, Any]:
     return summary
 
 
-def _listed_summary(bundle: CertBundle) -> dict[str, Any]:
+def listed_summary(bundle: CertBundle) -> dict[str, Any]:
     """A ListCertificates summary; its static part (the key usages parse the certificate) is
     computed once per imported certificate, as AWS has it stored."""
     cached: tuple[Any, dict[str, Any]] | None = getattr(bundle, "_strict_summary", None)
@@ -332,7 +332,7 @@ def _acm_list_certificates(self: AWSCertificateManagerResponse) -> str:
     page: list[dict[str, Any]] = []
     index = start
     while index < len(arns) and len(page) < size:
-        item = _listed_summary(certificates[arns[index]])
+        item = listed_summary(certificates[arns[index]])
         index += 1
         if item["KeyAlgorithm"] not in key_types:
             continue
