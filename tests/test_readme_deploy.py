@@ -1,7 +1,8 @@
 """The README's "Deploy into moto locally" block works as written.
 
 The block is read from README.md and run by bash, with two changes only: moto's server is the
-test session's (so the line that starts one is dropped) and its address replaces port 5050.
+test session's (so the lines that start and stop one are dropped) and its address replaces
+port 5050.
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ def test_readme_deploy_commands_create_the_stack_in_moto(
 ) -> None:
     block = readme_block("Deploy into moto locally")
     assert "aws cloudformation deploy" in block
-    script = "\n".join(
-        line for line in block.splitlines() if not line.startswith("moto_server ")
-    ).replace("http://127.0.0.1:5050", str(aws_server.endpoint_url))
+    lines = block.splitlines()
+    starts = [line for line in lines if line.startswith("moto_server ")]
+    stops = [line for line in lines if line.startswith('kill "$MOTO_PID"')]
+    assert (1, 1) == (len(starts), len(stops)), "the block starts moto's server and stops it"
+    assert lines.index(stops[0]) == len(lines) - 1, "the server is stopped last"
+    script = "\n".join(line for line in lines if line not in starts + stops).replace(
+        "http://127.0.0.1:5050", str(aws_server.endpoint_url)
+    )
     for name in ("template.yaml", "handle_expiring_certificates.py"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
