@@ -48,6 +48,7 @@ SETTINGS = {
     "SCAN_REGIONS": "ScanRegions",
     "SECURITY_HUB_REGION": "SecurityHubRegion",
     "DRY_RUN": "DryRun",
+    "INCLUDE_IAM_SERVER_CERTIFICATES": "IncludeIamServerCertificates",
     "IGNORE_TAG": "IgnoreTag",
     "SNS_TOPIC_ARN": "ExistingTopicArn",
 }
@@ -57,19 +58,23 @@ EVERY_SETTING = {
     "ScanRegions": "us-east-1,eu-west-1",
     "SecurityHubRegion": "eu-central-1",
     "DryRun": "true",
+    "IncludeIamServerCertificates": "false",
     "IgnoreTag": "certificate-monitor=ignore",
     "NotificationEmail": "certificates@example.com",
     "TopicKmsKeyId": "alias/certificate-alerts",
     "TopicPublisherOrgId": "o-a1b2c3d4e5",
     "ScheduleExpression": "rate(1 day)",
     "LogRetentionDays": "30",
+    "ReservedConcurrency": "3",
+    "ExpiredInUseAlarmThreshold": "1",
 }
 
-# moto 5.2 has no CloudFormation support for AWS::SNS::TopicPolicy nor
-# AWS::Lambda::EventInvokeConfig: it warns and skips them, so both are checked on the template.
+# moto 5.2 has no CloudFormation support for AWS::SNS::TopicPolicy, AWS::Lambda::EventInvokeConfig
+# nor AWS::CloudWatch::Alarm: it warns and skips them, so they are checked on the template.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning"),
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm:UserWarning"),
 ]
 
 
@@ -265,9 +270,11 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
     """Checked on the template: moto skips AWS::SNS::TopicPolicy."""
     template = load_template()
     assert template["Resources"]["TopicPolicy"]["Condition"] == "CreateTopic"
-    function, organisation, insecure = resource(template, "TopicPolicy")["PolicyDocument"][
-        "Statement"
-    ]
+    function, alarm_publish, organisation, insecure = resource(template, "TopicPolicy")[
+        "PolicyDocument"
+    ]["Statement"]
+    assert alarm_publish["Fn::If"][0] == "AlarmsNotifyCreatedTopic"
+    assert alarm_publish["Fn::If"][1]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert function["Principal"] == {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}}
     assert (function["Effect"], function["Action"]) == ("Allow", "sns:Publish")
     condition, granted, absent = organisation["Fn::If"]
@@ -308,6 +315,8 @@ def test_stack_with_every_setting_is_created(full_stack: Stack) -> None:
         "FunctionArn": function_arn,
         "TopicArn": full_stack.resources["Topic"],
         "LogGroupName": f"/aws/lambda/{FUNCTION_NAME}",
+        "DeadLetterQueueUrl": full_stack.resources["DeadLetterQueue"],
+        "DeadLetterQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters",
     }
     assert full_stack.function["Configuration"]["CodeSha256"] == full_stack.code_sha256
 
@@ -399,7 +408,12 @@ def test_deployed_resources_are_within_iam_policy_json(
 
 def test_unset_settings_leave_their_variables_out(lean_stack: Stack) -> None:
     variables = lean_stack.function["Configuration"]["Environment"]["Variables"]
-    expected = {"EXPIRY_DAYS": "45", "DRY_RUN": "false", "SNS_TOPIC_ARN": EXISTING_TOPIC}
+    expected = {
+        "EXPIRY_DAYS": "45",
+        "DRY_RUN": "false",
+        "INCLUDE_IAM_SERVER_CERTIFICATES": "true",
+        "SNS_TOPIC_ARN": EXISTING_TOPIC,
+    }
     assert expected == {name: str(value) for name, value in variables.items()}
 
 
@@ -409,7 +423,12 @@ def test_existing_topic_and_disabled_triggers_create_no_topic_and_no_rule(
     assert lean_stack.description["StackStatus"] == "CREATE_COMPLETE"
     assert lean_stack.function["Configuration"]["CodeSha256"] == lean_stack.code_sha256
     assert lean_stack.outputs["TopicArn"] == EXISTING_TOPIC
-    assert sorted(lean_stack.resources) == ["Function", "FunctionRole", "LogGroup"]
+    assert sorted(lean_stack.resources) == [
+        "DeadLetterQueue",
+        "Function",
+        "FunctionRole",
+        "LogGroup",
+    ]
     assert lean_stack.rules() == {}
     assert lean_stack.session.client("sns").list_topics()["Topics"] == []
 
@@ -430,3 +449,120 @@ def test_memory_and_timeout_are_sized_from_the_benchmark() -> None:
     function = resource(template, "Function")
     assert ({"Ref": "MemorySize"}, 300) == (function["MemorySize"], function["Timeout"])
     assert 1024 == template["Parameters"]["MemorySize"]["Default"]
+
+
+# Nothing lost, bursts queue, the monitor is monitored (issues 10 and 13) ####################
+
+# What the handler writes in its embedded-metric-format line: the alarms must name exactly these.
+EMF_NAMESPACE = "HandleExpiringCertificates"
+EMF_METRICS = {
+    "CertificatesInWindow", "CertificatesExpired", "CertificatesInUse", "ExpiredInUse",
+    "Critical", "High", "Medium", "Low", "FindingsWritten", "FindingsArchived",
+    "FindingsFailed", "MessagesSent", "Failures", "Heartbeat",
+}  # fmt: skip
+TOPIC = {"Fn::If": ["CreateTopic", {"Ref": "Topic"}, {"Ref": "ExistingTopicArn"}]}
+
+
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: r
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def test_failed_events_go_to_an_encrypted_dead_letter_queue_kept_14_days(
+    full_stack: Stack,
+) -> None:
+    """DeadLetterConfig is checked on the template: moto's Lambda ignores it."""
+    function = resource(load_template(), "Function")
+    assert {"TargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}} == function["DeadLetterConfig"]
+    config = resource(load_template(), "AsyncInvokeConfig")
+    assert 21600 == config["MaximumEventAgeInSeconds"]
+    sqs = full_stack.session.client("sqs")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=full_stack.outputs["DeadLetterQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["QueueArn"] == full_stack.outputs["DeadLetterQueueArn"]
+    assert ("1209600", "true") == (
+        attributes["MessageRetentionPeriod"],
+        attributes["SqsManagedSseEnabled"],
+    )
+    (send,) = [s for s in full_stack.role_policy() if s["Sid"] == "SendToDeadLetterQueue"]
+    assert (send["Action"], send["Resource"]) == (
+        ["sqs:SendMessage"],
+        full_stack.outputs["DeadLetterQueueArn"],
+    )
+
+
+@pytest.mark.parametrize(("stack_name", "reserved"), [("full_stack", 3), ("lean_stack", 2)])
+def test_reserved_concurrency_comes_from_its_parameter(
+    stack_name: str, reserved: int, request: pytest.FixtureRequest
+) -> None:
+    stack: Stack = request.getfixturevalue(stack_name)
+    assert {"ReservedConcurrentExecutions": reserved} == stack.function["Concurrency"]
+    template = load_template()
+    assert {"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]} == (
+        template["Conditions"]["ReserveConcurrency"]["Fn::Not"][0]
+    )
+    assert {
+        "Fn::If": ["ReserveConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    } == resource(template, "Function")["ReservedConcurrentExecutions"]
+
+
+def test_alarms_watch_what_the_handler_emits_and_notify_the_topic() -> None:
+    """Checked on the template: moto 5.2 skips AWS::CloudWatch::Alarm."""
+    template = load_template()
+    found = alarms(template)
+    assert sorted(found) == [
+        "DeadLetterAlarm",
+        "ErrorsAlarm",
+        "ExpiredInUseAlarm",
+        "HeartbeatAlarm",
+    ]
+    function = {"Name": "FunctionName", "Value": {"Ref": "Function"}}
+    scan = [function, {"Name": "Mode", "Value": "scan"}]
+    for logical_id, alarm in found.items():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [TOPIC], logical_id
+        assert properties["AlarmDescription"], logical_id
+        if properties["Namespace"] == EMF_NAMESPACE:
+            assert properties["MetricName"] in EMF_METRICS
+            assert properties["Dimensions"] == scan, logical_id
+    heartbeat = found["HeartbeatAlarm"]["Properties"]
+    assert heartbeat["OKActions"] == [TOPIC]
+    assert ("Heartbeat", "Maximum", 86400, 7, 7, 1, "LessThanThreshold", "breaching") == tuple(
+        heartbeat[k]
+        for k in (
+            "MetricName", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",
+            "Threshold", "ComparisonOperator", "TreatMissingData",
+        )
+    )  # fmt: skip
+    errors = found["ErrorsAlarm"]["Properties"]
+    assert ("AWS/Lambda", "Errors", [function]) == (
+        errors["Namespace"],
+        errors["MetricName"],
+        errors["Dimensions"],
+    )
+    dead_letters = found["DeadLetterAlarm"]["Properties"]
+    assert (
+        "AWS/SQS",
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}],
+    ) == (
+        dead_letters["Namespace"],
+        dead_letters["Dimensions"],
+    )
+
+
+def test_every_alarm_needs_enable_alarms_and_the_heartbeat_a_schedule() -> None:
+    template = load_template()
+    conditions = template["Conditions"]
+
+    def needs(condition: str) -> set[str]:
+        parts = conditions[condition].get("Fn::And", [])
+        return {condition} | {p["Condition"] for p in parts if "Condition" in p}
+
+    for logical_id, alarm in alarms(template).items():
+        assert "AlarmsEnabled" in needs(alarm["Condition"]), logical_id
+    assert "ScheduleEnabled" in needs(alarms(template)["HeartbeatAlarm"]["Condition"])
+    assert "ScheduleEnabled" in needs(alarms(template)["ExpiredInUseAlarm"]["Condition"])
