@@ -32,9 +32,12 @@ HANDLER = ROOT / "handle_expiring_certificates.py"
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
+DEFAULTS_REGION = "ap-southeast-2"
 ACCOUNT = "123456789012"  # moto's default account
 CODE_BUCKET = "certificate-monitor-code"
 FUNCTION_NAME = "handle-expiring-certificates"
+ROLE_POLICY = "handle-expiring-certificates"  # the role's inline policy, as iam_policy.json
+KEY_POLICY = "publish-to-encrypted-topic"  # the role's policy for the key the stack creates
 EXISTING_TOPIC = "arn:aws:sns:eu-central-1:111122223333:central-certificate-alerts"
 ACM_DETAIL_TYPES = [
     "ACM Certificate Approaching Expiration",
@@ -169,16 +172,30 @@ class Stack:
     def targets(self, rule_name: str) -> list[str]:
         return [t["Arn"] for t in self.events.list_targets_by_rule(Rule=rule_name)["Targets"]]
 
-    def role_policy(self) -> list[dict[str, Any]]:
+    def role_policy_names(self) -> list[str]:
         iam = self.session.client("iam")
         role_name = self.function["Configuration"]["Role"].rsplit("/", 1)[1]
-        (name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        return sorted(iam.list_role_policies(RoleName=role_name)["PolicyNames"])
+
+    def role_policy(self, name: str = ROLE_POLICY) -> list[dict[str, Any]]:
+        """The statements of one inline policy of the function's role (by default the one that
+        mirrors iam_policy.json)."""
+        iam = self.session.client("iam")
+        role_name = self.function["Configuration"]["Role"].rsplit("/", 1)[1]
         document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
         if isinstance(document, str):
-            # moto 5.2 returns the repr() of a policy that CloudFormation handed over as a mapping.
-            document = ast.literal_eval(document)
+            # moto 5.2 returns the repr() of a policy that CloudFormation handed over as a
+            # mapping (the role's Policies), or its JSON (an AWS::IAM::Policy).
+            try:
+                document = json.loads(document)
+            except json.JSONDecodeError:
+                document = ast.literal_eval(document)
         statements: list[dict[str, Any]] = document["Statement"]
         return statements
+
+    def kms_keys(self) -> list[str]:
+        kms = self.session.client("kms")
+        return [k["KeyArn"] for k in kms.list_keys()["Keys"]]
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +231,12 @@ def lean_stack(aws: None) -> Stack:
         # Only the regional bucket exists: moto fails the function if it reads another one.
         bucket=f"regional-code-{OTHER_REGION}",
     )
+
+
+@pytest.fixture(scope="module")
+def default_stack(aws: None) -> Stack:
+    """Every optional parameter at its default: the stack creates the topic and its key."""
+    return Stack(DEFAULTS_REGION, {"CodeS3Bucket": "defaults-code"}, bucket="defaults-code")
 
 
 # The template as text and data ############################################################
@@ -383,7 +406,7 @@ def test_log_group_keeps_logs_for_the_retention_parameter(full_stack: Stack) -> 
     assert group["retentionInDays"] == int(EVERY_SETTING["LogRetentionDays"])
 
 
-@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack"])
+@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack", "default_stack"])
 def test_deployed_resources_are_within_iam_policy_json(
     stack_name: str, request: pytest.FixtureRequest
 ) -> None:
@@ -566,3 +589,144 @@ def test_every_alarm_needs_enable_alarms_and_the_heartbeat_a_schedule() -> None:
         assert "AlarmsEnabled" in needs(alarm["Condition"]), logical_id
     assert "ScheduleEnabled" in needs(alarms(template)["HeartbeatAlarm"]["Condition"])
     assert "ScheduleEnabled" in needs(alarms(template)["ExpiredInUseAlarm"]["Condition"])
+
+
+# The topic's key: CloudWatch alarms cannot use alias/aws/sns ###############################
+
+
+def test_topic_key_defaults_to_one_the_stack_creates_and_alias_aws_sns_is_refused() -> None:
+    template = load_template()
+    assert "" == template["Parameters"]["TopicKmsKeyId"]["Default"]
+    conditions = template["Conditions"]
+    assert {
+        "Fn::And": [
+            {"Condition": "CreateTopic"},
+            {"Fn::Equals": [{"Ref": "TopicKmsKeyId"}, ""]},
+            {"Fn::Equals": [{"Ref": "TopicPublisherOrgId"}, ""]},
+        ]
+    } == conditions["CreateTopicKey"]
+    for logical_id in ("TopicKey", "TopicKeyAlias", "TopicKeyPolicy"):
+        assert "CreateTopicKey" == template["Resources"][logical_id]["Condition"], logical_id
+    assert {
+        "Fn::If": [
+            "CreateTopicKey",
+            {"Fn::GetAtt": ["TopicKey", "Arn"]},
+            {"Fn::If": ["UseGivenTopicKey", {"Ref": "TopicKmsKeyId"}, {"Ref": "AWS::NoValue"}]},
+        ]
+    } == resource(template, "Topic")["KmsMasterKeyId"]
+    # A stack whose alarms would notify through alias/aws/sns is refused before it is created.
+    (assertion,) = template["Rules"]["AlarmsNeedUsableKey"]["Assertions"]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "TopicKmsKeyId"}, "alias/aws/sns"]}]} == (
+        assertion["Assert"]
+    )
+    descriptions = {
+        name: " ".join(template["Parameters"][name]["Description"].split())
+        for name in ("TopicKmsKeyId", "ExistingTopicArn")
+    }
+    for name, description in descriptions.items():
+        assert "cloudwatch.amazonaws.com" in description, name
+        assert "function's role" in description, name
+    assert "region of this stack" in descriptions["ExistingTopicArn"]
+
+
+def test_created_key_rotates_and_lets_only_the_account_and_cloudwatch_alarms_use_it() -> None:
+    """Checked on the template for its conditions (moto drops them from the key policy)."""
+    template = load_template()
+    key = resource(template, "TopicKey")
+    assert key["EnableKeyRotation"] is True
+    account, cloudwatch = key["KeyPolicy"]["Statement"]
+    assert account == {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    condition, granted, absent = cloudwatch["Fn::If"]
+    assert (condition, absent) == ("AlarmsEnabled", {"Ref": "AWS::NoValue"})
+    assert granted == {
+        "Sid": "CloudWatchAlarmsPublish",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+    }
+    alias = resource(template, "TopicKeyAlias")
+    assert alias == {
+        "AliasName": {"Fn::Sub": "alias/${FunctionName}-notifications"},
+        "TargetKeyId": {"Ref": "TopicKey"},
+    }
+    # The topic policy still lets this account's alarms publish.
+    (alarms_publish,) = [
+        s["Fn::If"][1]
+        for s in resource(template, "TopicPolicy")["PolicyDocument"]["Statement"]
+        if "Fn::If" in s and s["Fn::If"][0] == "AlarmsNotifyCreatedTopic"
+    ]
+    assert alarms_publish["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+
+
+def test_default_stack_encrypts_its_topic_with_the_key_it_creates(default_stack: Stack) -> None:
+    assert default_stack.description["StackStatus"] == "CREATE_COMPLETE"
+    (key_arn,) = default_stack.kms_keys()
+    # Not describe_key: moto 5.2 keeps a CloudFormation KeyPolicy as a mapping, and its
+    # describe_key then fails to json.loads() it.
+    assert key_arn == (
+        f"arn:aws:kms:{DEFAULTS_REGION}:{ACCOUNT}:key/{default_stack.resources['TopicKey']}"
+    )
+    kms = default_stack.session.client("kms")
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    aliases = kms.list_aliases(KeyId=key_arn)["Aliases"]
+    assert [a["AliasName"] for a in aliases] == [f"alias/{FUNCTION_NAME}-notifications"]
+    attributes = default_stack.session.client("sns").get_topic_attributes(
+        TopicArn=default_stack.outputs["TopicArn"]
+    )["Attributes"]
+    assert attributes["KmsMasterKeyId"] == key_arn
+
+
+def test_created_key_policy_lets_cloudwatch_alarms_of_this_account_use_it(
+    default_stack: Stack,
+) -> None:
+    (key_arn,) = default_stack.kms_keys()
+    policy = default_stack.session.client("kms").get_key_policy(
+        KeyId=key_arn, PolicyName="default"
+    )["Policy"]
+    statements = {
+        s["Sid"]: s
+        for s in (json.loads(policy) if isinstance(policy, str) else policy)["Statement"]
+    }
+    assert sorted(statements) == ["AccountAdministers", "CloudWatchAlarmsPublish"]
+    assert statements["AccountAdministers"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    cloudwatch = statements["CloudWatchAlarmsPublish"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_role_may_use_exactly_the_created_key(default_stack: Stack) -> None:
+    (key_arn,) = default_stack.kms_keys()
+    assert default_stack.role_policy_names() == sorted([KEY_POLICY, ROLE_POLICY])
+    assert default_stack.role_policy(KEY_POLICY) == [
+        {
+            "Sid": "UseTopicKey",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": key_arn,
+        }
+    ]
+    # The role's other policy is iam_policy.json's, with no KMS permission in it.
+    assert not [s for s in default_stack.role_policy() if "kms" in json.dumps(s["Action"])]
+
+
+@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack"])
+def test_a_given_key_or_an_existing_topic_creates_no_key_and_no_key_permission(
+    stack_name: str, request: pytest.FixtureRequest
+) -> None:
+    """full_stack passes TopicKmsKeyId (its topic uses that key, see
+    test_created_topic_is_encrypted_and_subscribes_the_email); lean_stack an ExistingTopicArn."""
+    stack: Stack = request.getfixturevalue(stack_name)
+    assert not {"TopicKey", "TopicKeyAlias", "TopicKeyPolicy"} & set(stack.resources)
+    assert stack.kms_keys() == []
+    assert stack.role_policy_names() == [ROLE_POLICY]
