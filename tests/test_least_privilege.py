@@ -48,6 +48,7 @@ from moto.iam.access_control import IAMRequest
 from moto.logs.responses import LogsResponse
 from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.responses import SNSResponse
+from moto.sqs.responses import SQSResponse
 
 from handle_expiring_certificates import AwsClients, IncompleteRunError
 from testkit import (
@@ -72,6 +73,7 @@ REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
 TOPIC_REGION = "us-west-2"
 LOG_GROUP = "/aws/lambda/handle-expiring-certificates"
+DEAD_LETTER_QUEUE = "handle-expiring-certificates-dead-letters"
 IGNORE = {"certificate-monitor": "ignore"}
 LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b3c"
 
@@ -137,6 +139,14 @@ def _logs_resource(self: LogsResponse) -> str:
     )
 
 
+def _sqs_resource(self: SQSResponse) -> str:
+    # SendMessage acts on the queue.
+    url = self._get_param("QueueUrl")
+    if not url:
+        return "*"
+    return f"arn:aws:sqs:{self.region}:{self.current_account}:{url.rsplit('/', 1)[1]}"
+
+
 @pytest.fixture
 def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
     """moto's IAM checks with the resources and action names AWS uses (module docstring)."""
@@ -145,6 +155,7 @@ def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Str
         (SNSResponse, _sns_resource),
         (SecurityHubResponse, _securityhub_resource),
         (LogsResponse, _logs_resource),
+        (SQSResponse, _sqs_resource),
     ):
         monkeypatch.setattr(response, "_determine_resource", resource, raising=False)
     original = IAMRequest.check_action_permitted
@@ -224,6 +235,23 @@ def deliver_logs(session: boto3.session.Session) -> dict[str, str]:
 
     deliver()
     return outcome
+
+
+def deliver_dead_letter(session: boto3.session.Session) -> dict[str, str]:
+    """What Lambda does with the execution role with an event whose invocation failed or
+    expired: send it to the dead-letter queue (the outcome, as in deliver_logs)."""
+    url = client("sqs").create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    sqs = session.client("sqs", region_name=REGION)
+
+    @set_initial_no_auth_action_count(0)
+    def deliver() -> str:
+        try:
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(load_event("scheduled-event")))
+        except sqs.exceptions.ClientError as error:
+            return str(error)
+        return "ok"
+
+    return {"SendMessage": deliver()}
 
 
 # The world the function runs in ######################################################
@@ -353,6 +381,12 @@ def test_lambda_can_store_the_function_logs_with_only_the_policy(enforcement: St
     assert {"CreateLogGroup": "ok", "CreateLogStream": "ok", "PutLogEvents": "ok"} == outcome
 
 
+def test_lambda_can_keep_a_failed_event_in_the_dead_letter_queue_with_only_the_policy(
+    enforcement: StrictAws,
+):
+    assert {"SendMessage": "ok"} == deliver_dead_letter(identity(POLICY))
+
+
 # Every action is needed ###################################################################
 
 # For each action: the event that needs it, and whether losing it is a failure (the run ends in
@@ -368,19 +402,24 @@ NEEDED_BY = {
     "securityhub:GetFindings": ("scan", "errors"),
     "securityhub:BatchImportFindings": ("scan", "errors"),
     "sns:Publish": ("scan", "errors"),
+    "sqs:SendMessage": ("dead-letter", "SendMessage"),
 }
+# Granted for the rewritten scan (issues 10 and 12), which the handler on this branch does not
+# make yet: move each into NEEDED_BY, with the path and kind, when the handler calls it.
+PENDING_HANDLER = {"acm:SearchCertificates", "iam:ListServerCertificates"}
 
 
 def test_every_action_of_the_policy_has_a_path_that_needs_it():
-    assert sorted(NEEDED_BY) == sorted(policy_actions(POLICY))
+    assert sorted({*NEEDED_BY, *PENDING_HANDLER}) == sorted(policy_actions(POLICY))
 
 
 @pytest.mark.parametrize("action", sorted(NEEDED_BY))
 def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, action: str):
     path, kind = NEEDED_BY[action]
     denied = f"not authorized to perform: {action}"
-    if path == "logs":
-        outcome = deliver_logs(identity(without(action)))
+    if path in ("logs", "dead-letter"):
+        deliver = deliver_logs if path == "logs" else deliver_dead_letter
+        outcome = deliver(identity(without(action)))
         assert denied in outcome[kind]
         return
     world = World()
@@ -497,10 +536,20 @@ def parliament(policy_text: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# parliament 1.6.4, the latest release, predates acm:SearchCertificates (2026) and its
+# ignore_locations setting cannot be used from a config file: that one line is expected.
+KNOWN_TO_AWS_NOT_TO_PARLIAMENT = "LOW - Unknown action -  - Unknown action acm:SearchCertificates"
+
+
 def test_parliament_finds_nothing_to_report_in_the_policy():
     result = parliament(POLICY_FILE.read_text(encoding="utf-8"))
 
-    assert (0, "") == (result.returncode, result.stdout)
+    reported = [
+        line
+        for line in result.stdout.splitlines()
+        if not line.startswith(KNOWN_TO_AWS_NOT_TO_PARLIAMENT + " - ")
+    ]
+    assert (result.returncode in (0, 1), []) == (True, reported)
 
 
 def test_parliament_does_report_a_policy_broader_than_needed():

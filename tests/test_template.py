@@ -32,9 +32,12 @@ HANDLER = ROOT / "handle_expiring_certificates.py"
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
+DEFAULTS_REGION = "ap-southeast-2"
 ACCOUNT = "123456789012"  # moto's default account
 CODE_BUCKET = "certificate-monitor-code"
 FUNCTION_NAME = "handle-expiring-certificates"
+ROLE_POLICY = "handle-expiring-certificates"  # the role's inline policy, as iam_policy.json
+KEY_POLICY = "publish-to-encrypted-topic"  # the role's policy for the key the stack creates
 EXISTING_TOPIC = "arn:aws:sns:eu-central-1:111122223333:central-certificate-alerts"
 ACM_DETAIL_TYPES = [
     "ACM Certificate Approaching Expiration",
@@ -48,6 +51,7 @@ SETTINGS = {
     "SCAN_REGIONS": "ScanRegions",
     "SECURITY_HUB_REGION": "SecurityHubRegion",
     "DRY_RUN": "DryRun",
+    "INCLUDE_IAM_SERVER_CERTIFICATES": "IncludeIamServerCertificates",
     "IGNORE_TAG": "IgnoreTag",
     "SNS_TOPIC_ARN": "ExistingTopicArn",
 }
@@ -57,19 +61,23 @@ EVERY_SETTING = {
     "ScanRegions": "us-east-1,eu-west-1",
     "SecurityHubRegion": "eu-central-1",
     "DryRun": "true",
+    "IncludeIamServerCertificates": "false",
     "IgnoreTag": "certificate-monitor=ignore",
     "NotificationEmail": "certificates@example.com",
     "TopicKmsKeyId": "alias/certificate-alerts",
     "TopicPublisherOrgId": "o-a1b2c3d4e5",
     "ScheduleExpression": "rate(1 day)",
     "LogRetentionDays": "30",
+    "ReservedConcurrency": "3",
+    "ExpiredInUseAlarmThreshold": "1",
 }
 
-# moto 5.2 has no CloudFormation support for AWS::SNS::TopicPolicy nor
-# AWS::Lambda::EventInvokeConfig: it warns and skips them, so both are checked on the template.
+# moto 5.2 has no CloudFormation support for AWS::SNS::TopicPolicy, AWS::Lambda::EventInvokeConfig
+# nor AWS::CloudWatch::Alarm: it warns and skips them, so they are checked on the template.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning"),
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm:UserWarning"),
 ]
 
 
@@ -164,16 +172,30 @@ class Stack:
     def targets(self, rule_name: str) -> list[str]:
         return [t["Arn"] for t in self.events.list_targets_by_rule(Rule=rule_name)["Targets"]]
 
-    def role_policy(self) -> list[dict[str, Any]]:
+    def role_policy_names(self) -> list[str]:
         iam = self.session.client("iam")
         role_name = self.function["Configuration"]["Role"].rsplit("/", 1)[1]
-        (name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        return sorted(iam.list_role_policies(RoleName=role_name)["PolicyNames"])
+
+    def role_policy(self, name: str = ROLE_POLICY) -> list[dict[str, Any]]:
+        """The statements of one inline policy of the function's role (by default the one that
+        mirrors iam_policy.json)."""
+        iam = self.session.client("iam")
+        role_name = self.function["Configuration"]["Role"].rsplit("/", 1)[1]
         document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
         if isinstance(document, str):
-            # moto 5.2 returns the repr() of a policy that CloudFormation handed over as a mapping.
-            document = ast.literal_eval(document)
+            # moto 5.2 returns the repr() of a policy that CloudFormation handed over as a
+            # mapping (the role's Policies), or its JSON (an AWS::IAM::Policy).
+            try:
+                document = json.loads(document)
+            except json.JSONDecodeError:
+                document = ast.literal_eval(document)
         statements: list[dict[str, Any]] = document["Statement"]
         return statements
+
+    def kms_keys(self) -> list[str]:
+        kms = self.session.client("kms")
+        return [k["KeyArn"] for k in kms.list_keys()["Keys"]]
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +231,12 @@ def lean_stack(aws: None) -> Stack:
         # Only the regional bucket exists: moto fails the function if it reads another one.
         bucket=f"regional-code-{OTHER_REGION}",
     )
+
+
+@pytest.fixture(scope="module")
+def default_stack(aws: None) -> Stack:
+    """Every optional parameter at its default: the stack creates the topic and its key."""
+    return Stack(DEFAULTS_REGION, {"CodeS3Bucket": "defaults-code"}, bucket="defaults-code")
 
 
 # The template as text and data ############################################################
@@ -265,9 +293,11 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
     """Checked on the template: moto skips AWS::SNS::TopicPolicy."""
     template = load_template()
     assert template["Resources"]["TopicPolicy"]["Condition"] == "CreateTopic"
-    function, organisation, insecure = resource(template, "TopicPolicy")["PolicyDocument"][
-        "Statement"
-    ]
+    function, alarm_publish, organisation, insecure = resource(template, "TopicPolicy")[
+        "PolicyDocument"
+    ]["Statement"]
+    assert alarm_publish["Fn::If"][0] == "AlarmsNotifyCreatedTopic"
+    assert alarm_publish["Fn::If"][1]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert function["Principal"] == {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}}
     assert (function["Effect"], function["Action"]) == ("Allow", "sns:Publish")
     condition, granted, absent = organisation["Fn::If"]
@@ -308,6 +338,8 @@ def test_stack_with_every_setting_is_created(full_stack: Stack) -> None:
         "FunctionArn": function_arn,
         "TopicArn": full_stack.resources["Topic"],
         "LogGroupName": f"/aws/lambda/{FUNCTION_NAME}",
+        "DeadLetterQueueUrl": full_stack.resources["DeadLetterQueue"],
+        "DeadLetterQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters",
     }
     assert full_stack.function["Configuration"]["CodeSha256"] == full_stack.code_sha256
 
@@ -374,7 +406,7 @@ def test_log_group_keeps_logs_for_the_retention_parameter(full_stack: Stack) -> 
     assert group["retentionInDays"] == int(EVERY_SETTING["LogRetentionDays"])
 
 
-@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack"])
+@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack", "default_stack"])
 def test_deployed_resources_are_within_iam_policy_json(
     stack_name: str, request: pytest.FixtureRequest
 ) -> None:
@@ -399,7 +431,12 @@ def test_deployed_resources_are_within_iam_policy_json(
 
 def test_unset_settings_leave_their_variables_out(lean_stack: Stack) -> None:
     variables = lean_stack.function["Configuration"]["Environment"]["Variables"]
-    expected = {"EXPIRY_DAYS": "45", "DRY_RUN": "false", "SNS_TOPIC_ARN": EXISTING_TOPIC}
+    expected = {
+        "EXPIRY_DAYS": "45",
+        "DRY_RUN": "false",
+        "INCLUDE_IAM_SERVER_CERTIFICATES": "true",
+        "SNS_TOPIC_ARN": EXISTING_TOPIC,
+    }
     assert expected == {name: str(value) for name, value in variables.items()}
 
 
@@ -409,7 +446,12 @@ def test_existing_topic_and_disabled_triggers_create_no_topic_and_no_rule(
     assert lean_stack.description["StackStatus"] == "CREATE_COMPLETE"
     assert lean_stack.function["Configuration"]["CodeSha256"] == lean_stack.code_sha256
     assert lean_stack.outputs["TopicArn"] == EXISTING_TOPIC
-    assert sorted(lean_stack.resources) == ["Function", "FunctionRole", "LogGroup"]
+    assert sorted(lean_stack.resources) == [
+        "DeadLetterQueue",
+        "Function",
+        "FunctionRole",
+        "LogGroup",
+    ]
     assert lean_stack.rules() == {}
     assert lean_stack.session.client("sns").list_topics()["Topics"] == []
 
@@ -430,3 +472,261 @@ def test_memory_and_timeout_are_sized_from_the_benchmark() -> None:
     function = resource(template, "Function")
     assert ({"Ref": "MemorySize"}, 300) == (function["MemorySize"], function["Timeout"])
     assert 1024 == template["Parameters"]["MemorySize"]["Default"]
+
+
+# Nothing lost, bursts queue, the monitor is monitored (issues 10 and 13) ####################
+
+# What the handler writes in its embedded-metric-format line: the alarms must name exactly these.
+EMF_NAMESPACE = "HandleExpiringCertificates"
+EMF_METRICS = {
+    "CertificatesInWindow", "CertificatesExpired", "CertificatesInUse", "ExpiredInUse",
+    "Critical", "High", "Medium", "Low", "FindingsWritten", "FindingsArchived",
+    "FindingsFailed", "MessagesSent", "Failures", "Heartbeat",
+}  # fmt: skip
+TOPIC = {"Fn::If": ["CreateTopic", {"Ref": "Topic"}, {"Ref": "ExistingTopicArn"}]}
+
+
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: r
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def test_failed_events_go_to_an_encrypted_dead_letter_queue_kept_14_days(
+    full_stack: Stack,
+) -> None:
+    """DeadLetterConfig is checked on the template: moto's Lambda ignores it."""
+    function = resource(load_template(), "Function")
+    assert {"TargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}} == function["DeadLetterConfig"]
+    config = resource(load_template(), "AsyncInvokeConfig")
+    assert 21600 == config["MaximumEventAgeInSeconds"]
+    sqs = full_stack.session.client("sqs")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=full_stack.outputs["DeadLetterQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["QueueArn"] == full_stack.outputs["DeadLetterQueueArn"]
+    assert ("1209600", "true") == (
+        attributes["MessageRetentionPeriod"],
+        attributes["SqsManagedSseEnabled"],
+    )
+    (send,) = [s for s in full_stack.role_policy() if s["Sid"] == "SendToDeadLetterQueue"]
+    assert (send["Action"], send["Resource"]) == (
+        ["sqs:SendMessage"],
+        full_stack.outputs["DeadLetterQueueArn"],
+    )
+
+
+@pytest.mark.parametrize(("stack_name", "reserved"), [("full_stack", 3), ("lean_stack", 2)])
+def test_reserved_concurrency_comes_from_its_parameter(
+    stack_name: str, reserved: int, request: pytest.FixtureRequest
+) -> None:
+    stack: Stack = request.getfixturevalue(stack_name)
+    assert {"ReservedConcurrentExecutions": reserved} == stack.function["Concurrency"]
+    template = load_template()
+    assert {"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]} == (
+        template["Conditions"]["ReserveConcurrency"]["Fn::Not"][0]
+    )
+    assert {
+        "Fn::If": ["ReserveConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    } == resource(template, "Function")["ReservedConcurrentExecutions"]
+
+
+def test_alarms_watch_what_the_handler_emits_and_notify_the_topic() -> None:
+    """Checked on the template: moto 5.2 skips AWS::CloudWatch::Alarm."""
+    template = load_template()
+    found = alarms(template)
+    assert sorted(found) == [
+        "DeadLetterAlarm",
+        "ErrorsAlarm",
+        "ExpiredInUseAlarm",
+        "HeartbeatAlarm",
+    ]
+    function = {"Name": "FunctionName", "Value": {"Ref": "Function"}}
+    scan = [function, {"Name": "Mode", "Value": "scan"}]
+    for logical_id, alarm in found.items():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [TOPIC], logical_id
+        assert properties["AlarmDescription"], logical_id
+        if properties["Namespace"] == EMF_NAMESPACE:
+            assert properties["MetricName"] in EMF_METRICS
+            assert properties["Dimensions"] == scan, logical_id
+    heartbeat = found["HeartbeatAlarm"]["Properties"]
+    assert heartbeat["OKActions"] == [TOPIC]
+    assert ("Heartbeat", "Maximum", 86400, 7, 7, 1, "LessThanThreshold", "breaching") == tuple(
+        heartbeat[k]
+        for k in (
+            "MetricName", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",
+            "Threshold", "ComparisonOperator", "TreatMissingData",
+        )
+    )  # fmt: skip
+    errors = found["ErrorsAlarm"]["Properties"]
+    assert ("AWS/Lambda", "Errors", [function]) == (
+        errors["Namespace"],
+        errors["MetricName"],
+        errors["Dimensions"],
+    )
+    dead_letters = found["DeadLetterAlarm"]["Properties"]
+    assert (
+        "AWS/SQS",
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}],
+    ) == (
+        dead_letters["Namespace"],
+        dead_letters["Dimensions"],
+    )
+
+
+def test_every_alarm_needs_enable_alarms_and_the_heartbeat_a_schedule() -> None:
+    template = load_template()
+    conditions = template["Conditions"]
+
+    def needs(condition: str) -> set[str]:
+        parts = conditions[condition].get("Fn::And", [])
+        return {condition} | {p["Condition"] for p in parts if "Condition" in p}
+
+    for logical_id, alarm in alarms(template).items():
+        assert "AlarmsEnabled" in needs(alarm["Condition"]), logical_id
+    assert "ScheduleEnabled" in needs(alarms(template)["HeartbeatAlarm"]["Condition"])
+    assert "ScheduleEnabled" in needs(alarms(template)["ExpiredInUseAlarm"]["Condition"])
+
+
+# The topic's key: CloudWatch alarms cannot use alias/aws/sns ###############################
+
+
+def test_topic_key_defaults_to_one_the_stack_creates_and_alias_aws_sns_is_refused() -> None:
+    template = load_template()
+    assert "" == template["Parameters"]["TopicKmsKeyId"]["Default"]
+    conditions = template["Conditions"]
+    assert {
+        "Fn::And": [
+            {"Condition": "CreateTopic"},
+            {"Fn::Equals": [{"Ref": "TopicKmsKeyId"}, ""]},
+            {"Fn::Equals": [{"Ref": "TopicPublisherOrgId"}, ""]},
+        ]
+    } == conditions["CreateTopicKey"]
+    for logical_id in ("TopicKey", "TopicKeyAlias", "TopicKeyPolicy"):
+        assert "CreateTopicKey" == template["Resources"][logical_id]["Condition"], logical_id
+    assert {
+        "Fn::If": [
+            "CreateTopicKey",
+            {"Fn::GetAtt": ["TopicKey", "Arn"]},
+            {"Fn::If": ["UseGivenTopicKey", {"Ref": "TopicKmsKeyId"}, {"Ref": "AWS::NoValue"}]},
+        ]
+    } == resource(template, "Topic")["KmsMasterKeyId"]
+    # A stack whose alarms would notify through alias/aws/sns is refused before it is created.
+    (assertion,) = template["Rules"]["AlarmsNeedUsableKey"]["Assertions"]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "TopicKmsKeyId"}, "alias/aws/sns"]}]} == (
+        assertion["Assert"]
+    )
+    descriptions = {
+        name: " ".join(template["Parameters"][name]["Description"].split())
+        for name in ("TopicKmsKeyId", "ExistingTopicArn")
+    }
+    for name, description in descriptions.items():
+        assert "cloudwatch.amazonaws.com" in description, name
+        assert "function's role" in description, name
+    assert "region of this stack" in descriptions["ExistingTopicArn"]
+
+
+def test_created_key_rotates_and_lets_only_the_account_and_cloudwatch_alarms_use_it() -> None:
+    """Checked on the template for its conditions (moto drops them from the key policy)."""
+    template = load_template()
+    key = resource(template, "TopicKey")
+    assert key["EnableKeyRotation"] is True
+    account, cloudwatch = key["KeyPolicy"]["Statement"]
+    assert account == {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    condition, granted, absent = cloudwatch["Fn::If"]
+    assert (condition, absent) == ("AlarmsEnabled", {"Ref": "AWS::NoValue"})
+    assert granted == {
+        "Sid": "CloudWatchAlarmsPublish",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+    }
+    alias = resource(template, "TopicKeyAlias")
+    assert alias == {
+        "AliasName": {"Fn::Sub": "alias/${FunctionName}-notifications"},
+        "TargetKeyId": {"Ref": "TopicKey"},
+    }
+    # The topic policy still lets this account's alarms publish.
+    (alarms_publish,) = [
+        s["Fn::If"][1]
+        for s in resource(template, "TopicPolicy")["PolicyDocument"]["Statement"]
+        if "Fn::If" in s and s["Fn::If"][0] == "AlarmsNotifyCreatedTopic"
+    ]
+    assert alarms_publish["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+
+
+def test_default_stack_encrypts_its_topic_with_the_key_it_creates(default_stack: Stack) -> None:
+    assert default_stack.description["StackStatus"] == "CREATE_COMPLETE"
+    (key_arn,) = default_stack.kms_keys()
+    # Not describe_key: moto 5.2 keeps a CloudFormation KeyPolicy as a mapping, and its
+    # describe_key then fails to json.loads() it.
+    assert key_arn == (
+        f"arn:aws:kms:{DEFAULTS_REGION}:{ACCOUNT}:key/{default_stack.resources['TopicKey']}"
+    )
+    kms = default_stack.session.client("kms")
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    aliases = kms.list_aliases(KeyId=key_arn)["Aliases"]
+    assert [a["AliasName"] for a in aliases] == [f"alias/{FUNCTION_NAME}-notifications"]
+    attributes = default_stack.session.client("sns").get_topic_attributes(
+        TopicArn=default_stack.outputs["TopicArn"]
+    )["Attributes"]
+    assert attributes["KmsMasterKeyId"] == key_arn
+
+
+def test_created_key_policy_lets_cloudwatch_alarms_of_this_account_use_it(
+    default_stack: Stack,
+) -> None:
+    (key_arn,) = default_stack.kms_keys()
+    policy = default_stack.session.client("kms").get_key_policy(
+        KeyId=key_arn, PolicyName="default"
+    )["Policy"]
+    statements = {
+        s["Sid"]: s
+        for s in (json.loads(policy) if isinstance(policy, str) else policy)["Statement"]
+    }
+    assert sorted(statements) == ["AccountAdministers", "CloudWatchAlarmsPublish"]
+    assert statements["AccountAdministers"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    cloudwatch = statements["CloudWatchAlarmsPublish"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_role_may_use_exactly_the_created_key(default_stack: Stack) -> None:
+    (key_arn,) = default_stack.kms_keys()
+    assert default_stack.role_policy_names() == sorted([KEY_POLICY, ROLE_POLICY])
+    assert default_stack.role_policy(KEY_POLICY) == [
+        {
+            "Sid": "UseTopicKey",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": key_arn,
+        }
+    ]
+    # The role's other policy is iam_policy.json's, with no KMS permission in it.
+    assert not [s for s in default_stack.role_policy() if "kms" in json.dumps(s["Action"])]
+
+
+@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack"])
+def test_a_given_key_or_an_existing_topic_creates_no_key_and_no_key_permission(
+    stack_name: str, request: pytest.FixtureRequest
+) -> None:
+    """full_stack passes TopicKmsKeyId (its topic uses that key, see
+    test_created_topic_is_encrypted_and_subscribes_the_email); lean_stack an ExistingTopicArn."""
+    stack: Stack = request.getfixturevalue(stack_name)
+    assert not {"TopicKey", "TopicKeyAlias", "TopicKeyPolicy"} & set(stack.resources)
+    assert stack.kms_keys() == []
+    assert stack.role_policy_names() == [ROLE_POLICY]
