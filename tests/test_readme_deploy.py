@@ -1,8 +1,8 @@
-"""The README's "Deploy into moto locally" block works as written.
+"""The "Deploy into moto locally" block of docs/deployment.md works as written.
 
-The block is read from README.md and run by bash, with two changes only: moto's server is the
-test session's (so the lines that start and stop one are dropped) and its address replaces
-port 5050.
+The block is read from docs/deployment.md and run by bash, with two changes only: moto's server
+is the test session's (the command that starts one is replaced by a stand-in process) and its
+address replaces port 5050. The stand-in shows that the block stops the server it starts.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
@@ -20,34 +21,55 @@ import pytest
 from testkit import StrictAws
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT = ROOT / "docs" / "deployment.md"
+HEADING = "Deploy into moto locally"
 STACK = "handle-expiring-certificates"
+SERVER_COMMAND = "moto_server -H 127.0.0.1 -p 5050"
+# Stands in for moto's server: a process that writes its id, then waits to be stopped.
+STAND_IN = "bash -c 'echo $$ > stand-in.pid; exec sleep 300'"
 
-# moto skips these two resource types with a warning; tests/test_template.py checks them.
+# moto skips these resource types with a warning; tests/test_template.py checks them.
 pytestmark = [
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm:UserWarning"),
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning"),
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"),
 ]
 
 
-def readme_block(heading: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split(f"### {heading}\n", 1)[1]
-    match = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert match, f"no sh block under {heading!r}"
-    return match.group(1)
+def document_block(heading: str) -> str:
+    text = DOCUMENT.read_text(encoding="utf-8")
+    match = re.search(rf"^#+ {re.escape(heading)}\n(.*?)```sh\n(.*?)```", text, re.S | re.M)
+    assert match, f"no sh block under {heading!r} in {DOCUMENT}"
+    return match.group(2)
 
 
-def test_readme_deploy_commands_create_the_stack_in_moto(
+def running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (macOS): ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_readme_points_to_the_deploy_block() -> None:
+    """The README links to the page that holds the block."""
+    assert "docs/deployment.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_deploy_block_creates_the_stack_in_moto_and_stops_the_server(
     aws_server: StrictAws, tmp_path: Path
 ) -> None:
-    block = readme_block("Deploy into moto locally")
+    block = document_block(HEADING)
     assert "aws cloudformation deploy" in block
-    lines = block.splitlines()
-    starts = [line for line in lines if line.startswith("moto_server ")]
-    stops = [line for line in lines if line.startswith('kill "$MOTO_PID"')]
-    assert (1, 1) == (len(starts), len(stops)), "the block starts moto's server and stops it"
-    assert lines.index(stops[0]) == len(lines) - 1, "the server is stopped last"
-    script = "\n".join(line for line in lines if line not in starts + stops).replace(
+    assert 1 == block.count(SERVER_COMMAND)
+    script = block.replace(SERVER_COMMAND, STAND_IN).replace(
         "http://127.0.0.1:5050", str(aws_server.endpoint_url)
     )
     for name in ("template.yaml", "handle_expiring_certificates.py"):
@@ -63,6 +85,12 @@ def test_readme_deploy_commands_create_the_stack_in_moto(
         check=False,
     )
     assert 0 == result.returncode, result.stderr
+
+    pid = int((tmp_path / "stand-in.pid").read_text())
+    deadline = time.monotonic() + 5
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(pid), "the block left the server it started running"
 
     cloudformation = boto3.client("cloudformation", endpoint_url=aws_server.endpoint_url)
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
