@@ -1901,89 +1901,98 @@ def _gone_note(arn: str, listed: Mapping[str, Certificate], metric_only: set[str
 def examine_scan(
     config: Config, clients: AwsClients, now: datetime, deadline: Deadline, summary: Summary
 ) -> Examination:
-    """Search (or list) every scanned region and IAM, then complete what is in the window."""
+    """Search (or list) every scanned region and IAM, then complete what is in the window.
+
+    Two pools, one per kind of wait: listings (a task per region and source) and describes.
+    The describes start as soon as the certificates are found; the DaysToExpiry metrics, the
+    only listing that grows with every certificate the account holds, are gathered meanwhile.
+    """
     end = now + timedelta(days=config.expiry_days)
     regions = config.scan_regions
     quick = {region: clients.acm(region, quick=True) for region in regions}
-    tasks: list[Callable[[], Listing]] = [
-        *(functools.partial(find_certificates, r, clients.acm(r), end) for r in regions),
-        *(functools.partial(find_metric_arns, r, clients.cloudwatch(r)) for r in regions),
+    finders: list[Callable[[], Listing]] = [
+        functools.partial(find_certificates, region, clients.acm(region), end) for region in regions
     ]
     if config.include_iam:
-        tasks.append(
+        finders.append(
             functools.partial(find_server_certificates, clients.iam(config.function_region))
         )
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        listings = list(pool.map(lambda task: task(), tasks))
-
-    listed: dict[str, Certificate] = {}
-    metric_arns: set[str] = set()
-    covered: set[str] = set()
-    sources: list[str] = []
-    fallbacks: list[str] = []
-    for listing in listings:
-        if listing.failure:
-            summary.fail(listing.failure)
-        if listing.task == "metrics":
-            metric_arns |= listing.metric_arns
-            if listing.fallback:
-                summary.warn(f"{listing.fallback}; carrying on with the search alone")
-            continue
-        if listing.complete:
-            covered.add(listing.region)
-        if listing.task == "certificates" and listing.source not in sources:
-            sources.append(listing.source)
-        if listing.fallback:
-            fallbacks.append(f"{listing.region}: {listing.fallback}")
-        listed.update((certificate.arn, certificate) for certificate in listing.certificates)
-    summary.source = ", ".join(sources) or None
-    if fallbacks:
-        summary.warn(
-            "SearchCertificates is unavailable, so every certificate was listed instead "
-            f"(ListCertificates, all key types): {'; '.join(fallbacks)}"
-        )
-
-    in_window: dict[str, Certificate] = {}
-    outside: dict[str, Assessment | str] = {}
-    for arn, certificate in listed.items():
-        assessment = assess(certificate, now, config.expiry_days)
-        if assessment is None:
-            outside[arn] = f"it has no expiry date (status {certificate.status})."
-        elif assessment.in_window:
-            in_window[arn] = certificate
-        else:
-            outside[arn] = assessment
-    metric_only = {arn for arn in metric_arns - listed.keys() if _region_of(arn) in quick}
-
-    account = next((c.account for c in listed.values() if c.account), None) or next(
-        (_account_of(arn) for arn in sorted(metric_only)), None
-    )
-    if account is None:
-        try:
-            account = caller_account(clients.sts(config.function_region))
-        except AWS_ERRORS as error:
-            summary.fail(f"GetCallerIdentity failed ({error_code(error)}): {error}")
-    summary.account = account
+    metric_finders = [
+        functools.partial(find_metric_arns, region, clients.cloudwatch(region))
+        for region in regions
+    ]
     hub_region = config.security_hub_region
     hub = clients.securityhub(hub_region)
-    product = product_arn(clients.partition(hub_region), hub_region, account or "")
+    sts = clients.sts(config.function_region)
+    partition = clients.partition(hub_region)
+    with (
+        concurrent.futures.ThreadPoolExecutor(len(finders) + len(regions)) as listers,
+        concurrent.futures.ThreadPoolExecutor(DESCRIBE_WORKERS) as describers,
+    ):
+        metric_listings = [listers.submit(finder) for finder in metric_finders]
+        listings = list(listers.map(lambda finder: finder(), finders))
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
+        listed: dict[str, Certificate] = {}
+        covered: set[str] = set()
+        fallbacks: list[str] = []
+        for listing in listings:
+            if listing.failure:
+                summary.fail(listing.failure)
+            if listing.complete:
+                covered.add(listing.region)
+            if listing.fallback:
+                fallbacks.append(f"{listing.region}: {listing.fallback}")
+            listed.update((certificate.arn, certificate) for certificate in listing.certificates)
+        sources = [listing.source for listing in listings if listing.task == "certificates"]
+        summary.source = ", ".join(dict.fromkeys(sources)) or None
+        if fallbacks:
+            summary.warn(
+                "SearchCertificates is unavailable, so every certificate was listed instead "
+                f"(ListCertificates, all key types): {'; '.join(fallbacks)}"
+            )
+
+        in_window: dict[str, Certificate] = {}
+        outside: dict[str, Assessment | str] = {}
+        for arn, certificate in listed.items():
+            assessment = assess(certificate, now, config.expiry_days)
+            if assessment is None:
+                outside[arn] = f"it has no expiry date (status {certificate.status})."
+            elif assessment.in_window:
+                in_window[arn] = certificate
+            else:
+                outside[arn] = assessment
 
         def examining(arn: str, known: Certificate | None) -> concurrent.futures.Future[Outcome]:
             acm = quick.get(_region_of(arn))
-            return pool.submit(examine, arn, known, acm, config, now, deadline)
+            return describers.submit(examine, arn, known, acm, config, now, deadline)
 
-        futures = [
-            *(examining(arn, certificate) for arn, certificate in in_window.items()),
-            *(examining(arn, None) for arn in sorted(metric_only)),
-        ]
+        futures = [examining(arn, certificate) for arn, certificate in in_window.items()]
+
+        account = next((c.account for c in listed.values() if c.account), None)
+        if account is None:
+            try:
+                account = caller_account(sts)
+            except AWS_ERRORS as error:
+                summary.fail(f"GetCallerIdentity failed ({error_code(error)}): {error}")
+        summary.account = account
         # The hub's findings are read while the describes run.
         existing = (
-            read_existing(hub, hub_region, account, product)
+            read_existing(hub, hub_region, account, product_arn(partition, hub_region, account))
             if account
             else ExistingFindings(failure="the account is unknown; no finding was read")
         )
+
+        metric_arns: set[str] = set()
+        for future in metric_listings:
+            metric_listing = future.result()
+            metric_arns |= metric_listing.metric_arns
+            if metric_listing.fallback:
+                summary.warn(f"{metric_listing.fallback}; carrying on with the search alone")
+        # A metric lingers up to two weeks after its certificate is deleted, and a certificate
+        # the search has not caught up with shows here first: ask ACM about each.
+        metric_only = {arn for arn in metric_arns - listed.keys() if _region_of(arn) in quick}
+        futures += [examining(arn, None) for arn in sorted(metric_only)]
+
         reasons: dict[str, str] = {}
         checked: set[str] = set()
         for finding in existing.findings:
