@@ -1413,7 +1413,10 @@ def metric_values(summary: Mapping[str, Any]) -> dict[str, int]:
         "Failures": len(summary.get("errors", [])),
     }
     if summary.get("mode") == "scan":
-        values[HEARTBEAT_METRIC] = int(not summary.get("errors"))
+        # Complete means everything was read and written: a hub switched off is no error of a
+        # run, but a monitor whose findings go nowhere is not alive either.
+        complete = not summary.get("errors") and findings.get("skipped") in (None, "dry run")
+        values[HEARTBEAT_METRIC] = int(complete)
     return values
 
 
@@ -2397,17 +2400,17 @@ CLI_EPILOG = """\
 settings (environment variables, as in Lambda):
   EXPIRY_DAYS, SNS_TOPIC_ARN, SECURITY_HUB_REGION, SCAN_REGIONS,
   INCLUDE_IAM_SERVER_CERTIFICATES, NOTIFY_DAYS, DRY_RUN, IGNORE_TAG
-  (see the top of this file or docs/settings in the repository), and the usual
-  AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL.
+  (see the top of this file, or the settings table in the README), and the
+  usual AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL.
 
 exit codes:
   0  done; 1  done, but something could not be read, written or sent (see Error:);
   2  nothing done: a bad setting or event, no credentials or no region.
 
 examples:
-  python handle_expiring_certificates.py --dry-run
-  python handle_expiring_certificates.py --dry-run --event events/acm-approaching-expiration.json
-  SCAN_REGIONS=us-east-1,eu-west-1 python handle_expiring_certificates.py --region us-east-1 --json
+  python3 handle_expiring_certificates.py --dry-run
+  python3 handle_expiring_certificates.py --dry-run --event events/acm-approaching-expiration.json
+  SCAN_REGIONS=us-east-1,eu-west-1 python3 handle_expiring_certificates.py --region us-east-1 --json
 """
 
 
