@@ -6,7 +6,7 @@
   else replaces it.
 - ``FakeContext(remaining_ms=300_000, ...)``: a Lambda context; ``remaining_ms`` may be a
   callable; ``FakeContext.decreasing(start_ms, step_ms)`` loses ``step_ms`` per call.
-- ``fresh_clients()``: the ``AwsClients`` of a cold container (one boto3 session per process).
+- ``fresh_clients()``: the ``AwsClients`` of a cold container (one botocore session per process).
 - ``invoke(event, *, now=None, context=None, clients=None, environ=None, **settings)``: the
   one place that calls ``lambda_handler``; ``invoke_outcome(...)`` returns ``(summary, error)``
   instead of raising ``IncompleteRunError``.
@@ -29,7 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import boto3
+import botocore.session
 
 from testkit.strict_aws import ACCOUNT_ID, DEFAULT_REGION
 
@@ -83,11 +83,12 @@ class FakeContext:
 
 
 @functools.cache
-def shared_session() -> boto3.session.Session:
-    """One boto3 session per test process for every fresh ``AwsClients``: a new session loads
-    the service models again (0.1 to 0.3 s per client), which would dominate the tests' run
-    time. Every run still gets its own clients, so none outlives a test or a fixture's endpoint."""
-    return boto3.session.Session()
+def shared_session() -> botocore.session.Session:
+    """One botocore session per test process for every fresh ``AwsClients``: a new session
+    loads the service models again (0.1 to 0.3 s per client), which would dominate the tests'
+    run time. Every run still gets its own clients, so none outlives a test or a fixture's
+    endpoint."""
+    return botocore.session.get_session()
 
 
 def fresh_clients() -> AwsClients:

@@ -112,6 +112,8 @@ from moto.sns.exceptions import InvalidParameterValue
 from moto.sns.models import SNSBackend
 from moto.utilities.paginator import Paginator
 
+from testkit.aws_world import World, install_world
+
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 NOT_EMULATED = "NotEmulated"
@@ -135,6 +137,7 @@ class StrictAws:
     account_id: str = ACCOUNT_ID
     endpoint_url: str | None = None
     calls: list[ApiCall] = field(default_factory=list)
+    world: World = field(default_factory=World)
 
     def operations(self, service: str | None = None) -> list[str]:
         """Operation names served, in order, optionally for one service."""
@@ -171,11 +174,14 @@ def set_fake_environment(
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
 
 
-def install_strictness(monkeypatch: pytest.MonkeyPatch) -> list[ApiCall]:
-    """Patch moto's classes (undone by ``monkeypatch``); return the list calls are logged to."""
+def install_strictness(monkeypatch: pytest.MonkeyPatch) -> tuple[list[ApiCall], World]:
+    """Patch moto's classes (undone by ``monkeypatch``); return the list calls are logged to,
+    and the knobs of the world beyond one moto account (``testkit.aws_world``)."""
     calls: list[ApiCall] = []
     # pytest restores the warning filters after each test.
-    warnings.filterwarnings("ignore", message=r"Exception\(NotEmulated\)", category=UserWarning)
+    warnings.filterwarnings("ignore", message=r"Exception\(NotEmulated", category=UserWarning)
+    warnings.filterwarnings("ignore", message=r"Exception\(AwsError\)", category=UserWarning)
+    world = install_world(monkeypatch)
     original_call_action = BaseResponse.call_action
 
     def call_action(self: BaseResponse) -> Any:
@@ -201,7 +207,7 @@ def install_strictness(monkeypatch: pytest.MonkeyPatch) -> list[ApiCall]:
     # moto's server lists its package directory (about 170 stat calls) on every request.
     modules = tuple(moto.backends.list_of_moto_modules())
     monkeypatch.setattr(moto.backends, "list_of_moto_modules", lambda: modules)
-    return calls
+    return calls, world
 
 
 # ACM ################################################################################
@@ -322,26 +328,44 @@ def _acm_list_certificates(self: AWSCertificateManagerResponse) -> str:
             " constraint: Member must have value less than or equal to 1000"
         )
     size = int(max_items or 1000)
-    token = self._get_param("NextToken")
+
+    def item_for(bundle: CertBundle) -> dict[str, Any] | None:
+        item = listed_summary(bundle)
+        if item["KeyAlgorithm"] not in key_types:
+            return None
+        if statuses and item["Status"] not in statuses:
+            return None
+        if export and item["ExportOption"] != export:
+            return None
+        return item
+
+    return acm_page(self, size, item_for, "CertificateSummaryList")
+
+
+def acm_page(
+    response: AWSCertificateManagerResponse,
+    size: int,
+    item_for: Callable[[CertBundle], dict[str, Any] | None],
+    result_key: str,
+) -> str:
+    """One page of certificates, built only as far as it goes (listing thousands of
+    certificates stays linear), with a ``NextToken`` when more remain: ACM's list and search
+    paging."""
+    token = response._get_param("NextToken")
     try:
         start = int(json.loads(base64.b64decode(token))["offset"]) if token else 0
     except (ValueError, KeyError, TypeError) as error:
         raise AWSValidationException("Invalid NextToken") from error
-    certificates = self.acm_backend._certificates
+    certificates = response.acm_backend._certificates
     arns = list(certificates)
     page: list[dict[str, Any]] = []
     index = start
     while index < len(arns) and len(page) < size:
-        item = listed_summary(certificates[arns[index]])
+        item = item_for(certificates[arns[index]])
         index += 1
-        if item["KeyAlgorithm"] not in key_types:
-            continue
-        if statuses and item["Status"] not in statuses:
-            continue
-        if export and item["ExportOption"] != export:
-            continue
-        page.append(item)
-    result: dict[str, Any] = {"CertificateSummaryList": page}
+        if item is not None:
+            page.append(item)
+    result: dict[str, Any] = {result_key: page}
     if index < len(arns):
         result["NextToken"] = base64.b64encode(json.dumps({"offset": index}).encode()).decode()
     return json.dumps(result)
@@ -499,18 +523,18 @@ def _finding_problem(finding: dict[str, Any], account_id: str, region: str) -> s
 
 
 def _workflow_status(stored: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    # AWS: the workflow status belongs to the customer (BatchUpdateFindings); an import never
+    # sets it, but "Security Hub resets the workflow status from NOTIFIED or RESOLVED to NEW"
+    # when RecordState changes from ARCHIVED to ACTIVE or Compliance.Status from PASSED to
+    # another value. SUPPRESSED stays SUPPRESSED.
     if stored is None:
-        return str((new.get("Workflow") or {}).get("Status", "NEW"))
+        return "NEW"
     status = str((stored.get("Workflow") or {}).get("Status", "NEW"))
-    was_archived = stored.get("RecordState") == "ARCHIVED"
-    is_archived = new.get("RecordState") == "ARCHIVED"
-    was_passed = (stored.get("Compliance") or {}).get("Status") == "PASSED"
-    is_passed = (new.get("Compliance") or {}).get("Status") == "PASSED"
-    if (is_archived and not was_archived) or (is_passed and not was_passed):
-        return "RESOLVED"
-    if status == "RESOLVED" and (
-        (was_archived and not is_archived) or (was_passed and "Compliance" in new and not is_passed)
-    ):
+    reactivated = stored.get("RecordState") == "ARCHIVED" and new.get("RecordState") != "ARCHIVED"
+    failing_again = (stored.get("Compliance") or {}).get("Status") == "PASSED" and (
+        "Compliance" in new and new["Compliance"].get("Status") != "PASSED"
+    )
+    if status in ("NOTIFIED", "RESOLVED") and (reactivated or failing_again):
         return "NEW"
     return status
 
@@ -528,7 +552,9 @@ def _stored_finding(
     workflow = dict(finding.get("Workflow") or {})
     workflow["Status"] = _workflow_status(stored, new)
     finding["Workflow"] = workflow
-    finding["WorkflowState"] = "RESOLVED" if workflow["Status"] == "RESOLVED" else "NEW"
+    finding["WorkflowState"] = {"RESOLVED": "RESOLVED", "SUPPRESSED": "DEFERRED"}.get(
+        workflow["Status"], "NEW"
+    )
     finding["Region"] = region
     finding["ProductName"] = "Default"
     finding["CompanyName"] = "Personal"
@@ -801,8 +827,8 @@ def strict_mock_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 
     set_fake_environment(monkeypatch, tmp_path)
     with mock_aws():
-        calls = install_strictness(monkeypatch)
-        yield StrictAws(calls=calls)
+        calls, world = install_strictness(monkeypatch)
+        yield StrictAws(calls=calls, world=world)
 
 
 @contextlib.contextmanager
@@ -825,8 +851,8 @@ def strict_server(
 ) -> Iterator[StrictAws]:
     reset_server(endpoint_url)
     set_fake_environment(monkeypatch, tmp_path, endpoint_url)
-    calls = install_strictness(monkeypatch)
-    yield StrictAws(endpoint_url=endpoint_url, calls=calls)
+    calls, world = install_strictness(monkeypatch)
+    yield StrictAws(endpoint_url=endpoint_url, calls=calls, world=world)
 
 
 def start_server() -> Iterator[str]:
