@@ -7,10 +7,12 @@ as `python handle_expiring_certificates.py`:
 
 - imported certificates (RSA and EC) expiring in 3, 20 and 40 days, one expired 5 days ago,
   one healthy (300 days), and one deleted whose DaysToExpiry metric still lingers;
+- an IAM server certificate (what older load balancers use) expiring in 12 days;
 - Security Hub enabled; an SNS topic with an SQS subscriber (what a ticketing system gets).
 
 Then it prints what people see: the findings in Security Hub, the e-mail text, the JSON an SQS
-subscriber receives, and how a finding is archived once its certificate is renewed.
+subscriber receives, how a finding is archived once its certificate is renewed, and the one
+metrics line (CloudWatch embedded metric format) each invocation prints in Lambda.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import sys
 import tempfile
 import textwrap
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -81,6 +83,17 @@ def seed(now: datetime) -> dict[str, str]:
         ],
     )
     acm.delete_certificate(CertificateArn=arns.pop("retired.example.com"))
+    certificate, key = make_certificate(
+        "old-elb.example.com",
+        key_type="RSA_2048",
+        not_before=now - timedelta(days=353),
+        not_after=now + timedelta(days=12),
+    )
+    boto3.client("iam", region_name=REGION).upload_server_certificate(
+        ServerCertificateName="old-elb-2026",
+        CertificateBody=certificate.decode(),
+        PrivateKey=key.decode(),
+    )
     return arns
 
 
@@ -100,14 +113,16 @@ def subscribe_queue(topic_arn: str) -> str:
 def show_findings() -> None:
     findings = boto3.client("securityhub", region_name=REGION).get_findings()["Findings"]
     for finding in sorted(findings, key=lambda f: (f.get("RecordState", ""), f["Title"])):
-        details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
+        resource = finding["Resources"][0]
+        details = resource["Details"].get("AwsCertificateManagerCertificate") or {}
+        other = resource["Details"].get("Other") or {}
         print(
             f"[{finding.get('RecordState', 'ACTIVE')} {finding['Severity']['Label']:<13}] "
             f"{finding['Title']}\n"
-            f"    Compliance: {finding['Compliance']['Status']}   Resource: "
-            f"{finding['Resources'][0]['Id']} ({finding['Resources'][0]['Region']})\n"
-            f"    NotAfter: {details.get('NotAfter')}   Type: {details.get('Type')}   "
-            f"Key: {details.get('KeyAlgorithm')}\n"
+            f"    Compliance: {finding['Compliance']['Status']}   Workflow: "
+            f"{finding['Workflow']['Status']}   Resource ({resource['Type']}): {resource['Id']}\n"
+            f"    NotAfter: {details.get('NotAfter') or other.get('Expiration')}   "
+            f"Type: {details.get('Type', 'IAM server certificate')}\n"
             + textwrap.indent(textwrap.fill(finding["Description"], 96), "    ")
         )
 
@@ -116,7 +131,8 @@ def show_last_message(topic_arn: str, queue_url: str) -> None:
     """The message as an e-mail subscriber reads it, and as the SQS subscriber receives it."""
     sent = sns_backends[ACCOUNT][REGION].topics[topic_arn].sent_notifications[-1]
     _, envelope, subject = sent[0], json.loads(sent[1]), sent[2]
-    print(f"--- E-mail ---\nSubject: {subject}\n\n{envelope['default']}")
+    print(f"--- E-mail ---\nSubject: {subject}\n\n{envelope['email']}")
+    print(f"--- SMS ---\n{envelope['sms']}\n")
     sqs = boto3.client("sqs", region_name=REGION)
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
     for message in messages.get("Messages", []):
@@ -175,6 +191,9 @@ def main() -> int:
         run_cli()
         print()
         show_findings()
+
+        banner("5. In Lambda, each invocation also prints one metrics line (EMF) to its log")
+        function.lambda_handler(load_event("scheduled-event"), None, environ=dict(os.environ))
     return 0
 
 
