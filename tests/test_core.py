@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 
 from handle_expiring_certificates import (
@@ -19,6 +19,7 @@ from handle_expiring_certificates import (
     GENERATOR_ID,
     MAX_MESSAGE_BYTES,
     SCHEDULED_DETAIL_TYPE,
+    SEVERITY_ORDER,
     Assessment,
     AwsClients,
     Certificate,
@@ -82,7 +83,7 @@ def certificate(**changes: Any) -> Certificate:
         "serial": "0a:1b:2c",
         "created_at": datetime(2025, 11, 2, 9, 30, tzinfo=timezone.utc),
         "imported_at": datetime(2025, 11, 2, 9, 30, tzinfo=timezone.utc),
-        "described": True,
+        "source": "describe",
     }
     values.update(changes)
     return Certificate(**values)
@@ -345,7 +346,7 @@ def test_an_unsupported_event_names_the_accepted_ones_and_the_console_template(
     assert problem in message
     for detail_type in (*ACM_DETAIL_TYPES, SCHEDULED_DETAIL_TYPE):
         assert repr(detail_type) in message
-    assert "scheduled-event template" in message
+    assert "paste events/scheduled-event.json or {}" in message
 
 
 # Assessment ########################################################################
@@ -369,11 +370,11 @@ def test_an_unsupported_event_names_the_accepted_ones_and_the_console_template(
         pytest.param(NOW + timedelta(days=1), 1, 1, False, True, "HIGH", id="1-day window edge"),
         pytest.param(NOW + timedelta(days=1, seconds=1), 1, 1, False, False, "HIGH", id="1d+1s"),
         pytest.param(NOW, 45, 0, True, True, "CRITICAL", id="expires now"),
-        pytest.param(NOW - timedelta(seconds=1), 45, -1, True, True, "CRITICAL", id="-1 second"),
+        pytest.param(NOW - timedelta(seconds=1), 45, 0, True, True, "CRITICAL", id="-1 second"),
         pytest.param(NOW - timedelta(days=400), 45, -400, True, True, "CRITICAL", id="long ago"),
     ],
 )
-def test_assess_counts_whole_days_down_and_grades_by_days_left(
+def test_assess_counts_whole_days_toward_zero_and_grades_by_days_left(
     not_after: datetime,
     expiry_days: int,
     days_left: int,
@@ -393,21 +394,23 @@ def test_a_certificate_without_an_expiry_date_is_not_assessed():
 
 
 @pytest.mark.parametrize(
-    ("in_use", "cert_type", "more_names", "described", "needed"),
+    ("in_use", "cert_type", "more_names", "source", "needed"),
     [
-        pytest.param(False, "IMPORTED", False, False, False, id="imported, unused: listing does"),
-        pytest.param(True, "IMPORTED", False, False, True, id="in use: by what"),
-        pytest.param(False, "AMAZON_ISSUED", False, False, True, id="amazon-issued: renewal"),
-        pytest.param(False, "PRIVATE", False, False, True, id="private: renewal"),
-        pytest.param(False, "IMPORTED", True, False, True, id="more names than listed"),
-        pytest.param(True, "AMAZON_ISSUED", True, False, True, id="every reason"),
-        pytest.param(True, "IMPORTED", False, True, False, id="in use, already described"),
-        pytest.param(False, "AMAZON_ISSUED", False, True, False, id="amazon, already described"),
-        pytest.param(False, "PRIVATE", True, True, False, id="private, already described"),
+        pytest.param(False, "IMPORTED", False, "list", False, id="imported, unused: listing does"),
+        pytest.param(True, "IMPORTED", False, "list", True, id="in use: by what"),
+        pytest.param(False, "AMAZON_ISSUED", False, "list", True, id="amazon-issued: renewal"),
+        pytest.param(False, "PRIVATE", False, "list", True, id="private: renewal"),
+        pytest.param(False, "IMPORTED", True, "list", True, id="more names than listed"),
+        pytest.param(True, "AMAZON_ISSUED", True, "list", True, id="every reason"),
+        pytest.param(True, "IMPORTED", False, "describe", False, id="in use, already described"),
+        pytest.param(
+            False, "AMAZON_ISSUED", False, "describe", False, id="amazon, already described"
+        ),
+        pytest.param(False, "PRIVATE", True, "describe", False, id="private, already described"),
     ],
 )
 def test_a_listed_certificate_needs_describing_only_for_what_the_listing_lacks(
-    in_use: bool, cert_type: str, more_names: bool, described: bool, needed: bool
+    in_use: bool, cert_type: str, more_names: bool, source: str, needed: bool
 ):
     cert = certificate(
         in_use=in_use,
@@ -416,7 +419,7 @@ def test_a_listed_certificate_needs_describing_only_for_what_the_listing_lacks(
         more_names=more_names,
         issuer=None,
         serial=None,
-        described=described,
+        source=source,
     )
 
     assert needed is cert.needs_description
@@ -450,12 +453,14 @@ FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Ce
 
 
 def test_a_finding_describes_the_certificate_in_full_asff():
-    finding = build_finding(assessed(), hub_region="us-east-1", expiry_days=45, existing=None)
+    finding = build_finding(
+        assessed(), hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=None
+    )
 
     prose = {key: finding.pop(key) for key in ("Title", "Description", "Remediation")}
     assert {
         "SchemaVersion": "2018-10-08",
-        "Id": f"{GENERATOR_ID}/{ARN}",
+        "Id": f"{GENERATOR_ID}/{ARN}/20261202T130000Z",
         "ProductArn": f"arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default",
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": ACCOUNT,
@@ -475,6 +480,9 @@ def test_a_finding_describes_the_certificate_in_full_asff():
             "NotAfter": "2026-12-02T13:00:00.000Z",
             "ExpiryDays": "45",
             "CertificateType": "IMPORTED",
+            "InUse": "true",
+            "InUseByCount": "1",
+            "SubjectAlternativeNameCount": "2",
             "ConsoleUrl": _console(),
         },
         "Resources": [
@@ -515,23 +523,40 @@ def test_a_finding_describes_the_certificate_in_full_asff():
     } == prose["Remediation"]["Recommendation"]
 
 
-def test_the_finding_id_depends_on_the_certificate_arn_alone():
-    first = build_finding(assessed(), hub_region="us-east-1", expiry_days=45, existing=None)
-    later_assessment = assess(certificate(not_after=NOW + timedelta(days=1)), NOW, 10)
+def test_the_finding_id_depends_on_the_certificate_arn_and_its_not_after_alone():
+    """Same ARN and NotAfter: same Id, whatever the hub, window or day; another ARN or another
+    version (a renewal's NotAfter): another Id."""
+    first = build_finding(
+        assessed(), hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=None
+    )
+    later_assessment = assess(certificate(), NOW + timedelta(days=1), 10)
     assert later_assessment is not None
     later = build_finding(
         later_assessment,
         hub_region="eu-central-1",
+        hub_partition="aws",
         expiry_days=10,
         existing=None,
     )
     other_arn = ARN.replace(CERT_ID, "0b8e3d2c-1f77-4d0c-9a61-2d4f6a8b0c1e")
     other = build_finding(
-        assessed(arn=other_arn), hub_region="us-east-1", expiry_days=45, existing=None
+        assessed(arn=other_arn),
+        hub_region="us-east-1",
+        hub_partition="aws",
+        expiry_days=45,
+        existing=None,
+    )
+    renewed = build_finding(
+        assessed(not_after=datetime(2027, 1, 2, 13, 0, 5, tzinfo=timezone.utc)),
+        hub_region="us-east-1",
+        hub_partition="aws",
+        expiry_days=45,
+        existing=None,
     )
 
-    assert first["Id"] == later["Id"] == f"{GENERATOR_ID}/{ARN}"
-    assert f"{GENERATOR_ID}/{other_arn}" == other["Id"]
+    assert first["Id"] == later["Id"] == f"{GENERATOR_ID}/{ARN}/20261202T130000Z"
+    assert f"{GENERATOR_ID}/{other_arn}/20261202T130000Z" == other["Id"]
+    assert f"{GENERATOR_ID}/{ARN}/20270102T130005Z" == renewed["Id"]
     assert GENERATOR_ID == first["GeneratorId"] == later["GeneratorId"] == other["GeneratorId"]
 
 
@@ -560,7 +585,9 @@ def test_the_product_arn_is_in_the_hub_region_with_the_certificates_partition_an
     arn = f"arn:{partition}:acm:{region}:{ACCOUNT}:certificate/{CERT_ID}"
     cert = assessed(arn=arn, partition=partition, region=region)
 
-    finding = build_finding(cert, hub_region=hub_region, expiry_days=45, existing=None)
+    finding = build_finding(
+        cert, hub_region=hub_region, hub_partition=partition, expiry_days=45, existing=None
+    )
 
     assert (
         f"arn:{partition}:securityhub:{hub_region}:{ACCOUNT}:product/{ACCOUNT}/default",
@@ -578,9 +605,12 @@ def test_the_product_arn_is_in_the_hub_region_with_the_certificates_partition_an
     [(-1, "CRITICAL"), (0, "HIGH"), (7, "HIGH"), (8, "MEDIUM"), (30, "MEDIUM"), (31, "LOW")],
 )
 def test_the_severity_tier_is_in_severity_and_finding_provider_fields(days: int, label: str):
-    cert = assessed(not_after=NOW + timedelta(days=days, hours=1))
+    # An hour past the whole days, away from zero: days toward zero are then ``days``.
+    cert = assessed(not_after=NOW + timedelta(days=days, hours=1 if days >= 0 else -1))
 
-    finding = build_finding(cert, hub_region="us-east-1", expiry_days=45, existing=None)
+    finding = build_finding(
+        cert, hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=None
+    )
 
     expected = {"Label": label, "Original": str(days)}
     assert (expected, expected) == (
@@ -603,7 +633,9 @@ def _existing(updated_at: datetime) -> ExistingFinding:
 def test_an_update_keeps_created_at_and_first_observed_at_and_sets_updated_at_to_now():
     existing = _existing(datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc))
 
-    finding = build_finding(assessed(), hub_region="us-east-1", expiry_days=45, existing=existing)
+    finding = build_finding(
+        assessed(), hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=existing
+    )
 
     assert (
         "2026-11-01T00:05:00.000Z",
@@ -626,7 +658,9 @@ def test_updated_at_is_strictly_after_a_stored_updated_at_that_is_not_in_the_pas
     stored = NOW + ahead
     existing = _existing(stored)
 
-    finding = build_finding(assessed(), hub_region="us-east-1", expiry_days=45, existing=existing)
+    finding = build_finding(
+        assessed(), hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=existing
+    )
 
     updated = datetime.fromisoformat(finding["UpdatedAt"].replace("Z", "+00:00"))
     assert updated > stored
@@ -635,7 +669,9 @@ def test_updated_at_is_strictly_after_a_stored_updated_at_that_is_not_in_the_pas
 
 
 def test_an_imported_certificate_is_remedied_by_re_importing():
-    finding = build_finding(assessed(), hub_region="us-east-1", expiry_days=45, existing=None)
+    finding = build_finding(
+        assessed(), hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=None
+    )
 
     text = finding["Remediation"]["Recommendation"]["Text"].lower()
     assert "re-import" in text
@@ -645,7 +681,9 @@ def test_an_imported_certificate_is_remedied_by_re_importing():
 def test_an_amazon_issued_certificate_is_remedied_by_fixing_validation():
     cert = assessed(type="AMAZON_ISSUED", renewal_eligibility="ELIGIBLE", imported_at=None)
 
-    finding = build_finding(cert, hub_region="us-east-1", expiry_days=45, existing=None)
+    finding = build_finding(
+        cert, hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=None
+    )
 
     text = finding["Remediation"]["Recommendation"]["Text"].lower()
     assert "validation" in text
@@ -659,7 +697,9 @@ def test_an_amazon_issued_certificate_is_remedied_by_fixing_validation():
 def test_an_expired_certificate_finding_says_so():
     cert = assessed(not_after=NOW - timedelta(days=2), status="EXPIRED")
 
-    finding = build_finding(cert, hub_region="us-east-1", expiry_days=45, existing=None)
+    finding = build_finding(
+        cert, hub_region="us-east-1", hub_partition="aws", expiry_days=45, existing=None
+    )
 
     assert (
         "ACM certificate www.example.com EXPIRED 2 days ago",
@@ -716,6 +756,7 @@ def test_an_entry_names_everything_a_person_needs_to_act():
         assert fact in entry
     assert {
         "arn": ARN,
+        "kind": "acm",
         "domain": "www.example.com",
         "subject_alternative_names": ["www.example.com", "example.com"],
         "region": "eu-west-1",
@@ -730,7 +771,7 @@ def test_an_entry_names_everything_a_person_needs_to_act():
         "in_use": True,
         "in_use_by": [LOAD_BALANCER],
         "console_url": _console(),
-        "finding_id": f"{GENERATOR_ID}/{ARN}",
+        "finding_id": f"{GENERATOR_ID}/{ARN}/20261202T130000Z",
     } == notification.document["certificates"][0]
 
 
@@ -766,7 +807,7 @@ def test_a_scan_sends_one_digest_most_urgent_first():
     digest = notifications[0]
     order = ["expired", "three", "twenty", "forty"]
     arns = [f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/{name}-0000" for name in order]
-    assert "ACM: 4 certificates expire within 45 days (1 expired)" == digest.subject
+    assert "4 certificates expire within 45 days (1 expired)" == digest.subject
     assert tuple(arns) == digest.certificate_arns
     assert arns == [entry["arn"] for entry in digest.document["certificates"]]
     assert [-2, 3, 20, 40] == [entry["days_left"] for entry in digest.document["certificates"]]
@@ -788,18 +829,28 @@ def test_a_scan_sends_one_digest_most_urgent_first():
 def test_a_digest_of_one_certificate_speaks_of_it_in_the_singular():
     digest = build_notifications(SCAN, [assessed()])[0]
 
-    assert "ACM: 1 certificate expires within 45 days" == digest.subject
-    assert digest.text.startswith("1 ACM certificate in this message expires within 45 days")
+    assert "1 certificate expires within 45 days" == digest.subject
+    assert digest.text.startswith("1 certificate in this message expires within 45 days")
 
 
 def test_the_message_carries_the_text_for_email_and_the_document_for_machines():
+    """``default`` (SQS, Lambda, HTTP/S, Firehose, email-json) is the document, once; ``email``
+    the text; ``sms`` the subject."""
     digest = build_notifications(SCAN, _several())[0]
 
     envelope = json.loads(digest.message)
-    assert digest.text == envelope["default"]
-    for protocol in ("sqs", "lambda", "http", "https"):
-        assert digest.document == json.loads(envelope[protocol])
+    assert ["default", "email", "sms"] == sorted(envelope)
+    assert digest.document == json.loads(envelope["default"])
+    assert (digest.text, digest.subject) == (envelope["email"], envelope["sms"])
+    assert 1 == digest.message.count('\\"certificates\\":')
     assert len(digest.message.encode("utf-8")) <= MAX_MESSAGE_BYTES
+
+
+def _urgency(assessment: Assessment) -> tuple[int, datetime, str]:
+    """Most severe first, then soonest to expire, then by ARN."""
+    cert = assessment.certificate
+    assert cert.not_after is not None
+    return (SEVERITY_ORDER.index(assessment.severity), cert.not_after, cert.arn)
 
 
 def test_a_digest_too_big_for_one_message_is_split_in_order_leaving_nobody_out():
@@ -815,7 +866,7 @@ def test_a_digest_too_big_for_one_message_is_split_in_order_leaving_nobody_out()
 
     notifications = build_notifications(SCAN, assessments, limit=limit)
 
-    ordered = sorted(assessments, key=lambda a: a.certificate.not_after or NOW)
+    ordered = sorted(assessments, key=_urgency)
     parts = len(notifications)
     assert parts > 1
     assert [a.certificate.arn for a in ordered] == [
@@ -870,7 +921,7 @@ def test_a_long_domain_is_shortened_in_the_subject_but_kept_whole_in_the_text():
 
 def test_clients_are_made_once_per_service_and_region_and_kept_for_warm_invocations() -> None:
     """No AWS call: creating a client reads no network."""
-    clients = AwsClients(boto3.session.Session(region_name="us-east-1"))
+    clients = AwsClients(botocore.session.get_session())
     first = clients.acm("eu-west-1")
     assert first is clients.acm("eu-west-1")
     assert first is not clients.acm("us-east-1")
