@@ -9,8 +9,11 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
 
 from testkit import (
     ACCOUNT_ID,
@@ -21,10 +24,12 @@ from testkit import (
     create_topic_with_queue,
     enable_hub,
     get_findings,
+    invoke,
     load_event,
     put_days_to_expiry_metric,
     receive_messages,
 )
+from testkit.aws_world import RealClockContext
 from testkit.certificates import (
     TEST_CA_NAME,
     import_certificate,
@@ -310,27 +315,107 @@ def test_invalid_findings_are_reported_failed(aws: StrictAws):
     assert ["good"] == [f["Id"] for f in get_findings()]
 
 
-def test_archiving_resolves_the_workflow_and_keeps_stored_fields(aws: StrictAws):
+def test_archiving_leaves_the_workflow_status_to_the_customer_and_keeps_stored_fields(
+    aws: StrictAws,
+):
+    """AWS: an import never sets Workflow.Status (BatchUpdateFindings does); archiving a NEW or
+    NOTIFIED finding leaves the status as it was, and the stored Note stays."""
     enable_hub()
     hub = client("securityhub")
-    hub.batch_import_findings(Findings=[finding(Compliance={"Status": "FAILED"})])
+    note = {"Text": "ticket 42", "UpdatedBy": "alice", "UpdatedAt": "2026-01-01T00:00:00Z"}
+    hub.batch_import_findings(
+        Findings=[
+            finding("new", Compliance={"Status": "FAILED"}),
+            finding("notified", Compliance={"Status": "FAILED"}, Note=note),
+        ]
+    )
+    aws.world.set_workflow("notified", "NOTIFIED")
 
     hub.batch_import_findings(
         Findings=[
             finding(
+                finding_id,
                 updated_at=NOW + timedelta(minutes=1),
                 RecordState="ARCHIVED",
                 Compliance={"Status": "PASSED"},
+                Note={**note, "Text": "overwritten"},
             )
+            for finding_id in ("new", "notified")
         ]
     )
 
-    (stored,) = get_findings()
-    assert ("ARCHIVED", "RESOLVED", REGION) == (
-        stored["RecordState"],
-        stored["Workflow"]["Status"],
-        stored["Region"],
+    assert [
+        ("new", "ARCHIVED", "NEW", REGION, None),
+        ("notified", "ARCHIVED", "NOTIFIED", REGION, "ticket 42"),
+    ] == [
+        (
+            f["Id"],
+            f["RecordState"],
+            f["Workflow"]["Status"],
+            f["Region"],
+            f.get("Note", {}).get("Text"),
+        )
+        for f in get_findings()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "after"),
+    [("NOTIFIED", "NEW"), ("RESOLVED", "NEW"), ("SUPPRESSED", "SUPPRESSED"), ("NEW", "NEW")],
+)
+def test_reactivating_an_archived_finding_resets_notified_or_resolved_to_new(
+    aws: StrictAws, status: str, after: str
+):
+    """AWS: "Security Hub resets the workflow status from NOTIFIED or RESOLVED to NEW" when
+    RecordState turns from ARCHIVED to ACTIVE; SUPPRESSED stays SUPPRESSED."""
+    enable_hub()
+    hub = client("securityhub")
+    hub.batch_import_findings(Findings=[finding(RecordState="ARCHIVED")])
+    aws.world.set_workflow("f-1", status)
+
+    hub.batch_import_findings(
+        Findings=[finding(updated_at=NOW + timedelta(minutes=1), RecordState="ACTIVE")]
     )
+
+    assert [("ACTIVE", after)] == [
+        (f["RecordState"], f["Workflow"]["Status"]) for f in get_findings()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "after"),
+    [("NOTIFIED", "NEW"), ("RESOLVED", "NEW"), ("SUPPRESSED", "SUPPRESSED")],
+)
+def test_compliance_failing_again_after_passed_resets_notified_or_resolved_to_new(
+    aws: StrictAws, status: str, after: str
+):
+    """AWS resets NOTIFIED or RESOLVED to NEW when Compliance.Status turns from PASSED to
+    another value; SUPPRESSED stays."""
+    enable_hub()
+    hub = client("securityhub")
+    hub.batch_import_findings(Findings=[finding(Compliance={"Status": "PASSED"})])
+    aws.world.set_workflow("f-1", status)
+
+    hub.batch_import_findings(
+        Findings=[finding(updated_at=NOW + timedelta(minutes=1), Compliance={"Status": "FAILED"})]
+    )
+
+    assert [after] == [f["Workflow"]["Status"] for f in get_findings()]
+
+
+def test_an_update_of_an_active_finding_keeps_its_workflow_status(aws: StrictAws):
+    """AWS: an import that changes neither RecordState nor a PASSED Compliance.Status never
+    touches Workflow.Status, whatever the import says."""
+    enable_hub()
+    hub = client("securityhub")
+    hub.batch_import_findings(Findings=[finding()])
+    aws.world.set_workflow("f-1", "NOTIFIED")
+
+    hub.batch_import_findings(
+        Findings=[finding(updated_at=NOW + timedelta(minutes=1), Workflow={"Status": "NEW"})]
+    )
+
+    assert ["NOTIFIED"] == [f["Workflow"]["Status"] for f in get_findings()]
 
 
 def test_get_findings_honours_string_filters(aws: StrictAws):
@@ -490,6 +575,378 @@ def test_list_metrics_omits_metrics_silent_for_two_weeks(aws: StrictAws):
     metrics = client("cloudwatch").list_metrics(Namespace="AWS/CertificateManager")["Metrics"]
 
     assert ["arn:recent"] == [m["Dimensions"][0]["Value"] for m in metrics]
+
+
+# ACM SearchCertificates (testkit.aws_world) ##################################################
+
+
+def search_arns(acm: Any, statement: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
+    if statement is not None:
+        kwargs["FilterStatement"] = statement
+    pages = acm.get_paginator("search_certificates").paginate(**kwargs)
+    return [r["CertificateArn"] for page in pages for r in page["Results"]]
+
+
+def not_after(start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+    bounds = {k: v for k, v in (("Start", start), ("End", end)) if v is not None}
+    return {"Filter": {"X509AttributeFilter": {"NotAfter": bounds}}}
+
+
+def common_name(value: str, operator: str = "EQUALS") -> dict[str, Any]:
+    condition = {"Value": value, "ComparisonOperator": operator}
+    return {"Filter": {"X509AttributeFilter": {"Subject": {"CommonName": condition}}}}
+
+
+def unvalidated(service: str, **config: Any) -> Any:
+    """A client that sends what it is given (botocore's own checks off) and never retries, to
+    see the service's answer itself."""
+    settings = Config(
+        parameter_validation=False, retries={"mode": "standard", "total_max_attempts": 1}
+    )
+    return boto3.session.Session().client(
+        service, region_name=REGION, config=settings.merge(Config(**config))
+    )
+
+
+@pytest.fixture
+def three_expiries(aws: StrictAws) -> list[str]:
+    """a, b, c.example.com expiring exactly 5, 10 and 20 days from NOW (offset 0)."""
+    acm = client("acm")
+    return [
+        import_certificate(
+            acm, common_name=f"{name}.example.com", days_left=days, now=NOW, offset=timedelta(0)
+        )
+        for name, days in (("a", 5), ("b", 10), ("c", 20))
+    ]
+
+
+def test_search_not_after_range_is_inclusive_at_both_ends(three_expiries: list[str]):
+    """AWS: a TimestampRange's Start and End are inclusive; either may be left out."""
+    a, b, c = three_expiries
+    acm = client("acm")
+    day5, day10 = NOW + timedelta(days=5), NOW + timedelta(days=10)
+    second = timedelta(seconds=1)
+
+    assert [a, b] == search_arns(acm, not_after(day5, day10))
+    assert [] == search_arns(acm, not_after(day5 + second, day10 - second))
+    assert [a] == search_arns(acm, not_after(end=day5))
+    assert [c] == search_arns(acm, not_after(start=day10 + second))
+    assert [a, b, c] == search_arns(acm)
+
+
+def test_search_combines_statements_with_and_or_not(three_expiries: list[str]):
+    """AWS: a CertificateFilterStatement is And, Or, Not or one Filter, nested freely."""
+    a, b, c = three_expiries
+    acm = client("acm")
+    within_ten = not_after(end=NOW + timedelta(days=10))
+
+    assert [b] == search_arns(acm, {"And": [within_ten, common_name("b.", "CONTAINS")]})
+    assert [a, c] == search_arns(
+        acm, {"Or": [common_name("a.example.com"), common_name("c.example.com")]}
+    )
+    assert [c] == search_arns(acm, {"Not": within_ten})
+    assert [a] == search_arns(
+        acm, {"And": [within_ten, {"Not": {"Or": [common_name("b.example.com")]}}]}
+    )
+
+
+@pytest.mark.parametrize("max_results", [0, 501])
+def test_search_refuses_max_results_outside_1_to_500(aws: StrictAws, max_results: int):
+    """AWS: MaxResults is 1..500, ValidationException otherwise (botocore's own check is off
+    here, so the service answers)."""
+    with pytest.raises(ClientError) as excinfo:
+        unvalidated("acm").search_certificates(MaxResults=max_results)
+
+    assert error_of(excinfo)[0] == "ValidationException"
+
+
+@pytest.mark.parametrize("max_results", [1, 500])
+def test_search_accepts_max_results_1_and_500(three_expiries: list[str], max_results: int):
+    results = client("acm").search_certificates(MaxResults=max_results)["Results"]
+
+    assert three_expiries[:max_results] == [r["CertificateArn"] for r in results]
+
+
+def test_search_pages_with_next_token(three_expiries: list[str]):
+    """AWS: a page holds at most MaxResults results, and NextToken leads to the next page."""
+    acm = client("acm")
+
+    first = acm.search_certificates(MaxResults=2)
+    second = acm.search_certificates(MaxResults=2, NextToken=first["NextToken"])
+
+    assert [three_expiries[:2], three_expiries[2:]] == [
+        [r["CertificateArn"] for r in page["Results"]] for page in (first, second)
+    ]
+    assert "NextToken" not in second
+
+
+def shape_problems(value: Any, shape: Any, where: str = "") -> list[str]:
+    """What botocore's validator reports (types, required and unknown members, lengths,
+    ranges), and the enum values and string patterns it does not check."""
+    report = ParamValidator().validate(value, shape)
+    problems = [report.generate_report()] if report.has_errors() else []
+    if shape.type_name == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                problems += shape_problems(value[name], member, f"{where}.{name}")
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += shape_problems(item, shape.member, f"{where}[{index}]")
+    elif shape.type_name == "string" and isinstance(value, str):
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{where}: {value!r} is not one of {shape.enum}")
+        pattern = shape.metadata.get("pattern")
+        if pattern and not re.fullmatch(pattern, value):
+            problems.append(f"{where}: {value!r} does not match {pattern}")
+    return problems
+
+
+def test_search_results_have_the_shape_of_botocores_model(aws: StrictAws):
+    """AWS answers SearchCertificates with SearchCertificatesResponse: every member the model
+    knows, of its type, none it does not; botocore parses the body into the expected fields."""
+    acm = client("acm")
+    arn = import_certificate(
+        acm, common_name="www.example.com", days_left=5, now=NOW, sans=["example.com"]
+    )
+    set_in_use_by(arn, REGION, [f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E1"])
+    bodies: list[bytes] = []
+    acm.meta.events.register(
+        "before-parse.acm.SearchCertificates",
+        lambda response_dict, **_: bodies.append(response_dict["body"]),
+    )
+
+    (result,) = acm.search_certificates()["Results"]
+
+    output = acm.meta.service_model.operation_model("SearchCertificates").output_shape
+    assert [] == shape_problems(json.loads(bodies[-1]), output)
+    x509 = result["X509Attributes"]
+    assert {
+        "Issuer": {"CommonName": TEST_CA_NAME, "Organization": "Example Test PKI"},
+        "Subject": {"CommonName": "www.example.com"},
+        "SubjectAlternativeNames": [{"DnsName": "www.example.com"}, {"DnsName": "example.com"}],
+        "ExtendedKeyUsages": ["TLS_WEB_SERVER_AUTHENTICATION", "TLS_WEB_CLIENT_AUTHENTICATION"],
+        "KeyAlgorithm": "EC_prime256v1",
+        "KeyUsages": ["DIGITAL_SIGNATURE"],
+        "NotAfter": NOW + timedelta(days=5, hours=1),
+    } == {k: v for k, v in x509.items() if k not in ("SerialNumber", "NotBefore")}
+    assert {"SerialNumber", "NotBefore"} <= set(x509)
+    metadata = result["CertificateMetadata"]["AcmCertificateMetadata"]
+    assert ("IMPORTED", "ISSUED", True, "INELIGIBLE", "DISABLED") == (
+        metadata["Type"],
+        metadata["Status"],
+        metadata["InUse"],
+        metadata["RenewalEligibility"],
+        metadata["ExportOption"],
+    )
+    assert arn == result["CertificateArn"]
+
+
+@pytest.mark.parametrize(
+    ("knob", "code"),
+    [
+        ("unknown_operation", "UnknownOperationException"),
+        ("access_denied", "AccessDeniedException"),
+    ],
+)
+def test_search_answers_as_an_older_endpoint_or_a_role_without_it(
+    aws: StrictAws, knob: str, code: str
+):
+    """world.search: an endpoint that predates SearchCertificates answers
+    UnknownOperationException; a role without acm:SearchCertificates AccessDeniedException."""
+    aws.world.search = knob
+
+    with pytest.raises(ClientError) as excinfo:
+        client("acm").search_certificates()
+
+    assert code == error_of(excinfo)[0]
+    assert 400 == excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    if knob == "access_denied":
+        assert "not authorized to perform: acm:SearchCertificates" in error_of(excinfo)[1]
+
+
+# IAM ListServerCertificates (testkit.aws_world) ##############################################
+
+
+def upload_server_certificate(name: str, days_left: int, path: str = "/") -> datetime:
+    """Upload a server certificate expiring ``days_left`` days from NOW; its NotAfter."""
+    expiry = NOW + timedelta(days=days_left)
+    body, key = make_certificate(f"{name}.example.com", not_after=expiry)
+    client("iam").upload_server_certificate(
+        ServerCertificateName=name,
+        CertificateBody=body.decode(),
+        PrivateKey=key.decode(),
+        Path=path,
+    )
+    return expiry
+
+
+def test_list_server_certificates_reads_expiration_from_the_body_and_pages_by_marker(
+    aws: StrictAws,
+):
+    """AWS: Expiration is the certificate's NotAfter (moto: a fixed 2012 date), each has its own
+    ServerCertificateId and UploadDate, and MaxItems pages with Marker and IsTruncated."""
+    expiries = {
+        name: upload_server_certificate(name, days, "/cloudfront/")
+        for name, days in (("one", 3), ("two", 40), ("three", -2))
+    }
+    iam = client("iam")
+
+    first = iam.list_server_certificates(MaxItems=2)
+    second = iam.list_server_certificates(MaxItems=2, Marker=first["Marker"])
+
+    assert ([2, 1], [True, False]) == (
+        [len(p["ServerCertificateMetadataList"]) for p in (first, second)],
+        [first["IsTruncated"], second["IsTruncated"]],
+    )
+    assert "Marker" not in second
+    listed = first["ServerCertificateMetadataList"] + second["ServerCertificateMetadataList"]
+    assert {name: expiry for name, expiry in expiries.items()} == {
+        m["ServerCertificateName"]: m["Expiration"] for m in listed
+    }
+    assert [f"arn:aws:iam::{ACCOUNT_ID}:server-certificate/cloudfront/{m['ServerCertificateName']}"
+            for m in listed] == [m["Arn"] for m in listed]  # fmt: skip
+    assert 3 == len({m["ServerCertificateId"] for m in listed})
+    assert all(
+        abs(m["UploadDate"] - datetime.now(timezone.utc)) < timedelta(minutes=5) for m in listed
+    )
+    assert {"/cloudfront/"} == {m["Path"] for m in listed}
+
+
+@pytest.mark.parametrize("max_items", [0, 1001])
+def test_list_server_certificates_refuses_max_items_outside_1_to_1000(
+    aws: StrictAws, max_items: int
+):
+    with pytest.raises(ClientError) as excinfo:
+        unvalidated("iam").list_server_certificates(MaxItems=max_items)
+
+    assert error_of(excinfo)[0] == "ValidationError"
+
+
+# Throttling (testkit.aws_world) ###################################################################
+
+
+def test_throttle_refuses_an_operation_a_number_of_times_then_serves_it(aws: StrictAws):
+    """AWS throttles DescribeCertificate and GetFindings under load: botocore sees
+    ThrottlingException, and world.throttled counts each refusal."""
+    aws.world.throttle("acm", "ListCertificates", times=2)
+    acm = unvalidated("acm")
+
+    codes = []
+    for _ in range(3):
+        try:
+            acm.list_certificates()
+            codes.append("ok")
+        except ClientError as error:
+            codes.append(error.response["Error"]["Code"])
+
+    assert ["ThrottlingException", "ThrottlingException", "ok"] == codes
+    assert {("acm", "ListCertificates"): 2} == dict(aws.world.throttled)
+
+
+def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
+    """A throttled operation is retried by botocore's standard mode (a throttling error), then
+    raised; the other operations of the service are served."""
+    aws.world.throttle("securityhub", "GetFindings")
+    enable_hub()
+    hub = unvalidated("securityhub", retries={"mode": "standard", "total_max_attempts": 3})
+
+    with pytest.raises(ClientError) as excinfo:
+        hub.get_findings()
+    imported = hub.batch_import_findings(Findings=[finding()])
+
+    assert ("ThrottlingException", 2) == (
+        error_of(excinfo)[0],
+        excinfo.value.response["ResponseMetadata"]["RetryAttempts"],
+    )
+    assert {("securityhub", "GetFindings"): 3} == dict(aws.world.throttled)
+    assert 1 == imported["SuccessCount"]
+
+
+# Security Hub as an administrator sees it (testkit.aws_world) ###############################
+
+MEMBER = "111122223333"
+
+
+def member_finding(finding_id: str = "member-1") -> dict[str, Any]:
+    product = f"arn:aws:securityhub:{REGION}:{MEMBER}:product/{MEMBER}/default"
+    return finding(finding_id, AwsAccountId=MEMBER, ProductArn=product)
+
+
+def test_members_findings_are_visible_through_get_findings(aws: StrictAws):
+    """AWS aggregates a member account's findings into the administrator's hub."""
+    enable_hub()
+    client("securityhub").batch_import_findings(Findings=[finding("own")])
+
+    aws.world.add_member_finding(member_finding())
+
+    assert [("own", ACCOUNT_ID, "NEW"), ("member-1", MEMBER, "NEW")] == [
+        (f["Id"], f["AwsAccountId"], f["Workflow"]["Status"]) for f in get_findings()
+    ]
+    assert ["member-1"] == [
+        f["Id"]
+        for f in get_findings(filters={"AwsAccountId": [{"Value": MEMBER, "Comparison": "EQUALS"}]})
+    ]
+
+
+def test_importing_another_accounts_finding_is_rejected(aws: StrictAws):
+    """AWS: the default product takes only the caller's own findings; another account's, even
+    one the hub shows, fails with InvalidInput and is left as it was."""
+    enable_hub()
+    aws.world.add_member_finding(member_finding())
+
+    result = client("securityhub").batch_import_findings(
+        Findings=[
+            member_finding() | {"RecordState": "ARCHIVED", "UpdatedAt": "2099-01-01T00:00:00Z"}
+        ]
+    )
+
+    assert (1, 0) == (result["FailedCount"], result["SuccessCount"])
+    assert [("member-1", "InvalidInput")] == [
+        (f["Id"], f["ErrorCode"]) for f in result["FailedFindings"]
+    ]
+    assert ["ACTIVE"] == [f["RecordState"] for f in get_findings()]
+
+
+# A Lambda context on the real clock (testkit.aws_world) #####################################
+
+
+def test_real_clock_context_runs_out_and_stays_at_zero():
+    """Lambda's remaining time falls with the wall clock and never goes below 0."""
+    context = RealClockContext(budget_ms=5)
+    first = context.get_remaining_time_in_millis()
+
+    while context.get_remaining_time_in_millis() > 0:
+        pass
+
+    assert 0 <= first <= 5
+    assert context.elapsed_ms() >= 5
+    assert 0 == context.get_remaining_time_in_millis()
+
+
+def test_a_real_clock_budget_too_short_for_a_describe_leaves_it_to_the_search(
+    aws: StrictAws, now: datetime
+):
+    """The handler's deadline: with less than DESCRIBE_WORST_MS + WRITE_RESERVE_MS left, an
+    in-use certificate is not described; the search's data stands and not_examined counts it."""
+    from handle_expiring_certificates import DESCRIBE_WORST_MS, WRITE_RESERVE_MS
+
+    arn = import_certificate(client("acm"), common_name="www.example.com", days_left=3, now=now)
+    set_in_use_by(arn, REGION, [f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E1"])
+    aws.calls.clear()
+
+    summary = invoke(
+        load_event("scheduled-event"),
+        now=now,
+        context=RealClockContext(DESCRIBE_WORST_MS + WRITE_RESERVE_MS - 1),
+        INCLUDE_IAM_SERVER_CERTIFICATES="false",
+    )
+
+    assert (1, [arn], [True]) == (
+        summary["not_examined"],
+        [entry["arn"] for entry in summary["in_window"]],
+        [entry["in_use"] for entry in summary["in_window"]],
+    )
+    assert "DescribeCertificate" not in aws.operations("acm")
 
 
 # Fixtures and helpers ##################################################################
