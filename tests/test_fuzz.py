@@ -1,6 +1,6 @@
 """Bad input, fuzzed: the handler works, or refuses with one of its errors, saying what is wrong.
 
-Events (random JSON, and the five sample events with fields removed, retyped, emptied, or given
+Events (random JSON, and the six sample events with fields removed, retyped, emptied, or given
 foreign ARNs, another service's ARN or another partition's) and settings (random values for every
 variable) go through ``lambda_handler`` under strict moto. The property: it returns a summary, or
 raises ``ConfigurationError`` / ``UnsupportedEventError`` (before any AWS call, with a message
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from handle_expiring_certificates import (
     ACM_DETAIL_TYPES,
-    KNOWN_PARTITIONS,
+    PARTITIONS,
     SCHEDULED_DETAIL_TYPE,
     CertificateMonitorError,
     ConfigurationError,
@@ -97,7 +97,7 @@ arns = st.one_of(
     # ACM-like ARNs, some well-formed (foreign account, other partition), some broken.
     st.builds(
         acm_arn,
-        st.sampled_from([*KNOWN_PARTITIONS, "aws-foo", "AWS", ""]),
+        st.sampled_from([*PARTITIONS, "aws-foo", "AWS", ""]),
         st.sampled_from([*SAFE_REGIONS, "", "US-EAST-1", "us-east", "us-east-1 "]),
         st.sampled_from([ACCOUNT, "210987654321", "1234", "", "12345678901a"]),
         st.sampled_from(
@@ -193,7 +193,7 @@ def topic_arn(partition: str, service: str, region: str, account: str, name: str
 
 topic_arns = st.builds(
     topic_arn,
-    st.sampled_from([*KNOWN_PARTITIONS, "aws-foo", ""]),
+    st.sampled_from([*PARTITIONS, "aws-foo", ""]),
     st.sampled_from(["sns", "sqs", "SNS"]),
     st.sampled_from([*SAFE_REGIONS, "", "eu-west"]),
     st.sampled_from([ACCOUNT, "210987654321", "12"]),
