@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -35,7 +35,7 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.certificates import import_certificate
+from testkit.certificates import import_certificate, set_in_use_by
 
 HUB = "us-east-1"
 SCANNED = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -73,9 +73,9 @@ def counter(aws: StrictAws) -> CallCounter:
 
 def scan(now: datetime, counter: CallCounter | None = None, **settings: str) -> dict[str, Any]:
     """A scheduled scan with these settings, through fresh clients (and ``counter``)."""
-    session = boto3.session.Session()
+    session = botocore.session.get_session()
     if counter is not None:
-        session.events.register("before-parameter-build", counter)
+        session.register("before-parameter-build", counter)
     settings = {"AWS_REGION": HUB, **settings}
     return invoke(load_event("scheduled-event"), now=now, clients=AwsClients(session), **settings)
 
@@ -216,8 +216,11 @@ def _fast_certificates(
 def test_every_list_call_is_paged_to_the_end(
     aws: StrictAws, now: datetime, counter: CallCounter
 ) -> None:
+    """The listing path (where SearchCertificates is denied) reads every page of
+    ListCertificates, ListMetrics and GetFindings; test_search covers the search's pages."""
     enable_hub(HUB)
     topic_arn, queue_url = create_topic_with_queue(HUB)
+    aws.world.search = "access_denied"
     # 1,001 certificates: two ListCertificates pages; every ninth one (112) and the very last
     # (on page two) in the window, so that more than 100 findings need two GetFindings pages.
     days = [30.0 if i % 9 == 0 or i == 1000 else 100.0 + i % 200 for i in range(1001)]
@@ -243,6 +246,7 @@ def test_every_list_call_is_paged_to_the_end(
 
     summary = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
 
+    assert "ListCertificates" == summary["source"]
     assert 113 == len(in_window)
     assert 1001 == summary["certificates_examined"]
     assert in_window == {entry["arn"] for entry in summary["in_window"]}
@@ -278,9 +282,106 @@ def test_every_list_call_is_paged_to_the_end(
 # Fewest calls ###################################################################################
 
 
+def expected_calls(*, m: int, k: int, d: int, f: int, s: int, parts: int) -> dict[str, int]:
+    """Issue 11's formula for a scan of one region: M certificates in the window, K DaysToExpiry
+    metrics, D describes, F existing findings, S findings archived, ``parts`` messages."""
+    return {
+        "SearchCertificates": math.ceil(m / 500),
+        "ListMetrics": math.ceil(k / 500),
+        "ListServerCertificates": 1,
+        "DescribeCertificate": d,
+        # With F = 0, GetFindings is still called once, to learn there is nothing to archive.
+        "GetFindings": max(1, math.ceil(f / 100)),
+        "BatchImportFindings": math.ceil((m + s) / 100),
+        "Publish": parts,
+    }
+
+
+def described_arns(counter: CallCounter) -> set[str]:
+    return {str(p["CertificateArn"]) for p in counter.params("DescribeCertificate")}
+
+
+def test_a_scan_makes_exactly_the_calls_of_the_formula(
+    aws: StrictAws, now: datetime, counter: CallCounter
+) -> None:
+    """Search pages + metric pages + one describe per certificate in use (and per finding whose
+    certificate left the search) + finding pages + import batches + message parts, and no more.
+
+    Only the certificates in the window have a DaysToExpiry metric here, so none is metric-only
+    (see the test below for an account where ACM publishes one for every certificate)."""
+    enable_hub(HUB)
+    topic_arn, _ = create_topic_with_queue(HUB)
+    m, outside, in_use = 120, 60, 7
+    days = [float(i % 45) for i in range(m)] + [46.0 + i for i in range(outside)]
+    certificates = list(_fast_certificates(HUB, days, now))
+    in_window = [arn for arn, left in certificates if left < 45]
+    users = {
+        arn: [f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E{i}"]
+        for i, arn in enumerate(in_window[:in_use])
+    }
+    for arn, used_by in users.items():
+        set_in_use_by(arn, HUB, used_by)
+    client("cloudwatch", HUB).put_metric_data(
+        Namespace="AWS/CertificateManager",
+        MetricData=[
+            {
+                "MetricName": "DaysToExpiry",
+                "Dimensions": [{"Name": "CertificateArn", "Value": arn}],
+                "Value": left,
+            }
+            for arn, left in certificates
+            if left < 45
+        ],
+    )
+
+    first = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
+
+    assert (m, m, 0) == (len(first["in_window"]), first["findings"]["written"], len(in_window) - m)
+    assert expected_calls(
+        m=m, k=m, d=in_use, f=0, s=0, parts=first["notification"]["parts"]
+    ) == dict(counter.counts())
+    assert set(users) == described_arns(counter)
+    assert [500] == [p["MaxResults"] for p in counter.params("SearchCertificates")]
+
+    # Renew three certificates out of the window and delete two (none in use): the second scan
+    # asks ACM about each of their five findings, and archives them.
+    acm = client("acm", HUB)
+    renewed = in_window[-3:]
+    deleted = in_window[-5:-3]
+    for arn in renewed:
+        import_certificate(
+            acm, common_name="renewed.example.com", days_left=300, now=now, certificate_arn=arn
+        )
+    for arn in deleted:
+        acm.delete_certificate(CertificateArn=arn)
+    counter.clear()
+
+    second = scan(now + timedelta(minutes=1), counter, SNS_TOPIC_ARN=topic_arn)
+
+    m2, s2 = m - 5, 5
+    assert (m2, m2, s2) == (
+        len(second["in_window"]),
+        second["findings"]["written"],
+        second["findings"]["archived"],
+    )
+    assert expected_calls(
+        m=m2, k=m, d=in_use + s2, f=m, s=s2, parts=second["notification"]["parts"]
+    ) == dict(counter.counts())
+    assert set(users) | set(renewed) | set(deleted) == described_arns(counter)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handler bug: examine_scan (handle_expiring_certificates.py:1996) treats every "
+    "DaysToExpiry ARN the search did not return as metric-only and describes it; ACM publishes "
+    "that metric for every unexpired certificate, so each certificate outside the window is "
+    "described (N - M extra DescribeCertificate calls, about 10 a second)",
+)
 def test_a_small_scan_makes_the_fewest_calls_of_the_formula(
     aws: StrictAws, now: datetime, counter: CallCounter
 ) -> None:
+    """Every certificate has its DaysToExpiry metric, as ACM publishes it: still no describe
+    for a certificate outside the window."""
     enable_hub(HUB)
     topic_arn, _ = create_topic_with_queue(HUB)
     n, m = 12, 4
@@ -295,16 +396,6 @@ def test_a_small_scan_makes_the_fewest_calls_of_the_formula(
 
     assert (m, m) == (len(first["in_window"]), first["findings"]["written"])
     assert (m, m) == (len(second["in_window"]), second["findings"]["written"])
-    exact = {
-        "ListCertificates": math.ceil(n / 1000),
-        "ListMetrics": math.ceil(n / 500),
-        "BatchImportFindings": math.ceil(m / 100),
-        "Publish": 1,
-    }
     for counts, f in ((first_counts, 0), (second_counts, m)):
-        assert set(counts) <= {*exact, "DescribeCertificate", "GetFindings"}
-        assert exact == {operation: counts[operation] for operation in exact}
-        assert counts["DescribeCertificate"] <= m
-        # With F = 0, GetFindings is still called once, to learn there is nothing to archive.
-        assert max(1, math.ceil(f / 100)) == counts["GetFindings"]
-        assert sum(counts.values()) <= minimum_calls(n, m, f) + (f == 0)
+        # None is in use: no describe at all.
+        assert expected_calls(m=m, k=n, d=0, f=f, s=0, parts=1) == dict(counts)
