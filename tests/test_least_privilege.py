@@ -7,7 +7,7 @@ the test data are created before it, unauthenticated). Then each action is taken
 policy in turn, and the path that needs it must break visibly: an ``IncompleteRunError`` or a
 warning saying AccessDenied for exactly that action.
 
-moto's enforcement differs from AWS in three ways; the ``enforcement`` fixture makes it as
+moto's enforcement differs from AWS in four ways; the ``enforcement`` fixture makes it as
 strict as AWS:
 
 - it authorises every ACM, SNS, Security Hub and CloudWatch Logs call against the resource
@@ -17,6 +17,11 @@ strict as AWS:
 - it names CloudWatch actions after the signing name, ``monitoring:ListMetrics``, where IAM says
   ``cloudwatch:ListMetrics``; the fixture translates the name before moto checks the policy, so
   the policy is used exactly as written.
+- it answers a denied call in the XML of the query protocol (``AccessDenied``, HTTP 403) for
+  every service, so botocore reads the error code of a denied ACM call as "403". AWS answers
+  the JSON-protocol services as their model says: ``AccessDeniedException`` in a JSON body,
+  HTTP 400 (ACM, SQS, CloudWatch Logs; ``awsJson1_1``) or 403 (Security Hub, ``restJson1``).
+  The fixture answers so for those services (``JSON_DENIAL_STATUS``).
 - its signature check fails for Security Hub ``DescribeHub`` (a GET without a body). The handler
   never calls DescribeHub (a hub that is off shows up as ``InvalidAccessException`` from
   GetFindings), and the calls it does make, GetFindings and BatchImportFindings, pass the check,
@@ -34,16 +39,16 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from moto.acm.models import acm_backends
 from moto.acm.responses import AWSCertificateManagerResponse
 from moto.core import set_initial_no_auth_action_count
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.iam.access_control import IAMRequest
 from moto.logs.responses import LogsResponse
 from moto.securityhub.responses import SecurityHubResponse
@@ -61,9 +66,10 @@ from testkit import (
     invoke,
     invoke_outcome,
     load_event,
+    put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.certificates import import_certificate, set_in_use_by
+from testkit.certificates import import_certificate, make_certificate, set_in_use_by
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_FILE = ROOT / "iam_policy.json"
@@ -77,12 +83,29 @@ DEAD_LETTER_QUEUE = "handle-expiring-certificates-dead-letters"
 IGNORE = {"certificate-monitor": "ignore"}
 LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b3c"
 
-# What the handler may call, and nothing else.
+# What the handler may call, and nothing else. ListCertificates only where SearchCertificates
+# is unavailable; GetCallerIdentity only when no certificate ARN names the account (it needs no
+# permission: "No permissions are required to perform this operation").
 HANDLER_OPERATIONS = {
-    "acm": {"ListCertificates", "DescribeCertificate", "ListTagsForCertificate"},
+    "acm": {
+        "SearchCertificates",
+        "ListCertificates",
+        "DescribeCertificate",
+        "ListTagsForCertificate",
+    },
+    "iam": {"ListServerCertificates"},
     "cloudwatch": {"ListMetrics"},
     "securityhub": {"GetFindings", "BatchImportFindings"},
     "sns": {"Publish"},
+    "sts": {"GetCallerIdentity"},
+}
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+# What Lambda does with the role, not the code: store the logs, keep a failed event.
+GRANTED_FOR_LAMBDA = {
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sqs:SendMessage",
 }
 
 
@@ -147,6 +170,10 @@ def _sqs_resource(self: SQSResponse) -> str:
     return f"arn:aws:sqs:{self.region}:{self.current_account}:{url.rsplit('/', 1)[1]}"
 
 
+# HTTP status of AccessDeniedException for the JSON-protocol services the tests call.
+JSON_DENIAL_STATUS = {"acm": 400, "sqs": 400, "logs": 400, "securityhub": 403}
+
+
 @pytest.fixture
 def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
     """moto's IAM checks with the resources and action names AWS uses (module docstring)."""
@@ -163,7 +190,15 @@ def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Str
     def check_action_permitted(self: IAMRequest, resource: str) -> None:
         if self._action.startswith("monitoring:"):
             self._action = "cloudwatch:" + self._action.partition(":")[2]
-        original(self, resource)
+        try:
+            original(self, resource)
+        except AccessDeniedError as denied:
+            status = JSON_DENIAL_STATUS.get(self._action.partition(":")[0])
+            if status is None:
+                raise
+            error = JsonRESTError("AccessDeniedException", denied.message)
+            error.code = status
+            raise error from denied
 
     monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
     yield aws
@@ -174,15 +209,23 @@ def _loader() -> Any:
     return botocore.session.get_session().get_component("data_loader")
 
 
-def new_session(**credentials: str) -> boto3.session.Session:
-    """A session of its own (credentials), sharing the loaded service models: loading them
-    anew takes ~0.2 s per client."""
+def new_session(
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
+) -> botocore.session.Session:
+    """A botocore session of its own (credentials; the environment's without them), as
+    ``AwsClients`` takes it, sharing the loaded service models: loading them anew takes ~0.2 s
+    per client."""
     core = botocore.session.Session()
     core.register_component("data_loader", _loader())
-    return boto3.session.Session(botocore_session=core, region_name=REGION, **credentials)
+    core.set_config_variable("region", REGION)
+    if aws_access_key_id is not None and aws_secret_access_key is not None:
+        core.set_credentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+    return core
 
 
-def identity(policy: dict[str, Any]) -> boto3.session.Session:
+def identity(policy: dict[str, Any]) -> botocore.session.Session:
     """A session for a new IAM user whose only permissions are ``policy``."""
     iam = client("iam")
     name = f"certificate-monitor-{uuid.uuid4().hex[:8]}"
@@ -195,7 +238,7 @@ def identity(policy: dict[str, Any]) -> boto3.session.Session:
 
 
 def run_as(
-    session: boto3.session.Session, event: dict[str, Any], environ: dict[str, str]
+    session: botocore.session.Session, event: dict[str, Any], environ: dict[str, str]
 ) -> tuple[dict[str, Any], IncompleteRunError | None]:
     """The handler under IAM enforcement: every call it makes is checked against the policy."""
 
@@ -206,10 +249,10 @@ def run_as(
     return enforced()
 
 
-def deliver_logs(session: boto3.session.Session) -> dict[str, str]:
+def deliver_logs(session: botocore.session.Session) -> dict[str, str]:
     """What Lambda does with the execution role to store the function's logs; the outcome of
     each call ("ok" or the error message)."""
-    logs = session.client("logs", region_name=REGION)
+    logs = session.create_client("logs", region_name=REGION)
     stream = "2026/11/29/[$LATEST]0123456789abcdef"
     calls = {
         "CreateLogGroup": lambda: logs.create_log_group(logGroupName=LOG_GROUP),
@@ -237,11 +280,11 @@ def deliver_logs(session: boto3.session.Session) -> dict[str, str]:
     return outcome
 
 
-def deliver_dead_letter(session: boto3.session.Session) -> dict[str, str]:
+def deliver_dead_letter(session: botocore.session.Session) -> dict[str, str]:
     """What Lambda does with the execution role with an event whose invocation failed or
     expired: send it to the dead-letter queue (the outcome, as in deliver_logs)."""
     url = client("sqs").create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
-    sqs = session.client("sqs", region_name=REGION)
+    sqs = session.create_client("sqs", region_name=REGION)
 
     @set_initial_no_auth_action_count(0)
     def deliver() -> str:
@@ -259,7 +302,8 @@ def deliver_dead_letter(session: boto3.session.Session) -> dict[str, str]:
 
 class World:
     """Certificates in two regions (one ignored by tag, one renewed since its finding was
-    written), the hub in the second region, the topic in a third one."""
+    written) and an IAM server certificate, the hub in the second region, the topic in a third
+    one."""
 
     def __init__(self) -> None:
         now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -276,6 +320,12 @@ class World:
         self.renewed = import_certificate(
             east, common_name="renewed.example.com", days_left=9, now=now
         )
+        body, key = make_certificate("legacy.example.com", not_after=now + timedelta(days=30))
+        self.server_certificate = client("iam").upload_server_certificate(
+            ServerCertificateName="legacy-web",
+            CertificateBody=body.decode(),
+            PrivateKey=key.decode(),
+        )["ServerCertificateMetadata"]["Arn"]
         self.environ = {
             "AWS_REGION": REGION,
             "SCAN_REGIONS": f"{REGION},{OTHER_REGION}",
@@ -341,19 +391,29 @@ def test_a_scan_does_everything_with_only_the_policy(enforcement: StrictAws, wor
 
     summary, error = run_as(session, world.scheduled(), world.environ)
 
-    assert HANDLER_OPERATIONS == served(enforcement)
+    # The search works, so nothing is listed; the ARNs name the account, so STS is not asked.
+    assert {
+        **{k: v for k, v in HANDLER_OPERATIONS.items() if k != "sts"},
+        "acm": HANDLER_OPERATIONS["acm"] - {"ListCertificates"},
+    } == served(enforcement)
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
-    assert [world.due, world.due_west] == [entry["arn"] for entry in summary["in_window"]]
+    # In use HIGH, IAM (use unknown) MEDIUM, unused LOW.
+    assert [world.due, world.server_certificate, world.due_west] == [
+        entry["arn"] for entry in summary["in_window"]
+    ]
     # Described under the policy: what uses it is known.
     assert [LOAD_BALANCER] == summary["in_window"][0]["in_use_by"]
     assert [{"arn": world.ignored, "reason": "ignored by tag certificate-monitor=ignore"}] == (
         summary["skipped"]
     )
-    assert (2, 1) == (summary["findings"]["written"], summary["findings"]["archived"])
-    assert {world.due: "ACTIVE", world.due_west: "ACTIVE", world.renewed: "ARCHIVED"} == (
-        world.record_states()
-    )
-    assert [[world.due, world.due_west]] == world.messaged_arns()
+    assert (3, 1) == (summary["findings"]["written"], summary["findings"]["archived"])
+    assert {
+        world.due: "ACTIVE",
+        world.due_west: "ACTIVE",
+        world.server_certificate: "ACTIVE",
+        world.renewed: "ARCHIVED",
+    } == world.record_states()
+    assert [[world.due, world.server_certificate, world.due_west]] == world.messaged_arns()
 
 
 def test_an_acm_event_does_everything_with_only_the_policy(enforcement: StrictAws, world: World):
@@ -369,9 +429,12 @@ def test_an_acm_event_does_everything_with_only_the_policy(enforcement: StrictAw
     } == served(enforcement)
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert [world.due_west] == [entry["arn"] for entry in summary["in_window"]]
-    assert {world.due: "ACTIVE", world.due_west: "ACTIVE", world.renewed: "ACTIVE"} == (
-        world.record_states()
-    )
+    assert {
+        world.due: "ACTIVE",
+        world.due_west: "ACTIVE",
+        world.server_certificate: "ACTIVE",
+        world.renewed: "ACTIVE",
+    } == world.record_states()
     assert [[world.due_west]] == world.messaged_arns()
 
 
@@ -390,27 +453,28 @@ def test_lambda_can_keep_a_failed_event_in_the_dead_letter_queue_with_only_the_p
 # Every action is needed ###################################################################
 
 # For each action: the event that needs it, and whether losing it is a failure (the run ends in
-# IncompleteRunError) or a degradation (a warning). "logs" is Lambda storing the logs.
+# IncompleteRunError) or a degradation (a warning). "logs" is Lambda storing the logs;
+# "listing scan" a scan where the ACM endpoint predates SearchCertificates (aws_world's
+# ``search = "unknown_operation"``), so the handler lists every certificate instead.
 NEEDED_BY = {
     "logs:CreateLogGroup": ("logs", "CreateLogGroup"),
     "logs:CreateLogStream": ("logs", "CreateLogStream"),
     "logs:PutLogEvents": ("logs", "PutLogEvents"),
-    "acm:ListCertificates": ("scan", "errors"),
+    "acm:SearchCertificates": ("scan", "warnings"),
+    "acm:ListCertificates": ("listing scan", "errors"),
     "acm:DescribeCertificate": ("certificate", "errors"),
     "acm:ListTagsForCertificate": ("scan", "warnings"),
+    "iam:ListServerCertificates": ("scan", "errors"),
     "cloudwatch:ListMetrics": ("scan", "warnings"),
     "securityhub:GetFindings": ("scan", "errors"),
     "securityhub:BatchImportFindings": ("scan", "errors"),
     "sns:Publish": ("scan", "errors"),
     "sqs:SendMessage": ("dead-letter", "SendMessage"),
 }
-# Granted for the rewritten scan (issues 10 and 12), which the handler on this branch does not
-# make yet: move each into NEEDED_BY, with the path and kind, when the handler calls it.
-PENDING_HANDLER = {"acm:SearchCertificates", "iam:ListServerCertificates"}
 
 
 def test_every_action_of_the_policy_has_a_path_that_needs_it():
-    assert sorted({*NEEDED_BY, *PENDING_HANDLER}) == sorted(policy_actions(POLICY))
+    assert sorted(NEEDED_BY) == sorted(policy_actions(POLICY))
 
 
 @pytest.mark.parametrize("action", sorted(NEEDED_BY))
@@ -423,10 +487,12 @@ def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, acti
         assert denied in outcome[kind]
         return
     world = World()
+    if path == "listing scan":
+        enforcement.world.search = "unknown_operation"
 
     summary, error = run_as(
         identity(without(action)),
-        world.scheduled() if path == "scan" else world.about(world.due),
+        world.about(world.due) if path == "certificate" else world.scheduled(),
         world.environ,
     )
 
@@ -435,6 +501,78 @@ def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, acti
     if action == "acm:ListTagsForCertificate":
         # The tag cannot be read, so the certificate is reported, not silently ignored.
         assert world.ignored in [entry["arn"] for entry in summary["in_window"]]
+    if action == "acm:SearchCertificates":
+        # Denied the search, the scan lists instead and misses nothing.
+        assert ("ListCertificates", [world.server_certificate, world.due, world.due_west]) == (
+            summary["source"],
+            [entry["arn"] for entry in summary["in_window"]],
+        )
+
+
+# The policy grants what the code calls, and nothing else ###################################
+
+
+def handler_operations_in_source() -> set[tuple[str, str]]:
+    """Every AWS operation the handler's source can call: the services it makes clients for
+    (``self._client("acm", ...)``), then each client method or paginator name of those
+    services that appears in a call."""
+    tree = ast.parse(HANDLER_FILE.read_text(encoding="utf-8"))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+
+    def name_of(call: ast.Call) -> str | None:
+        func = call.func
+        return func.attr if isinstance(func, ast.Attribute) else None
+
+    def first_string(call: ast.Call) -> str | None:
+        if call.args and isinstance(call.args[0], ast.Constant):
+            value = call.args[0].value
+            return value if isinstance(value, str) else None
+        return None
+
+    services = {first_string(c) for c in calls if name_of(c) == "_client"} - {None}
+    called = {name_of(c) for c in calls} | {
+        first_string(c) for c in calls if name_of(c) == "get_paginator"
+    }
+    session = botocore.session.get_session()
+    found: set[tuple[str, str]] = set()
+    for service in services:
+        assert service is not None
+        model = session.get_service_model(service)
+        found |= {
+            (service, operation)
+            for operation in model.operation_names
+            if botocore.xform_name(operation) in called
+        }
+    return found
+
+
+def test_the_policy_grants_exactly_the_operations_the_code_calls(aws: StrictAws):
+    """Every operation in the handler's source is one a run makes (a scan with ACM, IAM,
+    metrics, the hub and a topic; a scan that lists; a scan of an empty account; an ACM event),
+    each maps to an action of iam_policy.json (GetCallerIdentity needs none), and the policy
+    grants nothing else but what Lambda needs for the logs and the dead-letter queue."""
+    world = World()
+    put_days_to_expiry_metric(REGION, world.due, 3)
+    set_in_use_by(world.due, REGION, [LOAD_BALANCER])
+    aws.calls.clear()
+    invoke(world.scheduled(), environ=world.environ)
+    aws.world.search = "unknown_operation"
+    invoke(world.scheduled(), environ=world.environ)
+    aws.world.search = "available"
+    invoke(world.about(world.due_west), environ=world.environ)
+    empty = {**world.environ, "SCAN_REGIONS": "ap-south-1", "SECURITY_HUB_REGION": "ap-south-1"}
+    invoke(world.scheduled(), environ=empty, INCLUDE_IAM_SERVER_CERTIFICATES="false")
+
+    in_source = handler_operations_in_source()
+    made = {(call.service, call.operation) for call in aws.calls}
+
+    assert {(s, o) for s, operations in HANDLER_OPERATIONS.items() for o in operations} == (
+        in_source
+    )
+    assert in_source == made
+    assert sorted(set(policy_actions(POLICY)) - GRANTED_FOR_LAMBDA) == sorted(
+        {f"{service}:{operation}" for service, operation in made} - NEEDS_NO_PERMISSION
+    )
 
 
 # No secrets, no key material ############################################################
