@@ -148,8 +148,17 @@ def test_an_iam_finding_names_the_server_certificate_as_a_resource_of_type_other
     assert "The IAM server certificate legacy-web" in found["Description"]
 
 
-DOCUMENT_KEYS = ("arn", "kind", "domain", "region", "account", "type", "in_use", "in_use_by")
-DOCUMENT_KEYS += ("console_url",)
+DOCUMENT_KEYS = (
+    "arn",
+    "kind",
+    "domain",
+    "region",
+    "account",
+    "type",
+    "in_use",
+    "in_use_by",
+    "console_url",
+)
 
 
 def test_the_text_and_the_document_say_plainly_it_is_an_iam_server_certificate(
