@@ -14,10 +14,7 @@ from typing import Any
 
 import pytest
 
-from handle_expiring_certificates import (
-    ConfigurationError,
-    finding_id,
-)
+from handle_expiring_certificates import ConfigurationError
 from testkit import (
     ACCOUNT_ID,
     StrictAws,
@@ -70,7 +67,8 @@ def by_id(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def finding_of(arn: str) -> dict[str, Any]:
-    (finding,) = get_findings(filters={"Id": [{"Value": finding_id(arn), "Comparison": "EQUALS"}]})
+    """The one finding about the certificate (one version of it, in these tests)."""
+    (finding,) = get_findings(filters={"ResourceId": [{"Value": arn, "Comparison": "EQUALS"}]})
     return finding
 
 
@@ -132,7 +130,7 @@ def test_dry_run_writes_and_sends_nothing_and_describes_what_a_real_run_then_doe
         {
             "subject": subject,
             "bytes": len(message.encode("utf-8")),
-            "text": json.loads(message)["default"],
+            "text": json.loads(message)["email"],
         }
         for subject, message in sent(topic_arn)
     ] == dry["would_send"]
@@ -149,6 +147,7 @@ def test_dry_run_would_archive_a_renewed_certificates_finding_but_leaves_it_acti
 ):
     renewed = certificates["month.example.com"]
     invoke(load_event("scheduled-event"), now=now)
+    old_version = finding_of(renewed)["Id"]
     import_certificate(
         client("acm"),
         common_name="month.example.com",
@@ -163,7 +162,7 @@ def test_dry_run_would_archive_a_renewed_certificates_finding_but_leaves_it_acti
 
     assert [] == [op for op in aws.operations() if op in WRITES]
     assert "ACTIVE" == finding_of(renewed)["RecordState"]
-    assert [(finding_id(renewed), "ARCHIVED")] == [
+    assert [(old_version, "ARCHIVED")] == [
         (entry["Id"], entry["RecordState"])
         for entry in dry["would_write"]
         if entry["RecordState"] != "ACTIVE"
@@ -172,7 +171,7 @@ def test_dry_run_would_archive_a_renewed_certificates_finding_but_leaves_it_acti
     invoke(load_event("scheduled-event"), now=later)
 
     assert [described(finding_of(renewed))] == [
-        entry for entry in dry["would_write"] if entry["Id"] == finding_id(renewed)
+        entry for entry in dry["would_write"] if entry["Id"] == old_version
     ]
 
 
