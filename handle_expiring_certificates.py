@@ -39,6 +39,7 @@ Settings (environment variables; an empty value counts as unset)
 Permissions (see iam_policy.json)
     acm:SearchCertificates, acm:ListCertificates, acm:DescribeCertificate,
     acm:ListTagsForCertificate, iam:ListServerCertificates, cloudwatch:ListMetrics,
+    cloudwatch:GetMetricData,
     securityhub:GetFindings, securityhub:BatchImportFindings, sns:Publish, and
     logs:CreateLogStream / logs:PutLogEvents for the function's own log group. STS
     GetCallerIdentity needs no permission. It never reads certificate bodies or private keys.
@@ -131,6 +132,10 @@ SEARCH_UNAVAILABLE_CODES = frozenset(
 )
 DAYS_TO_EXPIRY_NAMESPACE = "AWS/CertificateManager"
 DAYS_TO_EXPIRY_METRIC = "DaysToExpiry"
+METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit of MetricDataQueries
+# ACM publishes DaysToExpiry once a day for every certificate until it expires: the latest value
+# of the last two days tells whether a certificate the search did not return is in the window.
+METRIC_LOOKBACK = timedelta(days=2)
 
 FINDINGS_PER_IMPORT = 100  # BatchImportFindings limit
 MAX_IMPORT_BYTES = 5_000_000  # a BatchImportFindings request may not exceed 6 MB
@@ -1589,6 +1594,42 @@ def list_metric_certificate_arns(cloudwatch: CloudWatchClient) -> set[str]:
     }
 
 
+def latest_days_to_expiry(
+    cloudwatch: CloudWatchClient, arns: Sequence[str], now: datetime
+) -> dict[str, float]:
+    """The latest DaysToExpiry of each certificate that has one in the last two days."""
+    queries: list[Any] = [
+        {
+            "Id": f"c{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": DAYS_TO_EXPIRY_NAMESPACE,
+                    "MetricName": DAYS_TO_EXPIRY_METRIC,
+                    "Dimensions": [{"Name": "CertificateArn", "Value": arn}],
+                },
+                "Period": 86400,
+                "Stat": "Minimum",
+            },
+            "ReturnData": True,
+        }
+        for index, arn in enumerate(arns)
+    ]
+    pages = cloudwatch.get_paginator("get_metric_data").paginate(
+        MetricDataQueries=queries,
+        StartTime=now - METRIC_LOOKBACK,
+        # Up to the hour after: a value published while this run started still counts.
+        EndTime=now + timedelta(hours=1),
+        ScanBy="TimestampDescending",
+    )
+    latest: dict[str, float] = {}
+    for page in pages:
+        for result in page.get("MetricDataResults", []):
+            values = result.get("Values") or []
+            if values:
+                latest.setdefault(arns[int(result["Id"][1:])], float(values[0]))
+    return latest
+
+
 def describe_certificate(acm: ACMClient, arn: str) -> Certificate | None:
     """The certificate in full, or None when it no longer exists."""
     try:
@@ -1770,7 +1811,14 @@ def find_certificates(region: str, acm: ACMClient, end: datetime) -> Listing:
         return Listing("certificates", region, "ListCertificates", listed, fallback=fallback)
     except AWS_ERRORS as error:
         failure = f"ListCertificates in {region} failed ({error_code(error)}): {error}"
-        return Listing("certificates", region, "ListCertificates", complete=False, failure=failure)
+        return Listing(
+            "certificates",
+            region,
+            "ListCertificates",
+            complete=False,
+            failure=failure,
+            fallback=fallback,
+        )
 
 
 def find_metric_arns(region: str, cloudwatch: CloudWatchClient) -> Listing:
@@ -1786,6 +1834,16 @@ def find_metric_arns(region: str, cloudwatch: CloudWatchClient) -> Listing:
             complete=False,
             fallback=f"ListMetrics in {region} failed ({error_code(error)}): {error}",
         )
+
+
+def find_metric_values(
+    region: str, cloudwatch: CloudWatchClient, arns: Sequence[str], now: datetime
+) -> tuple[dict[str, float], str | None]:
+    """The latest DaysToExpiry of up to 500 certificates, or why it could not be read."""
+    try:
+        return latest_days_to_expiry(cloudwatch, arns, now), None
+    except AWS_ERRORS as error:
+        return {}, f"GetMetricData in {region} failed ({error_code(error)}): {error}"
 
 
 def find_server_certificates(iam: IAMClient) -> Listing:
@@ -1985,15 +2043,32 @@ def examine_scan(
             else ExistingFindings(failure="the account is unknown; no finding was read")
         )
 
-        metric_arns: set[str] = set()
+        # ACM keeps a DaysToExpiry metric for every certificate: those the search did not
+        # return are outside the window, gone (a metric lingers two weeks), or not searchable
+        # yet. Their latest values tell which are worth asking ACM about.
+        unlisted: list[tuple[str, list[str]]] = []
         for future in metric_listings:
             metric_listing = future.result()
-            metric_arns |= metric_listing.metric_arns
             if metric_listing.fallback:
                 summary.warn(f"{metric_listing.fallback}; carrying on with the search alone")
-        # A metric lingers up to two weeks after its certificate is deleted, and a certificate
-        # the search has not caught up with shows here first: ask ACM about each.
-        metric_only = {arn for arn in metric_arns - listed.keys() if _region_of(arn) in quick}
+            arns = sorted(metric_listing.metric_arns - listed.keys())
+            unlisted += [
+                (metric_listing.region, arns[start : start + METRIC_QUERIES_PER_CALL])
+                for start in range(0, len(arns), METRIC_QUERIES_PER_CALL)
+            ]
+        valuing = [
+            listers.submit(find_metric_values, region, clients.cloudwatch(region), arns, now)
+            for region, arns in unlisted
+        ]
+        metric_only: set[str] = set()
+        valued: set[str] = set()  # certificates whose expiry a metric told
+        for values in valuing:
+            latest, problem = values.result()
+            if problem:
+                summary.warn(f"{problem}; carrying on with the search alone")
+            valued |= latest.keys()
+            # A value is up to a day old: one day of slack keeps the window's edge.
+            metric_only |= {arn for arn, days in latest.items() if days <= config.expiry_days + 1}
         futures += [examining(arn, None) for arn in sorted(metric_only)]
 
         reasons: dict[str, str] = {}
@@ -2028,10 +2103,9 @@ def examine_scan(
         if outcome.known:
             reasons[outcome.arn] = outcome.reason
         summary.not_examined += outcome.not_described
-    examined = len(listed) + sum(
-        outcome.arn not in listed and outcome.status in ("in_window", "outside", "ignored")
-        for outcome in outcomes
-    )
+    seen = {o.arn for o in outcomes if o.status in ("in_window", "outside", "ignored")}
+    gone = {o.arn for o in outcomes if o.status == "gone"}
+    examined = len((listed.keys() | valued | seen) - gone)
     return Examination(outcomes, reasons, existing, examined)
 
 
@@ -2251,13 +2325,17 @@ def run(
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
         # Findings and messages do not depend on each other: write the one while sending the
         # other, so a failure of either never holds up the other.
-        writing = writer.submit(write_findings, plan, clients.securityhub(hub_region), hub_region)
+        writing = (
+            writer.submit(write_findings, plan, clients.securityhub(hub_region), hub_region)
+            if write
+            else None
+        )
         sent = (
             send_notifications(notifications, config.sns_topic_arn, clients)  # type: ignore[arg-type]
             if send
             else Sent()
         )
-        written = writing.result() if write else Written()
+        written = writing.result() if writing else Written()
     if written.skipped:
         summary.findings["skipped"] = written.skipped
     if summary.findings["skipped"] and not config.dry_run:

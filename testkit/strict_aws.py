@@ -41,8 +41,9 @@ Strictness (AWS behaviour that moto 5.2 lacks):
   merges) unless its ``UpdatedAt`` is older than the stored one, in which case it is ignored but
   counted as a success; ``Workflow``, ``Note``, ``UserDefinedFields`` and ``VerificationState``
   stay as stored; ``RecordState`` defaults to ``ACTIVE``; ``Workflow.Status`` starts ``NEW``,
-  becomes ``RESOLVED`` when ``RecordState`` turns ``ARCHIVED`` or ``Compliance.Status`` turns
-  ``PASSED``, and ``NEW`` again when either turns back. ``Region``, ``ProductName``,
+  is never changed by an import, but ``NOTIFIED``/``RESOLVED`` turn ``NEW`` again when
+  ``RecordState`` turns from ``ARCHIVED`` to ``ACTIVE`` or ``Compliance.Status`` from ``PASSED``
+  to another value; ``SUPPRESSED`` stays. ``Region``, ``ProductName``,
   ``CompanyName``, ``ProcessedAt`` are added as AWS adds them.
   ``GetFindings``: ``MaxResults`` 1..100 (default 100) with ``NextToken``; string ``Filters``
   honoured (``EQUALS``, ``NOT_EQUALS``, ``PREFIX``, ``PREFIX_NOT_EQUALS``, ``CONTAINS``,
@@ -204,6 +205,7 @@ def install_strictness(monkeypatch: pytest.MonkeyPatch) -> tuple[list[ApiCall], 
     monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", _hub_batch_import_findings)
     monkeypatch.setattr(SNSBackend, "publish", _strict_publish(SNSBackend.publish))
     monkeypatch.setattr(CloudWatchBackend, "get_filtered_metrics", _recent_metrics)
+    monkeypatch.setattr(CloudWatchBackend, "get_metric_data", _indexed_metric_data)
     # moto's server lists its package directory (about 170 stat calls) on every request.
     modules = tuple(moto.backends.list_of_moto_modules())
     monkeypatch.setattr(moto.backends, "list_of_moto_modules", lambda: modules)
@@ -365,8 +367,12 @@ def acm_page(
         index += 1
         if item is not None:
             page.append(item)
+    # A token only when another certificate would follow: a full last page ends the listing.
+    more = index
+    while more < len(arns) and item_for(certificates[arns[more]]) is None:
+        more += 1
     result: dict[str, Any] = {result_key: page}
-    if index < len(arns):
+    if more < len(arns):
         result["NextToken"] = base64.b64encode(json.dumps({"offset": index}).encode()).decode()
     return json.dumps(result)
 
@@ -715,6 +721,74 @@ def _recent_metrics(
         seen.add(key)
         listed.append(datum)
     return listed
+
+
+MAX_METRIC_DATA_QUERIES = 500  # AWS: at most 500 MetricDataQueries per GetMetricData
+
+
+def _indexed_metric_data(
+    self: CloudWatchBackend,
+    queries: list[dict[str, Any]],
+    start_time: datetime,
+    end_time: datetime,
+    scan_by: str = "TimestampAscending",
+) -> list[dict[str, Any]]:
+    # AWS: at most 500 queries a request. moto scans every data point for every query and
+    # period (10,000 certificates: minutes); an index by metric keeps it linear. Metric math
+    # and Metric Insights are not emulated here.
+    if len(queries) > MAX_METRIC_DATA_QUERIES:
+        raise NotEmulated(f"GetMetricData takes at most {MAX_METRIC_DATA_QUERIES} queries")
+    if any("MetricStat" not in query for query in queries):
+        raise NotEmulated("strict_aws: GetMetricData expressions are not emulated")
+    start_time, end_time = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
+    if start_time >= end_time:
+        raise AWSValidationException("The parameter EndTime must be greater than StartTime.")
+    index: dict[tuple[str, str, frozenset[tuple[str, str]]], list[Any]] = {}
+    for datum in self.get_all_metrics():
+        if start_time <= datum.timestamp < end_time:
+            key = (
+                datum.namespace,
+                datum.name,
+                frozenset((d.name, d.value) for d in datum.dimensions),
+            )
+            index.setdefault(key, []).append(datum)
+    results = []
+    for query in queries:
+        stat = query["MetricStat"]
+        metric = stat["Metric"]
+        dimensions = frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+        data = index.get((metric["Namespace"], metric["MetricName"], dimensions), [])
+        period = timedelta(seconds=int(stat["Period"]))
+        values: list[float] = []
+        timestamps: list[datetime] = []
+        moment = start_time
+        while moment < end_time:
+            in_period = [d.value for d in data if moment <= d.timestamp < moment + period]
+            if in_period:
+                statistics = {
+                    "Minimum": min(in_period),
+                    "Maximum": max(in_period),
+                    "Sum": sum(in_period),
+                    "Average": sum(in_period) / len(in_period),
+                    "SampleCount": float(len(in_period)),
+                }
+                values.append(statistics[stat["Stat"]])
+                timestamps.append(moment)
+            moment += period
+        if scan_by == "TimestampDescending":
+            values.reverse()
+            timestamps.reverse()
+        if query.get("ReturnData", True):
+            results.append(
+                {
+                    "id": query["Id"],
+                    "label": query.get("Label") or f"{metric['MetricName']} {stat['Stat']}",
+                    "values": values,
+                    "timestamps": timestamps,
+                    "status_code": "Complete",
+                }
+            )
+    return results
 
 
 # Helpers ############################################################################

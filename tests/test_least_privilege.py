@@ -94,7 +94,7 @@ HANDLER_OPERATIONS = {
         "ListTagsForCertificate",
     },
     "iam": {"ListServerCertificates"},
-    "cloudwatch": {"ListMetrics"},
+    "cloudwatch": {"ListMetrics", "GetMetricData"},
     "securityhub": {"GetFindings", "BatchImportFindings"},
     "sns": {"Publish"},
     "sts": {"GetCallerIdentity"},
@@ -302,8 +302,8 @@ def deliver_dead_letter(session: botocore.session.Session) -> dict[str, str]:
 
 class World:
     """Certificates in two regions (one ignored by tag, one renewed since its finding was
-    written) and an IAM server certificate, the hub in the second region, the topic in a third
-    one."""
+    written, one healthy with its DaysToExpiry metric) and an IAM server certificate, the hub
+    in the second region, the topic in a third one."""
 
     def __init__(self) -> None:
         now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -320,6 +320,12 @@ class World:
         self.renewed = import_certificate(
             east, common_name="renewed.example.com", days_left=9, now=now
         )
+        # Outside the window, with the DaysToExpiry metric ACM keeps for every certificate:
+        # the scan reads its latest value (GetMetricData) instead of describing it.
+        self.healthy = import_certificate(
+            east, common_name="healthy.example.com", days_left=200, now=now
+        )
+        put_days_to_expiry_metric(REGION, self.healthy, 200)
         body, key = make_certificate("legacy.example.com", not_after=now + timedelta(days=30))
         self.server_certificate = client("iam").upload_server_certificate(
             ServerCertificateName="legacy-web",
@@ -466,6 +472,7 @@ NEEDED_BY = {
     "acm:ListTagsForCertificate": ("scan", "warnings"),
     "iam:ListServerCertificates": ("scan", "errors"),
     "cloudwatch:ListMetrics": ("scan", "warnings"),
+    "cloudwatch:GetMetricData": ("scan", "warnings"),
     "securityhub:GetFindings": ("scan", "errors"),
     "securityhub:BatchImportFindings": ("scan", "errors"),
     "sns:Publish": ("scan", "errors"),
