@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,14 @@ from botocore.exceptions import ClientError
 from moto.securityhub.responses import SecurityHubResponse
 
 import testkit.strict_aws
-from handle_expiring_certificates import IncompleteRunError
+from handle_expiring_certificates import (
+    IncompleteRunError,
+    assess,
+    build_finding,
+    describe_certificate,
+    finding_id,
+    first_release_finding_id,
+)
 from testkit import (
     ACCOUNT_ID,
     StrictAws,
@@ -84,11 +91,13 @@ def closed_fields(finding: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def closed(title: str, description: str, created: datetime, updated: datetime) -> dict[str, Any]:
+    """A finding the handler closed. Its workflow status stays what people made it (NEW here):
+    Security Hub leaves Workflow to BatchUpdateFindings, an import never changes it."""
     return {
         "RecordState": "ARCHIVED",
         "Compliance": {"Status": "PASSED"},
         "Severity": {"Label": "INFORMATIONAL"},
-        "Workflow": {"Status": "RESOLVED"},
+        "Workflow": {"Status": "NEW"},
         "Title": title,
         "Description": description,
         "CreatedAt": created,
@@ -151,11 +160,13 @@ def test_deleted_certificate_finding_is_archived_by_the_next_scan(
         now,
         later,
     ) == closed_fields(finding_of(arn))
-    expected_skipped = (
-        [{"arn": arn, "reason": "deleted; its DaysToExpiry metric lingers"}]
+    # The search no longer returns it: its active finding (or its lingering metric) is checked.
+    expected_reason = (
+        "deleted; its DaysToExpiry metric lingers"
         if metric_lingers
-        else []
+        else "deleted; its finding is archived"
     )
+    expected_skipped = [{"arn": arn, "reason": expected_reason}]
     assert expected_skipped == summary["skipped"]
     assert 1 == summary["findings"]["archived"]
 
@@ -243,10 +254,14 @@ def test_event_leaves_the_findings_of_other_certificates_alone(aws: StrictAws, n
 def test_archived_finding_becomes_active_again_when_the_certificate_re_enters_the_window(
     aws: StrictAws, now: datetime
 ):
+    """The same certificate version (the old certificate re-imported, same NotAfter) brings its
+    own finding back; one finding per certificate, the same Id."""
     enable_hub()
     acm = client("acm")
-    arn = import_certificate(acm, common_name="back.example.com", days_left=10, now=now)
+    arn = import_certificate(acm, common_name="back.example.com", days_left=20, now=now)
+    set_in_use_by(arn, REGION, [LOAD_BALANCER])
     scan(now)
+    first_id = finding_of(arn)["Id"]
     import_certificate(
         acm, common_name="back.example.com", days_left=300, now=now, certificate_arn=arn
     )
@@ -258,13 +273,76 @@ def test_archived_finding_becomes_active_again_when_the_certificate_re_enters_th
     summary = scan(now + timedelta(hours=2))
 
     finding = finding_of(arn)
-    assert ("ACTIVE", {"Status": "FAILED"}, "MEDIUM", "NEW") == (
+    assert (first_id, "ACTIVE", {"Status": "FAILED"}, "MEDIUM", "NEW") == (
+        finding["Id"],
         finding["RecordState"],
         finding["Compliance"],
         finding["Severity"]["Label"],
         finding["Workflow"]["Status"],
     )
     assert 1 == summary["findings"]["written"]
+
+
+def test_certificate_re_entering_the_window_with_another_expiry_gets_a_new_finding(
+    aws: StrictAws, now: datetime
+):
+    """Another version (another NotAfter) is another finding: the old one stays archived."""
+    enable_hub()
+    acm = client("acm")
+    arn = import_certificate(acm, common_name="back.example.com", days_left=10, now=now)
+    set_in_use_by(arn, REGION, [LOAD_BALANCER])
+    scan(now)
+    first_id = finding_of(arn)["Id"]
+    import_certificate(
+        acm, common_name="back.example.com", days_left=300, now=now, certificate_arn=arn
+    )
+    scan(now + timedelta(hours=1))
+    import_certificate(
+        acm, common_name="back.example.com", days_left=20, now=now, certificate_arn=arn
+    )
+
+    summary = scan(now + timedelta(hours=2))
+
+    assert {
+        first_id: ("ARCHIVED", "INFORMATIONAL", "NEW"),
+        finding_id(arn, now + timedelta(days=20, hours=1)): ("ACTIVE", "MEDIUM", "NEW"),
+    } == {
+        f["Id"]: (f["RecordState"], f["Severity"]["Label"], f["Workflow"]["Status"])
+        for f in get_findings()
+    }
+    assert (1, 0) == (summary["findings"]["written"], summary["findings"]["archived"])
+
+
+def test_first_release_finding_of_a_deleted_certificate_is_archived(aws: StrictAws, now: datetime):
+    """A finding in the first release's Id format (``<generator>/<arn>``) whose certificate is
+    gone is checked and closed like any other, not left ACTIVE forever."""
+    enable_hub()
+    acm = client("acm")
+    arn = import_certificate(acm, common_name="gone.example.com", days_left=10, now=now)
+    described = describe_certificate(acm, arn)
+    assessment = assess(described, now, 45) if described else None
+    assert assessment is not None
+    finding = build_finding(
+        assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
+    )
+    finding["Id"] = first_release_finding_id(arn)
+    client("securityhub").batch_import_findings(Findings=[finding])
+    acm.delete_certificate(CertificateArn=arn)
+    later = now + timedelta(hours=1)
+
+    summary = scan(later)
+
+    assert closed(
+        "Resolved: ACM certificate gone.example.com expires in 10 days",
+        f"Resolved on {human(later)}: the certificate no longer exists in ACM.",
+        now,
+        later,
+    ) == closed_fields(finding_of(arn))
+    assert (first_release_finding_id(arn), 0, 1) == (
+        finding_of(arn)["Id"],
+        summary["findings"]["written"],
+        summary["findings"]["archived"],
+    )
 
 
 # Regions ########################################################################################
@@ -306,12 +384,19 @@ def test_scan_archives_nothing_in_a_region_it_could_not_list(aws: StrictAws, now
     client("acm").delete_certificate(CertificateArn=home)
     clients = fresh_clients()
 
-    def deny(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "ListCertificates"
-        )
+    def deny(operation: str) -> Callable[..., None]:
+        def refuse(**_: Any) -> None:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, operation
+            )
 
-    clients.acm(OTHER_REGION).meta.events.register("before-call.acm.ListCertificates", deny)
+        return refuse
+
+    # The search is refused (so the handler falls back to the listing), and so is the listing.
+    for operation in ("SearchCertificates", "ListCertificates"):
+        clients.acm(OTHER_REGION).meta.events.register(
+            f"before-call.acm.{operation}", deny(operation)
+        )
 
     with pytest.raises(IncompleteRunError) as excinfo:
         invoke(load_event("scheduled-event"), now=now + timedelta(hours=1), clients=clients, **both)

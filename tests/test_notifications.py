@@ -3,7 +3,8 @@
 Edge to edge: real certificates in strict moto, ``lambda_handler`` with an explicit ``environ``
 and ``now``; messages read as an SQS subscriber receives them (raw and in the SNS envelope), and
 what was published read from moto's topic (``sent_notifications``), where the ``default`` text
-is what e-mail subscribers get.
+is the JSON document (what SQS, Lambda, HTTP/S and Firehose subscribers get), ``email`` the text
+for people and ``sms`` the subject line.
 """
 
 # Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
@@ -36,11 +37,14 @@ from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
 MAX_MESSAGE_BYTES = 262_144
-MACHINE_PROTOCOLS = {"sqs", "lambda", "http", "https", "firehose"}
 LOAD_BALANCER = (
     f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/shop/50dc6c495c0c9188"
 )
 DISTRIBUTION = f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E2QWRUHEXAMPLE"
+NOT_IN_USE_ACTION = (
+    "Not in use: delete it or let it lapse. Nothing uses this certificate, so its expiry cannot "
+    "take a service down; if something is meant to use it, renew it first."
+)
 IMPORTED_ACTION = (
     "ACM cannot renew an imported certificate. Get a renewed certificate from its issuer and "
     "re-import it into this same ARN (ACM console: Reimport, or ReimportCertificate), so every "
@@ -86,6 +90,12 @@ def finding_ids() -> dict[str, str]:
     return {f["Resources"][0]["Id"]: f["Id"] for f in get_findings()}
 
 
+def whole_days_left(days_left: int) -> int:
+    """``days_left`` of ``import_certificate`` (NotAfter = now + days + 1 hour) in whole days
+    toward zero, as the handler counts them: -1 (23 hours ago) is 0, -2 is -1."""
+    return days_left if days_left >= 0 else days_left + 1
+
+
 # NOTIFY_DAYS ####################################################################################
 
 
@@ -125,7 +135,7 @@ def test_events_notify_only_on_notify_days_or_once_expired_but_always_update_the
         [c["arn"] for c in json.loads(m["Message"])["certificates"]] for m in received
     ]
     (finding,) = get_findings()
-    assert (now, str(days_left)) == (
+    assert (now, str(whole_days_left(days_left))) == (
         datetime.fromisoformat(finding["UpdatedAt"].replace("Z", "+00:00")),
         finding["ProductFields"]["DaysLeft"],
     )
@@ -202,7 +212,7 @@ def test_sqs_subscriber_receives_the_json_document_of_an_event(
     certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
 
     expected = {
-        "version": 1,
+        "version": 2,
         "trigger": "ACM Certificate Approaching Expiration",
         "generated_at": iso(now),
         "expiry_days": 45,
@@ -211,6 +221,7 @@ def test_sqs_subscriber_receives_the_json_document_of_an_event(
         "certificates": [
             {
                 "arn": arn,
+                "kind": "acm",
                 "domain": "shop.example.com",
                 "subject_alternative_names": ["shop.example.com", *sans],
                 "region": REGION,
@@ -254,10 +265,17 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
     scan(now, SNS_TOPIC_ARN=topic_arn)
 
     ids = finding_ids()
-    # Imported and not in use: reported from ListCertificates alone, which says nothing uses them.
-    common = {"region": REGION, "account": ACCOUNT_ID, "type": "IMPORTED", "in_use": False}
+    # Imported and not in use: reported from SearchCertificates alone, which says nothing uses
+    # them; both are LOW (nothing can break), so the sooner expiry comes first.
+    common = {
+        "kind": "acm",
+        "region": REGION,
+        "account": ACCOUNT_ID,
+        "type": "IMPORTED",
+        "in_use": False,
+    }
     assert {
-        "version": 1,
+        "version": 2,
         "trigger": "Scheduled Event",
         "generated_at": iso(now),
         "expiry_days": 45,
@@ -272,9 +290,9 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
                 "status": "EXPIRED",
                 "key_algorithm": "EC_secp384r1",
                 "not_after": iso(now - timedelta(days=2) + timedelta(hours=1)),
-                "days_left": -2,
+                "days_left": -1,
                 "expired": True,
-                "severity": "CRITICAL",
+                "severity": "LOW",
                 "in_use_by": [],
                 "console_url": console(expired),
                 "finding_id": ids[expired],
@@ -297,43 +315,93 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
         ],
     } == json.loads(receive_messages(queue_url)[0])
     ((_, envelope, _),) = published(topic_arn)
-    assert ["not in use", "not in use"] == re.findall(r"Used by: +(.*)", envelope["default"])
+    assert ["not in use", "not in use"] == re.findall(r"Used by: +(.*)", envelope["email"])
+
+
+def test_digest_is_ordered_by_severity_then_expiry(aws: StrictAws, now: datetime):
+    """Risk first: an expired certificate nothing uses (LOW) comes after every one in use."""
+    topic_arn, queue_url = create_topic_with_queue(raw=True)
+    acm = client("acm")
+    arns = {
+        name: import_certificate(acm, common_name=f"{name}.example.com", days_left=days, now=now)
+        for name, days in (
+            ("unused-expired", -3),
+            ("medium-later", 25),
+            ("unused-soon", 2),
+            ("medium-sooner", 20),
+            ("high", 6),
+            ("critical", -1),
+        )
+    }
+    for name in ("medium-later", "medium-sooner", "high", "critical"):
+        set_in_use_by(arns[name], REGION, [LOAD_BALANCER])
+    expected = [
+        ("critical", "CRITICAL"),
+        ("high", "HIGH"),
+        ("medium-sooner", "MEDIUM"),
+        ("medium-later", "MEDIUM"),
+        ("unused-expired", "LOW"),
+        ("unused-soon", "LOW"),
+    ]
+
+    summary = scan(now, SNS_TOPIC_ARN=topic_arn)
+
+    (body,) = receive_messages(queue_url)
+    ((_, envelope, _),) = published(topic_arn)
+    assert [(arns[name], severity) for name, severity in expected] == [
+        (c["arn"], c["severity"]) for c in json.loads(body)["certificates"]
+    ]
+    assert [f"{number}. {name}.example.com" for number, (name, _) in enumerate(expected, 1)] == [
+        line.split(" - ")[0]
+        for line in envelope["email"].splitlines()
+        if re.match(r"^\d+\. ", line)
+    ]
+    assert [arns[name] for name, _ in expected] == [entry["arn"] for entry in summary["in_window"]]
 
 
 def test_people_get_the_text_and_machines_the_document(aws: StrictAws, now: datetime):
-    """``default`` holds the text (e-mail has no key of its own, so it falls back to it); every
-    machine protocol holds the same JSON document."""
+    """The envelope has exactly ``default`` (the JSON document, which every machine protocol
+    falls back to), ``email`` (the text) and ``sms`` (the subject); the document appears once."""
     topic_arn, raw_queue = create_topic_with_queue(raw=True)
     arn = import_certificate(client("acm"), common_name="m.example.com", days_left=3, now=now)
 
     certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
 
-    ((_, envelope, _),) = published(topic_arn)
+    ((subject, envelope, _),) = published(topic_arn)
     (document,) = receive_messages(raw_queue)
-    assert {"default", *MACHINE_PROTOCOLS} == set(envelope)
-    assert envelope["default"].startswith("ACM Certificate Approaching Expiration: ")
-    assert {json.dumps(json.loads(document), sort_keys=True)} == {
-        json.dumps(json.loads(envelope[protocol]), sort_keys=True) for protocol in MACHINE_PROTOCOLS
-    }
+    assert {"default", "email", "sms"} == set(envelope)
+    assert (document, 2) == (envelope["default"], json.loads(document)["version"])
+    assert (True, subject) == (
+        envelope["email"].startswith("ACM Certificate Approaching Expiration: "),
+        envelope["sms"],
+    )
+    assert 1 == json.dumps(envelope).count("finding_id")
 
 
 # The text for people ############################################################################
 
 
 @pytest.mark.parametrize(
-    ("users", "used_by"),
+    ("users", "used_by", "severity", "action"),
     [
-        ([], "not in use"),
-        ([LOAD_BALANCER, DISTRIBUTION], f"{LOAD_BALANCER}, {DISTRIBUTION}"),
+        ([], "not in use", "LOW", NOT_IN_USE_ACTION),
+        (
+            [LOAD_BALANCER, DISTRIBUTION],
+            f"{LOAD_BALANCER}, {DISTRIBUTION}",
+            "HIGH",
+            IMPORTED_ACTION,
+        ),
         (
             [f"{LOAD_BALANCER}-{i}" for i in range(7)],
             ", ".join(f"{LOAD_BALANCER}-{i}" for i in range(5)) + " and 2 more",
+            "HIGH",
+            IMPORTED_ACTION,
         ),
     ],
     ids=["not-in-use", "two-users", "seven-users"],
 )
 def test_text_names_everything_a_person_needs_to_act(
-    aws: StrictAws, now: datetime, users: list[str], used_by: str
+    aws: StrictAws, now: datetime, users: list[str], used_by: str, severity: str, action: str
 ):
     topic_arn, _ = create_topic_with_queue()
     sans = [f"{name}.shop.example.com" for name in ("www", "api", "cdn", "static", "img", "m")]
@@ -349,7 +417,7 @@ def test_text_names_everything_a_person_needs_to_act(
     assert (
         f"ACM Certificate Approaching Expiration: certificate {arn}, {human(now)}.\n"
         f"\n"
-        f"1. shop.example.com - expires in 3 days [HIGH]\n"
+        f"1. shop.example.com - expires in 3 days [{severity}]\n"
         f"   Also covers: www.shop.example.com, api.shop.example.com, cdn.shop.example.com "
         f"and 3 more\n"
         f"   Expires:  {human(now + timedelta(days=3, hours=1))}\n"
@@ -358,10 +426,10 @@ def test_text_names_everything_a_person_needs_to_act(
         f"   Type:     IMPORTED, EC_prime256v1, status ISSUED\n"
         f"   Used by:  {used_by}\n"
         f"   Console:  {console(arn)}\n"
-        f"   To do:    {IMPORTED_ACTION}\n"
+        f"   To do:    {action}\n"
         f"\n"
         f"Sent by the handle-expiring-certificates Lambda function.\n"
-    ) == envelope["default"]
+    ) == envelope["email"]
 
 
 @pytest.mark.parametrize(
@@ -370,7 +438,7 @@ def test_text_names_everything_a_person_needs_to_act(
         (3, "expires in 3 days"),
         (1, "expires in 1 day"),
         (0, "expires within 24 hours"),
-        (-1, "EXPIRED today"),  # NotAfter = now - 1 day + 1 hour: 23 hours ago
+        (-1, "EXPIRED less than a day ago"),  # NotAfter = now - 1 day + 1 hour: 23 hours ago
         (-2, "EXPIRED 1 day ago"),
         (-4, "EXPIRED 3 days ago"),
     ],
@@ -387,29 +455,30 @@ def test_text_and_subject_say_how_long_is_left_in_words(
 
     ((subject, envelope, _),) = published(topic_arn)
     assert f"ACM certificate w.example.com {when}" == subject
-    assert f"1. w.example.com - {when} [" in envelope["default"]
+    assert f"1. w.example.com - {when} [" in envelope["email"]
 
 
 def test_digest_text_numbers_the_certificates_most_urgent_first(aws: StrictAws, now: datetime):
     topic_arn, _ = create_topic_with_queue()
     acm = client("acm")
     for name, days in (("c", 20), ("a", -1), ("b", 2)):
-        import_certificate(acm, common_name=f"{name}.example.com", days_left=days, now=now)
+        arn = import_certificate(acm, common_name=f"{name}.example.com", days_left=days, now=now)
+        set_in_use_by(arn, REGION, [LOAD_BALANCER])
 
     scan(now, SNS_TOPIC_ARN=topic_arn)
 
     ((subject, envelope, _),) = published(topic_arn)
-    assert "ACM: 3 certificates expire within 45 days (1 expired)" == subject
+    assert "3 certificates expire within 45 days (1 expired)" == subject
     assert [
-        f"3 ACM certificates in this message expire within 45 days or have expired "
-        f"(scan of {REGION}, {human(now)}).",
-        "1. a.example.com - EXPIRED today [CRITICAL]",
+        f"3 certificates in this message expire within 45 days or have expired "
+        f"(scan of {REGION} and IAM, {human(now)}). Most urgent first.",
+        "1. a.example.com - EXPIRED less than a day ago [CRITICAL]",
         "2. b.example.com - expires in 2 days [HIGH]",
         "3. c.example.com - expires in 20 days [MEDIUM]",
     ] == [
         line
-        for line in envelope["default"].splitlines()
-        if re.match(r"^(\d+\. |\d+ ACM certificates)", line)
+        for line in envelope["email"].splitlines()
+        if re.match(r"^(\d+\. |\d+ certificates)", line)
     ]
 
 
@@ -436,7 +505,7 @@ def test_text_does_not_list_the_domain_again_among_the_alternative_names(
 
     ((_, envelope, _),) = published(topic_arn)
     assert ["   Also covers: www.xn--bcher-kva.example"] == [
-        line for line in envelope["default"].splitlines() if "Also covers" in line
+        line for line in envelope["email"].splitlines() if "Also covers" in line
     ]
 
 
@@ -564,7 +633,7 @@ def test_large_digest_is_split_into_numbered_parts_that_each_fit_and_leave_nothi
         assert size <= MAX_MESSAGE_BYTES
     assert [(n, parts) for n in range(1, parts + 1)] == [(d["part"], d["parts"]) for d in documents]
     assert expected_order == [c["arn"] for d in documents for c in d["certificates"]]
-    texts = [envelope["default"] for _, envelope, _ in messages]
+    texts = [envelope["email"] for _, envelope, _ in messages]
     assert expected_order == [
         arn for text in texts for arn in re.findall(r"^   ARN:      (\S+)$", text, re.M)
     ]
