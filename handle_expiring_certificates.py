@@ -605,9 +605,13 @@ def parse_event(event: object) -> Trigger:
         raise UnsupportedEventError("resources[0] must be the certificate ARN")
     arn = resources[0]
     parts = parse_arn(arn)
+    if parts is not None and parts["partition"] not in PARTITIONS:
+        raise UnsupportedEventError(
+            f"resources[0] {arn!r} is in partition {parts['partition']!r}; Security Hub "
+            f"findings take only {', '.join(PARTITIONS)}"
+        )
     if (
         parts is None
-        or parts["partition"] not in PARTITIONS
         or parts["service"] != "acm"
         or not REGION_PATTERN.match(parts["region"])
         or not ACCOUNT_PATTERN.match(parts["account"])
@@ -2270,7 +2274,11 @@ def run(
 
     if is_scan:
         notify = in_window
-        reason = "no certificate is inside the window"
+        reason = (
+            "nothing found to report, but the scan is incomplete (see the errors)"
+            if summary.errors
+            else "no certificate is inside the window"
+        )
     else:
         notify = [a for a in in_window if should_notify(a, config.notify_days)]
         reason = (

@@ -466,11 +466,6 @@ def test_a_region_that_cannot_be_searched_says_it_could_not_list_and_exits_1(
     assert [] == [line for line in lines if "certificate(s) examined" in line]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: run() gives a scan's notification the reason 'no certificate is inside "
-    "the window' even when no region could be searched, so the table's Messages line claims it",
-)
 def test_a_region_that_cannot_be_searched_claims_nothing_about_the_window(
     aws_server: StrictAws, account: dict[str, Any]
 ):

@@ -835,11 +835,6 @@ ISO_CERTIFICATE = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: parse_event refuses an ARN of another partition with the generic "
-    "'is not an ACM certificate ARN' and does not name the accepted partitions",
-)
 def test_an_acm_event_in_another_partition_is_refused_naming_the_accepted_partitions(
     aws: StrictAws, now: datetime
 ):
