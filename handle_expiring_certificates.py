@@ -657,7 +657,8 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
         account=parts["account"],
         type=str(data.get("Type", "UNKNOWN")),
         status=str(data.get("Status", "UNKNOWN")),
-        key_algorithm=str(data.get("KeyAlgorithm", "UNKNOWN")),
+        # DescribeCertificate spells it RSA-2048, the listing and ASFF RSA_2048.
+        key_algorithm=str(data.get("KeyAlgorithm", "UNKNOWN")).replace("-", "_"),
         not_after=_as_datetime(data.get("NotAfter")),
         source="describe" if described else "list",
         not_before=_as_datetime(data.get("NotBefore")),
@@ -695,7 +696,7 @@ def certificate_from_search(result: Mapping[str, Any]) -> Certificate:
     in_use = meta.get("InUse")
     return Certificate(
         arn=arn,
-        domain=_distinguished_name(x509.get("Subject")) or (names[0] if names else ""),
+        domain=(x509.get("Subject") or {}).get("CommonName") or (names[0] if names else ""),
         partition=parts["partition"],
         region=parts["region"],
         account=parts["account"],
@@ -1306,11 +1307,18 @@ class MessageHeader:
 
 
 def _render(
-    header: MessageHeader, assessments: Sequence[Assessment], part: int, parts: int, first: int
+    header: MessageHeader,
+    assessments: Sequence[Assessment],
+    part: int,
+    parts: int,
+    first: int,
+    *,
+    heading: tuple[int, int] | None = None,
 ) -> Notification:
-    count = len(assessments)
+    """One message. ``heading`` overrides the counts the subject and intro give (certificates,
+    expired), to measure the longest heading any part of a digest can have."""
+    count, expired = heading or (len(assessments), sum(a.expired for a in assessments))
     if header.trigger == SCHEDULED_DETAIL_TYPE:
-        expired = sum(a.expired for a in assessments)
         noun, verb, has = (
             ("certificate", "expires", "has") if count == 1 else ("certificates", "expire", "have")
         )
@@ -1379,9 +1387,10 @@ def build_notifications(
     if not ordered:
         return []
     costs = [_entry_bytes(number, a) for number, a in enumerate(ordered, start=1)]
-    # All but the entries, with part numbers as wide as they get: an upper bound, so every part
-    # packed within the limit is rendered within it.
-    base = _size(_render(header, ordered[:1], 9999, 9999, 1)) - costs[0]
+    # All but the entries, with part numbers and counts as wide as they get in any part: an
+    # upper bound, so every part packed within the limit is rendered within it.
+    heading = (len(ordered), sum(a.expired for a in ordered))
+    base = _size(_render(header, ordered[:1], 9999, 9999, 1, heading=heading)) - costs[0]
     groups: list[list[Assessment]] = [[]]
     used = base
     for assessment, cost in zip(ordered, costs, strict=True):

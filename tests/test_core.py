@@ -1376,12 +1376,6 @@ def test_a_search_result_needs_describing_only_to_learn_what_uses_it(
         pytest.param(
             {"Organization": "Example Ltd", "Country": "US"},
             id="organization only",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="handler bug: certificate_from_search names the certificate by the "
-                "subject's Organization when it has no CommonName; ACM's DomainName (and ASFF's) "
-                "is a domain name, the first DNS name here",
-            ),
         ),
     ],
 )
@@ -1725,13 +1719,6 @@ def _tight(pad: int) -> list[Assessment]:
     return fleet
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: build_notifications bounds a part by rendering the first certificate "
-    "alone; a later part's subject and intro are longer (more certificates, plural, "
-    "'(N expired)' when the most urgent certificate is in use but not expired), so a part "
-    "packed to the last byte is a few bytes over 262144",
-)
 def test_every_part_fits_even_when_packed_to_the_last_byte():
     """The second part holds the unused expired certificates; a one-byte knob in it walks its
     size across the limit, so one of these digests is packed to the last byte."""
