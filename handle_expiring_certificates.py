@@ -2222,22 +2222,27 @@ def send_notifications(
     return Sent(tuple(message_ids), tuple(failures))
 
 
+# The summary's entry of a certificate in the window: the document's, less what only a person
+# or a ticket needs.
+SUMMARY_ENTRY_KEYS = (
+    "arn",
+    "kind",
+    "domain",
+    "region",
+    "days_left",
+    "expired",
+    "severity",
+    "not_after",
+    "type",
+    "in_use",
+    "in_use_by",
+    "finding_id",
+)
+
+
 def _in_window_entry(assessment: Assessment) -> dict[str, Any]:
-    cert = assessment.certificate
-    return {
-        "arn": cert.arn,
-        "kind": "iam" if cert.is_iam else "acm",
-        "domain": cert.domain,
-        "region": cert.region,
-        "days_left": assessment.days_left,
-        "expired": assessment.expired,
-        "severity": assessment.severity,
-        "not_after": iso(cert.not_after) if cert.not_after else None,
-        "type": cert.type,
-        "in_use": cert.in_use,
-        "in_use_by": list(cert.in_use_by) if cert.in_use_by is not None else None,
-        "finding_id": _finding_id_of(assessment),
-    }
+    entry = certificate_entry(assessment)
+    return {key: entry[key] for key in SUMMARY_ENTRY_KEYS}
 
 
 def run(

@@ -34,6 +34,8 @@ medians.
 The fewest calls a scan can make, per operation:
     search path:  ceil(M/500) SearchCertificates
     listing path: ceil(N/1000) ListCertificates
+    search path:  + ceil((K-M)/500) GetMetricData (the latest values of the metrics of the
+                  certificates the search did not return: ACM keeps one for every certificate)
     both:         + ceil(K/500) ListMetrics (K = N metrics) + D DescribeCertificate
                   + S checks + ceil(F/100) GetFindings (at least 1) + ceil((M+S)/100)
                   BatchImportFindings + parts Publish + 1 ListServerCertificates (IAM)
@@ -114,15 +116,26 @@ MAX_IMPORT_MS = 50.0
 
 
 def minimum_calls(
-    path: str, *, n: int, m: int, f: int, d: int, s: int, parts: int, iam: bool = True
+    path: str,
+    *,
+    n: int,
+    m: int,
+    f: int,
+    d: int,
+    s: int,
+    parts: int,
+    iam: bool = True,
+    metrics: bool = True,
 ) -> Counter[str]:
-    """The fewest calls per operation (see the module docstring); K = N metrics."""
+    """The fewest calls per operation (see the module docstring); K = N metrics, or none."""
+    k = n if metrics else 0
     minimum: Counter[str] = Counter()
     if path == "search":
         minimum["acm:SearchCertificates"] = max(1, math.ceil(m / 500))
+        minimum["cloudwatch:GetMetricData"] = math.ceil((k - m) / 500) if k else 0
     else:
         minimum["acm:ListCertificates"] = max(1, math.ceil(n / 1000))
-    minimum["cloudwatch:ListMetrics"] = max(1, math.ceil(n / 500))
+    minimum["cloudwatch:ListMetrics"] = max(1, math.ceil(k / 500))
     minimum["acm:DescribeCertificate"] = d + s
     minimum["securityhub:GetFindings"] = max(1, math.ceil(f / 100))
     minimum["securityhub:BatchImportFindings"] = math.ceil((m + s) / 100)
@@ -141,7 +154,7 @@ def _fake_environment(endpoint_url: str | None = None) -> None:
     strict_aws.set_fake_environment(pytest.MonkeyPatch(), Path(os.devnull), endpoint_url)
 
 
-def _seed(n: int, m: int, region: str, seed: int) -> dict[str, Any]:
+def _seed(n: int, m: int, region: str, seed: int, with_metrics: bool = True) -> dict[str, Any]:
     """N certificates (M in the window), their metrics, the hub; returns what was made."""
     import moto.acm.models
     from cryptography import x509
@@ -214,7 +227,7 @@ def _seed(n: int, m: int, region: str, seed: int) -> dict[str, Any]:
             }
         )
     cloudwatch = cloudwatch_backends[ACCOUNT_ID][region]
-    for start in range(0, len(metrics), 1000):  # PutMetricData takes up to 1000 metrics
+    for start in range(0, len(metrics) if with_metrics else 0, 1000):  # 1000 a PutMetricData
         cloudwatch.put_metric_data("AWS/CertificateManager", metrics[start : start + 1000])
     return {
         "seconds": time.perf_counter() - started,
@@ -242,7 +255,9 @@ def serve(config: dict[str, Any]) -> None:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     _fake_environment(endpoint)
-    seeded = _seed(config["n"], config["m"], config["region"], config["seed"])
+    seeded = _seed(
+        config["n"], config["m"], config["region"], config["seed"], config.get("metrics", True)
+    )
     strict_aws.enable_hub(config["region"])
     topic_arn, queue_url = strict_aws.create_topic_with_queue(config["region"], name=TOPIC_NAME)
     print(
@@ -274,10 +289,13 @@ class MotoServer:
     queue_url: str
     seed_seconds: float
     in_use: int  # certificates in the window that are in use: those the handler must describe
+    metrics: bool = True  # every certificate has its DaysToExpiry metric, as ACM keeps them
 
     @classmethod
-    def start(cls, n: int, m: int, region: str = REGION, seed: int = 5) -> MotoServer:
-        config = {"n": n, "m": m, "region": region, "seed": seed}
+    def start(
+        cls, n: int, m: int, region: str = REGION, seed: int = 5, metrics: bool = True
+    ) -> MotoServer:
+        config = {"n": n, "m": m, "region": region, "seed": seed, "metrics": metrics}
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.scan_bench", "--serve", json.dumps(config)],
             cwd=ROOT,
@@ -298,6 +316,7 @@ class MotoServer:
             ready["queue_url"],
             ready["seconds"],
             ready["in_use"],
+            metrics,
         )
 
     def command(self, line: str) -> None:
@@ -365,6 +384,7 @@ class ScanResult:
     summary: dict[str, Any]
     d: int = 0
     peak_bytes: int | None = None
+    metrics: bool = True
 
     @property
     def calls(self) -> int:
@@ -377,7 +397,14 @@ class ScanResult:
     @property
     def minimum_counts(self) -> Counter[str]:
         return minimum_calls(
-            self.path, n=self.n, m=self.m, f=self.f, d=self.d, s=0, parts=self.parts
+            self.path,
+            n=self.n,
+            m=self.m,
+            f=self.f,
+            d=self.d,
+            s=0,
+            parts=self.parts,
+            metrics=self.metrics,
         )
 
     @property
@@ -451,7 +478,18 @@ def run_scan(
     if problems:
         raise RuntimeError(f"{label}: the scan did not do its job: {'; '.join(problems)}")
     return ScanResult(
-        label, path, n, m, f, seconds, cpu_seconds, meter.counts, summary, server.in_use, peak
+        label,
+        path,
+        n,
+        m,
+        f,
+        seconds,
+        cpu_seconds,
+        meter.counts,
+        summary,
+        server.in_use,
+        peak,
+        server.metrics,
     )
 
 
@@ -767,9 +805,10 @@ def run_preset(
     paths: Sequence[str],
     naive: bool,
     parser_runs: int,
+    metrics: bool = True,
 ) -> PresetReport:
     print(f"\nSeeding moto with {n} certificates ({m} in the window)...", flush=True)
-    server = MotoServer.start(n, m)
+    server = MotoServer.start(n, m, metrics=metrics)
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
     try:
         reports = {
@@ -903,6 +942,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT / "handle_expiring_certificates.py",
         help="the handler file to measure (default: the repository's)",
     )
+    parser.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="seed a DaysToExpiry metric for every certificate, as ACM keeps them (default); "
+        "--no-metrics measures what the search alone costs",
+    )
     parser.add_argument("--serve", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -941,6 +987,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths=paths,
             naive=args.naive,
             parser_runs=args.parser_runs,
+            metrics=args.metrics,
         )
         print_preset(report)
         reports.append(report)
