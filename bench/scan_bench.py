@@ -222,7 +222,8 @@ def _seed(n: int, m: int, region: str, seed: int, with_metrics: bool = True) -> 
             {
                 "MetricName": "DaysToExpiry",
                 "Dimensions": [{"Name": "CertificateArn", "Value": arn}],
-                "Value": float(days),
+                # What ACM would publish now: the days to NotAfter, to the hour.
+                "Value": (not_after - now) / timedelta(days=1),
                 "Unit": "None",
             }
         )
