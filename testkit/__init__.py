@@ -12,6 +12,7 @@ The names below are re-exported for ``from testkit import ...``.
 from testkit.certificates import (
     KEY_TYPES,
     import_certificate,
+    import_many,
     make_certificate,
     set_in_use_by,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "fresh_clients",
     "get_findings",
     "import_certificate",
+    "import_many",
     "install_strictness",
     "invoke",
     "invoke_outcome",

@@ -7,6 +7,8 @@
   they are written as IDNA 2008 A-labels (``xn--...``), in the SAN DNSName and in the CN, like
   real certificates (``unicode_common_name=True`` keeps the CN in Unicode instead, as some
   private CAs do).
+- ``import_many(region, days_left, now)``: many EC certificates straight into moto's backend,
+  for paging and scale tests; yields (ARN, days left).
 - ``import_certificate(acm_client, *, common_name, days_left, now, ...)`` imports one into ACM
   and returns its ARN. ``NotAfter = now + days_left days + offset`` with ``offset`` one hour by
   default, so an integer ``days_left`` is exactly what ``floor((NotAfter - now) / 1 day)``
@@ -25,7 +27,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -233,6 +235,44 @@ def import_certificate(
             response = acm_client.import_certificate(**kwargs)
     arn: str = response["CertificateArn"]
     return arn
+
+
+def import_many(
+    region: str,
+    days_left: Sequence[float],
+    now: datetime,
+    *,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    domain: str = "many.example.com",
+) -> Iterator[tuple[str, float]]:
+    """Many certificates quickly: one EC key, straight into moto's ACM backend (the API costs a
+    few milliseconds each); NotAfter = now + days + 1 hour, so none may be expired. Yields
+    (ARN, days left) in import order."""
+    from moto.acm.models import acm_backends
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Many Certificates Test CA")])
+    backend = acm_backends[account_id][region]
+    for index, days in enumerate(days_left):
+        name = f"host{index:04d}.{domain}"
+        pem = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(index + 1)
+            .not_valid_before(now - timedelta(days=30))
+            .not_valid_after(now + timedelta(days=days, hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.PEM)
+        )
+        yield backend.import_certificate(pem, key_pem, None, None, []), days
 
 
 def set_in_use_by(

@@ -10,17 +10,13 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import botocore.session
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from handle_expiring_certificates import GENERATOR_ID, AwsClients
 from testkit import (
@@ -35,7 +31,7 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.certificates import import_certificate, set_in_use_by
+from testkit.certificates import import_certificate, import_many, set_in_use_by
 
 HUB = "us-east-1"
 SCANNED = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -181,38 +177,6 @@ def test_two_deployments_sharing_a_hub_never_archive_each_others_findings(
 # Paging #########################################################################################
 
 
-def _fast_certificates(
-    region: str, days_left: Sequence[float], now: datetime
-) -> Iterator[tuple[str, float]]:
-    """Many certificates quickly: one EC key, imported through moto's ACM backend (the API
-    path costs a few milliseconds each); yields (ARN, days left) in import order."""
-    from moto.acm.models import acm_backends
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Paging Test CA")])
-    backend = acm_backends[ACCOUNT_ID][region]
-    for index, days in enumerate(days_left):
-        name = f"host{index:04d}.paging.example.com"
-        pem = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(issuer)
-            .public_key(key.public_key())
-            .serial_number(index + 1)
-            .not_valid_before(now - timedelta(days=30))
-            .not_valid_after(now + timedelta(days=days, hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(key, hashes.SHA256())
-            .public_bytes(serialization.Encoding.PEM)
-        )
-        yield backend.import_certificate(pem, key_pem, None, None, []), days
-
-
 def test_every_list_call_is_paged_to_the_end(
     aws: StrictAws, now: datetime, counter: CallCounter
 ) -> None:
@@ -224,7 +188,7 @@ def test_every_list_call_is_paged_to_the_end(
     # 1,001 certificates: two ListCertificates pages; every ninth one (112) and the very last
     # (on page two) in the window, so that more than 100 findings need two GetFindings pages.
     days = [30.0 if i % 9 == 0 or i == 1000 else 100.0 + i % 200 for i in range(1001)]
-    certificates = list(_fast_certificates(HUB, days, now))
+    certificates = list(import_many(HUB, days, now, domain="paging.example.com"))
     gone = certificate(HUB, "deleted.paging.example.com", 5, now)
     client("acm", HUB).delete_certificate(CertificateArn=gone)
     metrics = [
@@ -319,7 +283,7 @@ def test_a_scan_makes_exactly_the_calls_of_the_formula(
     topic_arn, _ = create_topic_with_queue(HUB)
     m, outside, in_use = 120, 60, 7
     days = [float(i % 45) for i in range(m)] + [46.0 + i for i in range(outside)]
-    certificates = list(_fast_certificates(HUB, days, now))
+    certificates = list(import_many(HUB, days, now, domain="paging.example.com"))
     in_window = [arn for arn, left in certificates if left < 45]
     users = {
         arn: [f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E{i}"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,10 +20,6 @@ from typing import Any
 
 import botocore.session
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from handle_expiring_certificates import ACM_KEY_TYPES, AwsClients
 from testkit import (
@@ -38,7 +34,7 @@ from testkit import (
     receive_messages,
 )
 from testkit.aws_world import RealClockContext
-from testkit.certificates import import_certificate, set_in_use_by
+from testkit.certificates import import_certificate, import_many, set_in_use_by
 
 REGION = "us-east-1"
 EXPIRY_DAYS = 45
@@ -98,36 +94,6 @@ def messaged_arns(queue_url: str) -> list[list[str]]:
         [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
         for envelope in receive_messages(queue_url)
     ]
-
-
-def cheap_certificates(days_left: Sequence[float], now: datetime) -> Iterator[str]:
-    """Many EC certificates quickly, straight into moto's ACM backend (the API costs a few
-    milliseconds each); NotAfter = now + days + 1 hour, so none may be expired."""
-    from moto.acm.models import acm_backends
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Search Test CA")])
-    backend = acm_backends[ACCOUNT_ID][REGION]
-    for index, days in enumerate(days_left):
-        name = f"host{index:04d}.search.example.com"
-        pem = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(issuer)
-            .public_key(key.public_key())
-            .serial_number(index + 1)
-            .not_valid_before(now - timedelta(days=30))
-            .not_valid_after(now + timedelta(days=days, hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(key, hashes.SHA256())
-            .public_bytes(serialization.Encoding.PEM)
-        )
-        yield backend.import_certificate(pem, key_pem, None, None, [])
 
 
 # Issue 10, problem 3: throttling and the real deadline ##########################################
@@ -232,13 +198,13 @@ def test_a_search_of_more_than_500_certificates_reads_every_page_and_describes_n
     """502 certificates in the window (two of them expired) over two pages of 500; 40 outside
     it, some in use, are never described."""
     enable_hub(REGION)
-    inside = list(cheap_certificates([float(i % 45) for i in range(500)], now))
+    inside = [arn for arn, _ in import_many(REGION, [float(i % 45) for i in range(500)], now)]
     acm = client("acm", REGION)
     expired = [
         import_certificate(acm, common_name=f"old{i}.example.com", days_left=-3 - i, now=now)
         for i in range(2)
     ]
-    outside = list(cheap_certificates([46.0 + i for i in range(40)], now))
+    outside = [arn for arn, _ in import_many(REGION, [46.0 + i for i in range(40)], now)]
     for arn in outside[:5]:
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
     requests = Requests()
