@@ -2343,7 +2343,7 @@ def run(
         return summary
 
     write = existing.hub_off is None and (existing.failure is None or plan.active)
-    send = bool(notifications) and config.sns_topic_arn is not None
+    topic = config.sns_topic_arn
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
         # Findings and messages do not depend on each other: write the one while sending the
         # other, so a failure of either never holds up the other.
@@ -2353,9 +2353,7 @@ def run(
             else None
         )
         sent = (
-            send_notifications(notifications, config.sns_topic_arn, clients)  # type: ignore[arg-type]
-            if send
-            else Sent()
+            send_notifications(notifications, topic, clients) if topic and notifications else Sent()
         )
         written = writing.result() if writing else Written()
     if written.skipped:
