@@ -12,10 +12,10 @@ Triggers
         Certificate Expired" and "ACM Certificate Renewal Action Required". The certificate is
         ``resources[0]``; it is examined in the region its ARN names. One message per certificate.
     Option 2, scheduled: an EventBridge rule ``cron(5 0 ? * 1 *)`` ("Scheduled Event"), or an
-        EventBridge Scheduler schedule whose payload is ``{}``. Searches each of ``SCAN_REGIONS``
-        for certificates expiring inside the window (``SearchCertificates``; ``ListCertificates``
-        of all key types where search is unavailable), adds every certificate with a
-        ``DaysToExpiry`` metric and the IAM server certificates; sends one digest, most urgent
+        EventBridge Scheduler schedule whose payload is ``{}``. Reads every certificate source
+        (below) in each of ``SCAN_REGIONS``: ACM by ``SearchCertificates`` (``ListCertificates``
+        of all key types where search is unavailable) and every certificate with a
+        ``DaysToExpiry`` metric, and the IAM server certificates; sends one digest, most urgent
         first, and only when something is inside the window.
     Anything else (the console's default test event included) is rejected before any AWS call.
 
@@ -49,6 +49,18 @@ Metrics
     ``HandleExpiringCertificates``, dimensions ``FunctionName`` and ``Mode`` (``scan`` or
     ``certificate``); ``Heartbeat`` is 1 only for a scheduled scan that completed without errors.
 
+Errors (every one this function raises on purpose)
+    CertificateMonitorError
+    +-- ConfigurationError       a setting is malformed; before any AWS call
+    +-- UnsupportedEventError    the event is not one this function handles; before any AWS call
+    +-- AwsCallError             an AWS answer the run turns into a Problem
+    |   +-- SearchUnavailableError   SearchCertificates missing or denied: the scan lists instead
+    |   +-- HubNotEnabledError       Security Hub is off in the hub region: nothing is written
+    +-- LocalSetupError          the command line cannot start (no credentials, no region)
+    +-- IncompleteRunError       raised last, after everything else, when a part failed
+    A part that could not be done is a ``Problem`` (what, where, AWS's code and message), the
+    one shape every listing, read, write and send reports, logged at its level.
+
 Run locally: ``python handle_expiring_certificates.py --dry-run`` scans with your credentials
 (or ``AWS_ENDPOINT_URL``) and prints the certificates in the window. ``--help`` for more.
 """
@@ -64,9 +76,9 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.config
@@ -144,6 +156,7 @@ LISTED_IN_FINDING = 50  # names and users kept in a finding's Details; the count
 FINDINGS_PAGE = 100  # GetFindings MaxResults limit
 IMPORT_WORKERS = 4
 RETRYABLE_IMPORT_ERRORS = ("Throttl", "TooManyRequests", "Internal", "ServiceUnavailable")
+HUB_NOT_ENABLED_CODE = "InvalidAccessException"  # Security Hub's answer where it is off
 
 MAX_MESSAGE_BYTES = 262_144  # SNS: 256 KiB in UTF-8 bytes, the whole JSON envelope included
 MAX_SUBJECT_CHARS = 99  # SNS: printable ASCII, one line, fewer than 100 characters
@@ -151,6 +164,7 @@ NAMES_IN_TEXT = 3
 USERS_IN_TEXT = 5
 
 DESCRIBE_WORKERS = 8  # ACM allows about 10 DescribeCertificate calls a second
+METRIC_WORKERS = 4  # GetMetricData calls of one region side by side
 # Every call has bounded retries and timeouts, so its longest possible run is known. A describe
 # only adds detail (the scan falls back to what the search gave), so it gives up sooner.
 DESCRIBE_CONFIG = botocore.config.Config(
@@ -177,13 +191,21 @@ ACCOUNT_PATTERN = re.compile(r"^\d{12}\Z", re.ASCII)
 TOPIC_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?\Z", re.ASCII)
 DAYS_PATTERN = re.compile(r"^\d{1,5}\Z", re.ASCII)
 CERTIFICATE_RESOURCE_PATTERN = re.compile(r"^certificate/[A-Za-z0-9-]+\Z", re.ASCII)
+# ISO 8601 as Security Hub, IAM and CloudWatch write it, with any number of fraction digits.
+ISO_TIMESTAMP = re.compile(
+    r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?\Z", re.ASCII
+)
 CONSOLE_HOSTS = {
     "aws": "https://{region}.console.aws.amazon.com",
     "aws-cn": "https://console.amazonaws.cn",
     "aws-us-gov": "https://console.amazonaws-us-gov.com",
 }
+
+# Certificate sources: where a scan looks. Each is one row of SOURCES (the AWS gateway).
+ACM = "acm"
+IAM = "iam"
 IAM_TYPE = "IAM_SERVER_CERTIFICATE"
-GLOBAL_REGION = "global"  # where the summary and messages place IAM server certificates
+GLOBAL_REGION = "global"  # the region of a global source's certificates and findings
 REMEDIATION_URLS = {
     "IMPORTED": "https://docs.aws.amazon.com/acm/latest/userguide/import-reimport.html",
     "AMAZON_ISSUED": "https://docs.aws.amazon.com/acm/latest/userguide/troubleshooting-renewal.html",
@@ -195,22 +217,6 @@ SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 METRICS_NAMESPACE = "HandleExpiringCertificates"
 METRIC_DIMENSIONS = ("FunctionName", "Mode")
 HEARTBEAT_METRIC = "Heartbeat"
-METRIC_NAMES = (
-    "CertificatesInWindow",
-    "CertificatesExpired",
-    "CertificatesInUse",
-    "ExpiredInUse",
-    "Critical",
-    "High",
-    "Medium",
-    "Low",
-    "FindingsWritten",
-    "FindingsArchived",
-    "FindingsFailed",
-    "MessagesSent",
-    "Failures",
-    HEARTBEAT_METRIC,
-)
 
 LOGGER = logging.getLogger("handle_expiring_certificates")
 
@@ -244,19 +250,83 @@ class UnsupportedEventError(CertificateMonitorError, ValueError):
         )
 
 
+class AwsCallError(CertificateMonitorError):
+    """An AWS answer that the run handles by doing something else (and reporting it)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}" if code else detail)
+        self.code = code
+        self.detail = detail
+
+
+class SearchUnavailableError(AwsCallError):
+    """SearchCertificates is not there (an older SDK or endpoint) or not allowed."""
+
+
+class HubNotEnabledError(AwsCallError):
+    """Security Hub is not enabled in the hub region: no finding can be read or written."""
+
+
+class LocalSetupError(CertificateMonitorError):
+    """The command line cannot start: no credentials, no region, an unreadable event file."""
+
+
 class IncompleteRunError(CertificateMonitorError):
     """Raised after all other work is done when something could not be written or read.
 
     Raising makes Lambda's retries, error metrics, alarms and dead-letter queue see it.
+    ``summary`` is the returned summary (JSON); ``report`` the Summary it was made from.
     """
 
-    def __init__(self, summary: Mapping[str, Any]) -> None:
-        failures = "; ".join(summary["errors"])
-        super().__init__(f"Run incomplete, {len(summary['errors'])} failure(s): {failures}")
-        self.summary = dict(summary)
+    def __init__(self, report: Summary) -> None:
+        errors = report.errors
+        super().__init__(f"Run incomplete, {len(errors)} failure(s): {'; '.join(errors)}")
+        self.report = report
+        self.summary = report.as_dict()
 
 
 # Value types ####################################################################################
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A part of the run that could not be done as planned: what was attempted, where, and what
+    AWS answered. ``level`` "error" leaves the run incomplete (it raises at the end); "warning"
+    degrades it, and it still completes. Rendered by ``str``: the one wording of every failure.
+    """
+
+    level: str
+    action: str  # the AWS operation ("SearchCertificates"), or "" for a plain statement
+    where: str = ""  # "in us-east-1", a certificate ARN, "to <topic ARN>"
+    code: str = ""  # AWS's error code; "" when AWS gave none
+    detail: str = ""  # AWS's message, or what happened
+    then: str = ""  # what the run did instead
+
+    def __str__(self) -> str:
+        head = " ".join(part for part in (self.action, self.where) if part)
+        if self.code:
+            head += f" failed ({self.code})"
+        body = "; ".join(part for part in (self.detail, self.then) if part)
+        return f"{head}: {body}" if head and body else head or body
+
+
+def failed(level: str, action: str, where: str, error: Exception, then: str = "") -> Problem:
+    """The Problem of an AWS call that raised ``error``."""
+    return Problem(level, action, where, error_code(error), str(error), then)
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A certificate left out on purpose (deleted meanwhile, ignored by tag): not a problem."""
+
+    arn: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -292,19 +362,19 @@ Trigger = CertificateEvent | ScheduledScan
 
 @dataclass(frozen=True)
 class Certificate:
-    """What AWS says about a certificate: from a search, a listing or a description (ACM), or
-    from ListServerCertificates (IAM)."""
+    """What one certificate source says about a certificate."""
 
-    arn: str
-    domain: str  # for an IAM server certificate, its name
+    arn: str  # the resource's ARN
+    domain: str  # what a person calls it: the domain, or an IAM server certificate's name
+    kind: str  # the source that holds it: "acm" or "iam"
     partition: str
-    region: str  # "global" for IAM
+    region: str  # GLOBAL_REGION for a global source
     account: str
     type: str  # IMPORTED, AMAZON_ISSUED, PRIVATE, or IAM_SERVER_CERTIFICATE
     status: str
     key_algorithm: str
     not_after: datetime | None
-    source: str  # "search", "list", "describe" or "iam": what the other fields came from
+    read_by: str  # what the fields came from: "search", "list", "describe" or "listing"
     not_before: datetime | None = None
     subject_alternative_names: tuple[str, ...] = ()
     more_names: bool = False  # ListCertificates gave only the first names
@@ -326,15 +396,15 @@ class Certificate:
 
     @property
     def is_iam(self) -> bool:
-        return self.type == IAM_TYPE
+        return self.kind == IAM
 
     @property
     def needs_description(self) -> bool:
         """Whether its finding and message need more than the search or listing gave: what uses
         it, and (from a listing) the renewal status ACM keeps and the names past the first."""
-        if self.source == "search":
+        if self.read_by == "search":
             return self.in_use is True
-        if self.source == "list":
+        if self.read_by == "list":
             return bool(self.in_use) or self.type != "IMPORTED" or self.more_names
         return False
 
@@ -353,17 +423,17 @@ class Assessment:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What examining one certificate concluded: the one value every worker returns."""
+    """What examining one certificate concluded: the one value every examination returns."""
 
     arn: str
     status: str  # "in_window", "outside", "gone", "ignored" or "unknown"
     assessment: Assessment | None = None
     reason: str = ""  # why it needs no finding: the words an archived finding carries
-    warnings: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     not_described: bool = False  # the deadline was near; the listing's data stands
 
     @property
-    def known(self) -> bool:
+    def closes_findings(self) -> bool:
         """Whether this run knows enough to close the certificate's findings."""
         return self.status in ("outside", "gone", "ignored")
 
@@ -374,6 +444,7 @@ class ExistingFinding:
 
     id: str
     certificate_arn: str  # Resources[0].Id
+    kind: str  # the source of its certificate
     region: str
     created_at: str
     updated_at: datetime
@@ -388,11 +459,89 @@ class Notification:
     message: str  # the JSON envelope for MessageStructure='json'
     certificate_arns: tuple[str, ...]
 
+    @property
+    def size(self) -> int:
+        return len(self.message.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one certificate source holds in one region (or globally): each source returns one."""
+
+    kind: str  # the source
+    region: str
+    read_with: str  # the operation that read it: "SearchCertificates", "ListCertificates", ...
+    certificates: tuple[Certificate, ...] = ()
+    unlisted: frozenset[str] = frozenset()  # known to exist, details not read (ACM's metrics)
+    to_describe: frozenset[str] = frozenset()  # of those, the ones that may be in the window
+    complete: bool = True  # everything there was read: a certificate missing is renewed or gone
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingsRead:
+    """The hub's active findings of this generator and account, or why they could not be read."""
+
+    findings: tuple[ExistingFinding, ...] = ()
+    problem: Problem | None = None  # not read: write, but archive nothing
+    hub_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing findings did."""
+
+    written: int = 0
+    archived: int = 0
+    failed: int = 0
+    problems: tuple[Problem, ...] = ()
+    hub_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_ids: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass
+class FindingsReport:
+    hub_region: str
+    written: int = 0
+    archived: int = 0
+    failed: int = 0
+    skipped: str | None = None  # why none was written: the hub is off, or a dry run
+
+
+@dataclass
+class NotificationReport:
+    message_ids: list[str] = field(default_factory=list)
+    parts: int = 0
+    reason: str | None = None  # why nothing was sent
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The numbers of an invocation: the metrics line, the log line and the CLI count these."""
+
+    in_window: int
+    expired: int
+    in_use: int
+    expired_in_use: int
+    by_severity: Mapping[str, int]
+    written: int
+    archived: int
+    failed: int
+    sent: int
+    errors: int
+    warnings: int
+    skipped: int
+
 
 @dataclass
 class Summary:
-    """What the invocation examined, found, wrote and sent; returned as JSON. Only the thread
-    that runs the handler changes it: workers return values that it gathers."""
+    """What the invocation examined, found, wrote and sent; returned as JSON. Built by the
+    thread that runs the handler from the values its workers return."""
 
     trigger: str
     mode: str
@@ -402,40 +551,76 @@ class Summary:
     now: str
     account: str | None = None
     outcome: str = "scanned"
-    source: str | None = None  # what found the certificates: SearchCertificates, ListCertificates
+    source: str | None = None  # what read ACM: SearchCertificates, ListCertificates
     certificates_examined: int = 0
     not_examined: int = 0
     in_window: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    findings: dict[str, Any] = field(default_factory=dict)
-    notification: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    findings: FindingsReport | None = None
+    notification: NotificationReport = field(default_factory=NotificationReport)
+    problems: list[Problem] = field(default_factory=list)
     would_write: list[dict[str, Any]] = field(default_factory=list)
     would_send: list[dict[str, Any]] = field(default_factory=list)
 
-    def fail(self, message: str) -> None:
-        """A failure: something was not written or not read. The run ends in an error."""
-        LOGGER.warning(message)
-        self.errors.append(message)
-
-    def warn(self, message: str) -> None:
-        """Degraded but complete: logged and reported, the run still succeeds."""
-        LOGGER.warning(message)
-        self.warnings.append(message)
+    def record(self, *problems: Problem) -> None:
+        """Problems, logged at their level as they are recorded."""
+        for problem in problems:
+            level = logging.ERROR if problem.level == "error" else logging.WARNING
+            LOGGER.log(level, "%s", problem)
+            self.problems.append(problem)
 
     def skip(self, arn: str, reason: str) -> None:
-        LOGGER.warning("Skipped %s: %s", arn, reason)
-        self.skipped.append({"arn": arn, "reason": reason})
+        LOGGER.info("Skipped %s: %s", arn, reason)
+        self.skipped.append(Skip(arn, reason))
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(p) for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(p) for p in self.problems if p.level != "error"]
+
+    @property
+    def complete(self) -> bool:
+        """Everything was read and written: a hub switched off is no error of a run, but a
+        monitor whose findings go nowhere is not alive either."""
+        skipped = self.findings.skipped if self.findings else None
+        return not self.errors and skipped in (None, "dry run")
+
+    def counts(self) -> Counts:
+        entries = self.in_window
+        in_use = [entry for entry in entries if entry["in_use"] is not False]
+        findings = self.findings or FindingsReport("")
+        return Counts(
+            in_window=len(entries),
+            expired=sum(entry["expired"] for entry in entries),
+            in_use=len(in_use),
+            expired_in_use=sum(entry["expired"] for entry in in_use),
+            by_severity={s: sum(e["severity"] == s for e in entries) for s in SEVERITY_ORDER},
+            written=findings.written,
+            archived=findings.archived,
+            failed=findings.failed,
+            sent=len(self.notification.message_ids),
+            errors=len(self.errors),
+            warnings=len(self.warnings),
+            skipped=len(self.skipped),
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        result = dict(vars(self))
+        result = asdict(self)
+        del result["problems"]
+        result.update(errors=self.errors, warnings=self.warnings)
+        if self.findings is None:
+            result["findings"] = {}
         if not self.dry_run:
             del result["would_write"], result["would_send"]
         return result
 
 
 # Configuration ##################################################################################
+
+T = TypeVar("T")
 
 
 def _setting(environ: Mapping[str, str], name: str) -> str | None:
@@ -445,23 +630,79 @@ def _setting(environ: Mapping[str, str], name: str) -> str | None:
     return value.strip() or value  # whitespace alone is a bad value, reported as given
 
 
-def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
+def _read(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    """One setting: ``default`` when unset, else ``parse(value)``, whose ValueError says what
+    is accepted and becomes the ConfigurationError that names the variable."""
     value = _setting(environ, name)
     if value is None:
         return default
-    if value.lower() not in ("true", "false"):
-        raise ConfigurationError(name, value, "'true' or 'false'")
-    return value.lower() == "true"
-
-
-def _region(variable: str, value: str) -> str:
-    if not REGION_PATTERN.match(value):
-        raise ConfigurationError(variable, value, "an AWS region name such as 'us-east-1'")
-    return value
+    try:
+        return parse(value)
+    except ConfigurationError:
+        raise
+    except ValueError as accepted:
+        raise ConfigurationError(name, value, str(accepted)) from None
 
 
 def _comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ValueError("'true' or 'false'")
+    return value.lower() == "true"
+
+
+def _region(value: str) -> str:
+    if not REGION_PATTERN.match(value):
+        raise ValueError("an AWS region name such as 'us-east-1'")
+    return value
+
+
+def _regions(value: str) -> tuple[str, ...]:
+    names = _comma_list(value)
+    if not names or any(not REGION_PATTERN.match(name) for name in names):
+        raise ValueError("comma-separated region names such as 'us-east-1,eu-west-1'")
+    return tuple(dict.fromkeys(names))
+
+
+def _expiry_days(value: str) -> int:
+    if not DAYS_PATTERN.match(value) or not 1 <= int(value) <= MAX_EXPIRY_DAYS:
+        raise ValueError(f"a whole number of days from 1 to {MAX_EXPIRY_DAYS}")
+    return int(value)
+
+
+def _notify_days(value: str) -> frozenset[int]:
+    days = _comma_list(value)
+    if not days or any(not DAYS_PATTERN.match(day) for day in days):
+        raise ValueError("comma-separated whole numbers of days, e.g. '30,14,7,3,1'")
+    return frozenset(int(day) for day in days)
+
+
+def _topic_arn(value: str) -> str:
+    parts = parse_arn(value)
+    if (
+        parts is None
+        or parts["partition"] not in PARTITIONS
+        or parts["service"] != "sns"
+        or not REGION_PATTERN.match(parts["region"])
+        or not ACCOUNT_PATTERN.match(parts["account"])
+        or not TOPIC_NAME_PATTERN.match(parts["resource"])
+    ):
+        raise ValueError(
+            "an SNS topic ARN such as 'arn:aws:sns:us-east-1:123456789012:cert-alerts' "
+            f"(partition one of {', '.join(PARTITIONS)})"
+        )
+    return value
+
+
+def _ignore_tag(value: str) -> IgnoreTag:
+    key, has_value, tag_value = value.partition("=")
+    key = key.strip()
+    if not key or len(key) > 128 or len(tag_value) > 256 or (has_value and not tag_value.strip()):
+        raise ValueError("'key=value' or 'key' (a tag key of 1 to 128 characters)")
+    return IgnoreTag(key, tag_value.strip() if has_value else None)
 
 
 def parse_arn(arn: str) -> dict[str, str] | None:
@@ -481,101 +722,36 @@ class Config:
     scan_regions: tuple[str, ...]
     expiry_days: int = DEFAULT_EXPIRY_DAYS
     sns_topic_arn: str | None = None
-    include_iam: bool = True
+    sources: tuple[str, ...] = (ACM, IAM)
     notify_days: frozenset[int] | None = None
     dry_run: bool = False
     ignore_tag: IgnoreTag | None = None
+
+    @property
+    def include_iam(self) -> bool:
+        return IAM in self.sources
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Config:
         """Read and validate every setting; raise ConfigurationError on the first bad one."""
         region_variable = "AWS_REGION" if _setting(environ, "AWS_REGION") else "AWS_DEFAULT_REGION"
-        function_region = _setting(environ, region_variable)
-        if function_region is None:
+        region = _read(environ, region_variable, _region, None)
+        if region is None:
             raise ConfigurationError(
                 "AWS_REGION", "", "the region to run in (Lambda sets it; locally set AWS_REGION)"
             )
-        function_region = _region(region_variable, function_region)
-
-        expiry_days = DEFAULT_EXPIRY_DAYS
-        raw = _setting(environ, "EXPIRY_DAYS")
-        if raw is not None:
-            if not DAYS_PATTERN.match(raw) or not 1 <= int(raw) <= MAX_EXPIRY_DAYS:
-                raise ConfigurationError(
-                    "EXPIRY_DAYS", raw, f"a whole number of days from 1 to {MAX_EXPIRY_DAYS}"
-                )
-            expiry_days = int(raw)
-
-        topic = _setting(environ, "SNS_TOPIC_ARN")
-        if topic is not None:
-            parts = parse_arn(topic)
-            if (
-                parts is None
-                or parts["partition"] not in PARTITIONS
-                or parts["service"] != "sns"
-                or not REGION_PATTERN.match(parts["region"])
-                or not ACCOUNT_PATTERN.match(parts["account"])
-                or not TOPIC_NAME_PATTERN.match(parts["resource"])
-            ):
-                raise ConfigurationError(
-                    "SNS_TOPIC_ARN",
-                    topic,
-                    "an SNS topic ARN such as 'arn:aws:sns:us-east-1:123456789012:cert-alerts' "
-                    f"(partition one of {', '.join(PARTITIONS)})",
-                )
-
-        hub = _setting(environ, "SECURITY_HUB_REGION")
-        hub_region = function_region if hub is None else _region("SECURITY_HUB_REGION", hub)
-
-        scan = _setting(environ, "SCAN_REGIONS")
-        scan_regions: tuple[str, ...] = (function_region,)
-        if scan is not None:
-            names = _comma_list(scan)
-            if not names or any(not REGION_PATTERN.match(name) for name in names):
-                raise ConfigurationError(
-                    "SCAN_REGIONS",
-                    scan,
-                    "comma-separated region names such as 'us-east-1,eu-west-1'",
-                )
-            scan_regions = tuple(dict.fromkeys(names))
-
-        include_iam = _boolean(environ, "INCLUDE_IAM_SERVER_CERTIFICATES", True)
-
-        notify_days = None
-        notify = _setting(environ, "NOTIFY_DAYS")
-        if notify is not None:
-            days = _comma_list(notify)
-            if not days or any(not DAYS_PATTERN.match(day) for day in days):
-                raise ConfigurationError(
-                    "NOTIFY_DAYS",
-                    notify,
-                    "comma-separated whole numbers of days, e.g. '30,14,7,3,1'",
-                )
-            notify_days = frozenset(int(day) for day in days)
-
-        dry_run = _boolean(environ, "DRY_RUN", False)
-
-        ignore_tag = None
-        tag = _setting(environ, "IGNORE_TAG")
-        if tag is not None:
-            key, has_value, value = tag.partition("=")
-            key = key.strip()
-            if not key or len(key) > 128 or len(value) > 256 or (has_value and not value.strip()):
-                raise ConfigurationError(
-                    "IGNORE_TAG", tag, "'key=value' or 'key' (a tag key of 1 to 128 characters)"
-                )
-            ignore_tag = IgnoreTag(key, value.strip() if has_value else None)
-
         return cls(
-            function_region=function_region,
-            security_hub_region=hub_region,
-            scan_regions=scan_regions,
-            expiry_days=expiry_days,
-            sns_topic_arn=topic,
-            include_iam=include_iam,
-            notify_days=notify_days,
-            dry_run=dry_run,
-            ignore_tag=ignore_tag,
+            function_region=region,
+            expiry_days=_read(environ, "EXPIRY_DAYS", _expiry_days, DEFAULT_EXPIRY_DAYS),
+            sns_topic_arn=_read(environ, "SNS_TOPIC_ARN", _topic_arn, None),
+            security_hub_region=_read(environ, "SECURITY_HUB_REGION", _region, region),
+            scan_regions=_read(environ, "SCAN_REGIONS", _regions, (region,)),
+            sources=(ACM, IAM)
+            if _read(environ, "INCLUDE_IAM_SERVER_CERTIFICATES", _boolean, True)
+            else (ACM,),
+            notify_days=_read(environ, "NOTIFY_DAYS", _notify_days, None),
+            dry_run=_read(environ, "DRY_RUN", _boolean, False),
+            ignore_tag=_read(environ, "IGNORE_TAG", _ignore_tag, None),
         )
 
 
@@ -604,6 +780,11 @@ def parse_event(event: object) -> Trigger:
     if not isinstance(resources, list) or not resources or not isinstance(resources[0], str):
         raise UnsupportedEventError("resources[0] must be the certificate ARN")
     arn = resources[0]
+    return CertificateEvent(detail_type=detail_type, certificate_arn=arn, region=_acm_region(arn))
+
+
+def _acm_region(arn: str) -> str:
+    """The region of an ACM certificate ARN, or UnsupportedEventError naming what is wrong."""
     parts = parse_arn(arn)
     if parts is not None and parts["partition"] not in PARTITIONS:
         raise UnsupportedEventError(
@@ -618,18 +799,29 @@ def parse_event(event: object) -> Trigger:
         or not CERTIFICATE_RESOURCE_PATTERN.match(parts["resource"])
     ):
         raise UnsupportedEventError(f"resources[0] {arn!r} is not an ACM certificate ARN")
-    return CertificateEvent(detail_type=detail_type, certificate_arn=arn, region=parts["region"])
+    return parts["region"]
 
 
 # The pure core: certificates from what AWS answers ##############################################
 
 
-def _as_datetime(value: object) -> datetime | None:
+def timestamp(value: object) -> datetime | None:
+    """Any time AWS gives (a datetime, epoch seconds, or ISO 8601 text with any number of
+    fraction digits: Python 3.10 takes only 3 or 6) as an aware datetime; None otherwise."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, tz=timezone.utc)
-    return None
+    match = ISO_TIMESTAMP.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    date, time, fraction, zone = match.groups()
+    if zone in (None, "Z"):
+        zone = "+00:00"
+    elif ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    micros = (fraction or "0")[:6].ljust(6, "0")
+    return datetime.fromisoformat(f"{date}T{time}.{micros}{zone}")
 
 
 def _arn_parts(arn: str) -> dict[str, str]:
@@ -659,9 +851,10 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
         status=str(data.get("Status", "UNKNOWN")),
         # DescribeCertificate spells it RSA-2048, the listing and ASFF RSA_2048.
         key_algorithm=str(data.get("KeyAlgorithm", "UNKNOWN")).replace("-", "_"),
-        not_after=_as_datetime(data.get("NotAfter")),
-        source="describe" if described else "list",
-        not_before=_as_datetime(data.get("NotBefore")),
+        not_after=timestamp(data.get("NotAfter")),
+        kind=ACM,
+        read_by="describe" if described else "list",
+        not_before=timestamp(data.get("NotBefore")),
         subject_alternative_names=tuple(str(name) for name in names or ()),
         more_names=bool(data.get("HasAdditionalSubjectAlternativeNames")) and not described,
         in_use=in_use,
@@ -670,9 +863,9 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
         renewal_status=renewal.get("RenewalStatus"),
         issuer=data.get("Issuer"),
         serial=data.get("Serial"),
-        created_at=_as_datetime(data.get("CreatedAt")),
-        imported_at=_as_datetime(data.get("ImportedAt")),
-        issued_at=_as_datetime(data.get("IssuedAt")),
+        created_at=timestamp(data.get("CreatedAt")),
+        imported_at=timestamp(data.get("ImportedAt")),
+        issued_at=timestamp(data.get("IssuedAt")),
     )
 
 
@@ -703,9 +896,10 @@ def certificate_from_search(result: Mapping[str, Any]) -> Certificate:
         type=str(meta.get("Type", "UNKNOWN")),
         status=str(meta.get("Status", "UNKNOWN")),
         key_algorithm=str(x509.get("KeyAlgorithm", "UNKNOWN")),
-        not_after=_as_datetime(x509.get("NotAfter")),
-        source="search",
-        not_before=_as_datetime(x509.get("NotBefore")),
+        not_after=timestamp(x509.get("NotAfter")),
+        kind=ACM,
+        read_by="search",
+        not_before=timestamp(x509.get("NotBefore")),
         subject_alternative_names=names,
         in_use=None if in_use is None else bool(in_use),
         in_use_by=() if in_use is False else None,
@@ -713,9 +907,9 @@ def certificate_from_search(result: Mapping[str, Any]) -> Certificate:
         renewal_status=meta.get("RenewalStatus"),
         issuer=_distinguished_name(x509.get("Issuer")),
         serial=x509.get("SerialNumber"),
-        created_at=_as_datetime(meta.get("CreatedAt")),
-        imported_at=_as_datetime(meta.get("ImportedAt")),
-        issued_at=_as_datetime(meta.get("IssuedAt")),
+        created_at=timestamp(meta.get("CreatedAt")),
+        imported_at=timestamp(meta.get("ImportedAt")),
+        issued_at=timestamp(meta.get("IssuedAt")),
     )
 
 
@@ -732,10 +926,11 @@ def certificate_from_iam(metadata: Mapping[str, Any]) -> Certificate:
         type=IAM_TYPE,
         status="UPLOADED",
         key_algorithm="UNKNOWN",
-        not_after=_as_datetime(metadata.get("Expiration")),
-        source="iam",
+        not_after=timestamp(metadata.get("Expiration")),
+        kind=IAM,
+        read_by="listing",
         in_use=None,
-        imported_at=_as_datetime(metadata.get("UploadDate")),
+        imported_at=timestamp(metadata.get("UploadDate")),
         iam_path=metadata.get("Path"),
         iam_id=metadata.get("ServerCertificateId"),
     )
@@ -806,17 +1001,6 @@ def iso(moment: datetime) -> str:
 
 def human_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def parse_timestamp(value: str) -> datetime | None:
-    """Security Hub timestamps, with any number of fraction digits (Python 3.10 takes 3 or 6)."""
-    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$", value)
-    if not match:
-        return None
-    base, fraction, zone = match.groups()
-    zone = "+00:00" if zone in (None, "Z") else zone
-    micros = (fraction or "0")[:6].ljust(6, "0")
-    return datetime.fromisoformat(f"{base}.{micros}{zone}").astimezone(timezone.utc)
 
 
 def console_url(certificate: Certificate) -> str | None:
@@ -1026,6 +1210,40 @@ def in_use_field(certificate: Certificate) -> str:
     return "unknown" if certificate.in_use is None else str(certificate.in_use).lower()
 
 
+def _finding_words(assessment: Assessment, expiry_days: int) -> tuple[str, str]:
+    """A finding's title and description."""
+    cert = assessment.certificate
+    assert cert.not_after is not None  # assessed, so it has an expiry
+    title = f"{'IAM server' if cert.is_iam else 'ACM'} certificate {cert.domain} "
+    verb = "expired" if assessment.expired else "expires"
+    ahead = "" if assessment.expired else f", {plural(assessment.days_left, 'day')} from now"
+    description = (
+        f"The {kind_text(cert)} {cert.domain} ({cert.arn}) {verb} on "
+        f"{human_date(cert.not_after)}{ahead}, inside the {expiry_days}-day window. "
+        f"Used by: {users_text(cert)}."
+    )
+    return (title + when_text(assessment))[:256], description[:1024]
+
+
+def _product_fields(assessment: Assessment, expiry_days: int) -> dict[str, str]:
+    cert = assessment.certificate
+    assert cert.not_after is not None  # assessed, so it has an expiry
+    fields = {
+        "Source": cert.kind,
+        "DaysLeft": str(assessment.days_left),
+        "NotAfter": iso(cert.not_after),
+        "ExpiryDays": str(expiry_days),
+        "CertificateType": cert.type,
+        "InUse": in_use_field(cert),
+        "InUseByCount": str(len(cert.in_use_by or ())),
+        "SubjectAlternativeNameCount": str(len(cert.subject_alternative_names)),
+    }
+    url = console_url(cert)
+    if url:
+        fields["ConsoleUrl"] = url
+    return fields
+
+
 def build_finding(
     assessment: Assessment,
     *,
@@ -1036,29 +1254,12 @@ def build_finding(
 ) -> dict[str, Any]:
     """The ASFF finding for a certificate version inside the window."""
     cert = assessment.certificate
-    assert cert.not_after is not None  # assessed, so it has an expiry
     now = assessment.now
-    label = assessment.severity
-    title = f"{'IAM server' if cert.is_iam else 'ACM'} certificate {cert.domain} "
-    verb = "expired" if assessment.expired else "expires"
-    ahead = "" if assessment.expired else f", {plural(assessment.days_left, 'day')} from now"
-    description = (
-        f"The {kind_text(cert)} {cert.domain} ({cert.arn}) {verb} on "
-        f"{human_date(cert.not_after)}{ahead}, inside the {expiry_days}-day window. "
-        f"Used by: {users_text(cert)}."
-    )
-    product_fields = {
-        "DaysLeft": str(assessment.days_left),
-        "NotAfter": iso(cert.not_after),
-        "ExpiryDays": str(expiry_days),
-        "CertificateType": cert.type,
-        "InUse": in_use_field(cert),
-        "InUseByCount": str(len(cert.in_use_by or ())),
-        "SubjectAlternativeNameCount": str(len(cert.subject_alternative_names)),
-    }
+    severity = {"Label": assessment.severity, "Original": str(assessment.days_left)}
+    title, description = _finding_words(assessment, expiry_days)
     finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(cert.arn, cert.not_after),
+        "Id": _finding_id_of(assessment),
         "ProductArn": product_arn(hub_partition, hub_region, cert.account),
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": cert.account,
@@ -1069,28 +1270,23 @@ def build_finding(
         if existing
         else iso(now),
         "LastObservedAt": iso(now),
-        "Severity": {"Label": label, "Original": str(assessment.days_left)},
-        "FindingProviderFields": {
-            "Severity": {"Label": label, "Original": str(assessment.days_left)},
-            "Types": [FINDING_TYPE],
-        },
-        "Title": (title + when_text(assessment))[:256],
-        "Description": description[:1024],
+        "Severity": severity,
+        "FindingProviderFields": {"Severity": dict(severity), "Types": [FINDING_TYPE]},
+        "Title": title,
+        "Description": description,
         "Remediation": {
             "Recommendation": {
                 "Text": action_text(cert)[:512],
                 "Url": REMEDIATION_URLS.get(cert.type, REMEDIATION_URLS["AMAZON_ISSUED"]),
             }
         },
-        "ProductFields": product_fields,
+        "ProductFields": _product_fields(assessment, expiry_days),
         "Resources": [_resource(cert)],
         "Compliance": {"Status": "FAILED"},
         "RecordState": "ACTIVE",
     }
-    url = console_url(cert)
-    if url:
-        finding["SourceUrl"] = url
-        product_fields["ConsoleUrl"] = url
+    if console_url(cert):
+        finding["SourceUrl"] = console_url(cert)
     if len(json.dumps(finding)) > MAX_FINDING_BYTES:  # thousands of long names or users
         details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
         for key in ("SubjectAlternativeNames", "InUseBy"):
@@ -1152,19 +1348,28 @@ def existing_finding_from(
         or not str(raw.get("Id", "")).startswith(f"{GENERATOR_ID}/")
     ):
         return None
-    updated = parse_timestamp(str(raw.get("UpdatedAt", ""))) or datetime.min.replace(
-        tzinfo=timezone.utc
-    )
-    parts = parse_arn(arn) or {}
-    region = GLOBAL_REGION if parts.get("service") == "iam" else parts.get("region", "")
+    kind, region = _source_of(raw, arn)
     return ExistingFinding(
         id=str(raw["Id"]),
         certificate_arn=arn,
-        region=str(resources[0].get("Region") or region),
+        kind=kind,
+        region=region,
         created_at=str(raw.get("CreatedAt") or raw.get("UpdatedAt")),
-        updated_at=updated,
+        updated_at=timestamp(raw.get("UpdatedAt")) or datetime.min.replace(tzinfo=timezone.utc),
         raw=raw,
     )
+
+
+def _source_of(raw: Mapping[str, Any], arn: str) -> tuple[str, str]:
+    """The source and region of a finding's certificate: its ProductFields say, and the ARN
+    for findings written before they did."""
+    parts = parse_arn(arn) or {}
+    kind = (raw.get("ProductFields") or {}).get("Source") or (
+        IAM if parts.get("service") == "iam" else ACM
+    )
+    if kind == IAM:
+        return kind, GLOBAL_REGION
+    return kind, str((raw.get("Resources") or [{}])[0].get("Region") or parts.get("region", ""))
 
 
 @dataclass(frozen=True)
@@ -1202,13 +1407,26 @@ def plan_findings(
         )
         for assessment in in_window
     ]
-    current = {finding["Id"] for finding in active}
-    current_by_arn = {finding["Resources"][0]["Id"]: finding["Id"] for finding in active}
-    archived = []
+    current = {finding["Resources"][0]["Id"]: finding["Id"] for finding in active}
+    archived = [
+        build_archived_finding(finding, reason, now)
+        for finding, reason in findings_to_close(existing, current, reasons)
+    ]
+    return FindingPlan(write=tuple(active + archived), active=len(active), archived=len(archived))
+
+
+def findings_to_close(
+    existing: Sequence[ExistingFinding], current: Mapping[str, str], reasons: Mapping[str, str]
+) -> list[tuple[ExistingFinding, str]]:
+    """Which active findings to close, and why. ``current`` maps each certificate in the window
+    to the Id of its finding; ``reasons`` says why other certificates need none (renewed out of
+    the window, deleted, ignored). A finding of another version of a certificate in the window
+    is replaced; one of a certificate this run knows nothing about is left as it is."""
+    closing = []
     for finding in existing:
-        if finding.id in current:
+        replacement = current.get(finding.certificate_arn)
+        if replacement == finding.id:
             continue
-        replacement = current_by_arn.get(finding.certificate_arn)
         if replacement is not None:
             reason = (
                 f"replaced by a finding per certificate version ({replacement})."
@@ -1220,8 +1438,8 @@ def plan_findings(
             reason = reasons[finding.certificate_arn]
         else:
             continue
-        archived.append(build_archived_finding(finding, reason, now))
-    return FindingPlan(write=tuple(active + archived), active=len(active), archived=len(archived))
+        closing.append((finding, reason))
+    return closing
 
 
 def outside_reason(assessment: Assessment, expiry_days: int) -> str:
@@ -1241,7 +1459,7 @@ def certificate_entry(assessment: Assessment) -> dict[str, Any]:
     cert = assessment.certificate
     return {
         "arn": cert.arn,
-        "kind": "iam" if cert.is_iam else "acm",
+        "kind": cert.kind,
         "domain": cert.domain,
         "subject_alternative_names": list(cert.subject_alternative_names),
         "region": cert.region,
@@ -1306,6 +1524,31 @@ class MessageHeader:
     now: datetime
 
 
+def _heading(
+    header: MessageHeader, assessments: Sequence[Assessment], count: int, expired: int
+) -> tuple[str, str]:
+    """A message's subject and first line."""
+    if header.trigger != SCHEDULED_DETAIL_TYPE:
+        only = assessments[0]
+        subject = fit_subject(
+            f"ACM certificate {{domain}} {when_text(only)}", only.certificate.domain
+        )
+        return subject, f"{header.trigger}: {header.scope}, {human_date(header.now)}."
+    noun, verb, has = (
+        ("certificate", "expires", "has") if count == 1 else ("certificates", "expire", "have")
+    )
+    subject = fit_subject(
+        f"{count} {noun} {verb} within {header.expiry_days} days"
+        + (f" ({expired} expired)" if expired else ""),
+        "",
+    )
+    intro = (
+        f"{count} {noun} in this message {verb} within {header.expiry_days} days or "
+        f"{has} expired ({header.scope}, {human_date(header.now)}). Most urgent first."
+    )
+    return subject, intro
+
+
 def _render(
     header: MessageHeader,
     assessments: Sequence[Assessment],
@@ -1318,25 +1561,7 @@ def _render(
     """One message. ``heading`` overrides the counts the subject and intro give (certificates,
     expired), to measure the longest heading any part of a digest can have."""
     count, expired = heading or (len(assessments), sum(a.expired for a in assessments))
-    if header.trigger == SCHEDULED_DETAIL_TYPE:
-        noun, verb, has = (
-            ("certificate", "expires", "has") if count == 1 else ("certificates", "expire", "have")
-        )
-        subject = fit_subject(
-            f"{count} {noun} {verb} within {header.expiry_days} days"
-            + (f" ({expired} expired)" if expired else ""),
-            "",
-        )
-        intro = (
-            f"{count} {noun} in this message {verb} within {header.expiry_days} days or "
-            f"{has} expired ({header.scope}, {human_date(header.now)}). Most urgent first."
-        )
-    else:
-        only = assessments[0]
-        subject = fit_subject(
-            f"ACM certificate {{domain}} {when_text(only)}", only.certificate.domain
-        )
-        intro = f"{header.trigger}: {header.scope}, {human_date(header.now)}."
+    subject, intro = _heading(header, assessments, count, expired)
     if parts > 1:
         suffix = f" (part {part} of {parts})"
         subject = subject[: MAX_SUBJECT_CHARS - len(suffix)] + suffix
@@ -1365,10 +1590,6 @@ def _render(
     )
 
 
-def _size(notification: Notification) -> int:
-    return len(notification.message.encode("utf-8"))
-
-
 def _entry_bytes(number: int, assessment: Assessment) -> int:
     """What one certificate adds to a published message: its text once, and its JSON entry
     (and a comma) once, escaped inside the "default" string."""
@@ -1390,7 +1611,7 @@ def build_notifications(
     # All but the entries, with part numbers and counts as wide as they get in any part: an
     # upper bound, so every part packed within the limit is rendered within it.
     heading = (len(ordered), sum(a.expired for a in ordered))
-    base = _size(_render(header, ordered[:1], 9999, 9999, 1, heading=heading)) - costs[0]
+    base = _render(header, ordered[:1], 9999, 9999, 1, heading=heading).size - costs[0]
     groups: list[list[Assessment]] = [[]]
     used = base
     for assessment, cost in zip(ordered, costs, strict=True):
@@ -1410,40 +1631,33 @@ def build_notifications(
 # The pure core: metrics #########################################################################
 
 
-def metric_values(summary: Mapping[str, Any]) -> dict[str, int]:
-    """The numbers a dashboard graphs and an alarm watches, read off the returned summary."""
-    entries = summary.get("in_window", [])
-    findings = summary.get("findings", {})
-    in_use = [entry for entry in entries if entry["in_use"] is not False]
-    values = {
-        "CertificatesInWindow": len(entries),
-        "CertificatesExpired": sum(entry["expired"] for entry in entries),
-        "CertificatesInUse": len(in_use),
-        "ExpiredInUse": sum(entry["expired"] for entry in in_use),
-        **{
-            label.title(): sum(entry["severity"] == label for entry in entries)
-            for label in SEVERITY_ORDER
-        },
-        "FindingsWritten": findings.get("written", 0),
-        "FindingsArchived": findings.get("archived", 0),
-        "FindingsFailed": findings.get("failed", 0),
-        "MessagesSent": len(summary.get("notification", {}).get("message_ids", [])),
-        "Failures": len(summary.get("errors", [])),
-    }
-    if summary.get("mode") == "scan":
-        # Complete means everything was read and written: a hub switched off is no error of a
-        # run, but a monitor whose findings go nowhere is not alive either.
-        complete = not summary.get("errors") and findings.get("skipped") in (None, "dry run")
-        values[HEARTBEAT_METRIC] = int(complete)
-    return values
+def _severity_count(label: str) -> Callable[[Counts], int]:
+    return lambda counts: counts.by_severity[label]
 
 
-def build_metrics(
-    summary: Mapping[str, Any], *, function_name: str, now: datetime
-) -> dict[str, Any]:
+# The numbers a dashboard graphs and an alarm watches: metric name -> what it counts.
+METRICS: Mapping[str, Callable[[Counts], int]] = {
+    "CertificatesInWindow": lambda counts: counts.in_window,
+    "CertificatesExpired": lambda counts: counts.expired,
+    "CertificatesInUse": lambda counts: counts.in_use,
+    "ExpiredInUse": lambda counts: counts.expired_in_use,
+    **{label.title(): _severity_count(label) for label in SEVERITY_ORDER},
+    "FindingsWritten": lambda counts: counts.written,
+    "FindingsArchived": lambda counts: counts.archived,
+    "FindingsFailed": lambda counts: counts.failed,
+    "MessagesSent": lambda counts: counts.sent,
+    "Failures": lambda counts: counts.errors,
+}
+
+
+def build_metrics(summary: Summary, *, function_name: str, now: datetime) -> dict[str, Any]:
     """One CloudWatch embedded-metric-format document. Dimensions are low-cardinality on
-    purpose: every distinct value is a metric CloudWatch bills for."""
-    values = metric_values(summary)
+    purpose: every distinct value is a metric CloudWatch bills for. ``Heartbeat`` only for a
+    scan: 1 when it was complete."""
+    counts = summary.counts()
+    values = {name: count(counts) for name, count in METRICS.items()}
+    if summary.mode == "scan":
+        values[HEARTBEAT_METRIC] = int(summary.complete)
     return {
         "_aws": {
             "Timestamp": int(now.timestamp() * 1000),
@@ -1456,36 +1670,111 @@ def build_metrics(
             ],
         },
         "FunctionName": function_name,
-        "Mode": summary.get("mode", "scan"),
+        "Mode": summary.mode,
         **values,
     }
+
+
+# The pure core: what a scan asks ################################################################
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A certificate to examine one by one (describe it, read its tags), and what the summary
+    says if it turns out to be gone."""
+
+    arn: str
+    known: Certificate | None  # what a listing gave; None when only the ARN is known
+    gone_note: str
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    settled: tuple[Outcome, ...]  # judged from the listings alone
+    asks: tuple[Ask, ...]
+
+
+def judge(certificate: Certificate, config: Config, now: datetime) -> Outcome:
+    """Inside the window, or outside it and why (renewed, or not issued yet)."""
+    assessment = assess(certificate, now, config.expiry_days)
+    if assessment is None:
+        reason = f"it has no expiry date (status {certificate.status})."
+        return Outcome(certificate.arn, "outside", reason=reason)
+    if not assessment.in_window:
+        reason = outside_reason(assessment, config.expiry_days)
+        return Outcome(certificate.arn, "outside", assessment, reason)
+    return Outcome(certificate.arn, "in_window", assessment)
+
+
+def needs_examination(certificate: Certificate, config: Config) -> bool:
+    """Whether an ACM certificate in the window must be asked about one by one: its finding
+    needs more than the listing gave, or its tags decide whether it is reported."""
+    return certificate.kind == ACM and (
+        certificate.needs_description or config.ignore_tag is not None
+    )
+
+
+def plan_scan(
+    listings: Sequence[Listing],
+    existing: Sequence[ExistingFinding],
+    config: Config,
+    now: datetime,
+    gone_reasons: Mapping[str, str],
+) -> ScanPlan:
+    """What the listings settle, and what must still be asked: listed certificates that need
+    more, those only a metric names, and those of active findings a complete listing no longer
+    holds. ``gone_reasons``: per source, what such a finding means ("" to ask)."""
+    listed = {c.arn: c for listing in listings for c in listing.certificates}
+    settled: list[Outcome] = []
+    asks: list[Ask] = []
+    for certificate in listed.values():
+        outcome = judge(certificate, config, now)
+        if outcome.status == "in_window" and needs_examination(certificate, config):
+            asks.append(Ask(certificate.arn, certificate, "deleted after it was listed"))
+        else:
+            settled.append(outcome)
+    metric_only = sorted(
+        set().union(*(listing.to_describe for listing in listings)) - listed.keys()
+    )
+    asks += [Ask(arn, None, "deleted; its DaysToExpiry metric lingers") for arn in metric_only]
+    covered = {(listing.kind, listing.region) for listing in listings if listing.complete}
+    known = listed.keys() | set(metric_only)
+    for finding in existing:
+        arn = finding.certificate_arn
+        if arn in known or (finding.kind, finding.region) not in covered:
+            continue
+        known.add(arn)
+        if gone_reasons.get(finding.kind):
+            settled.append(Outcome(arn, "gone", reason=gone_reasons[finding.kind]))
+        else:
+            asks.append(Ask(arn, None, "deleted; its finding is archived"))
+    return ScanPlan(tuple(settled), tuple(asks))
 
 
 # The AWS gateway: the only code that calls boto3 ###############################################
 
 
-def _parse_timestamp(value: str | float) -> datetime:
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    return botocore.utils.parse_timestamp(value)
+def _botocore_timestamp(value: str | float) -> datetime:
+    # botocore turns each epoch number into a tzlocal datetime through dateutil: most of the CPU
+    # of parsing a listing. The numbers and ISO texts AWS sends need only the standard library.
+    return timestamp(value) or botocore.utils.parse_timestamp(str(value))
 
 
 class AwsClients:
     """Creates clients, one per service, region and retry budget, kept across warm invocations.
 
-    A session is not thread-safe: the handler asks for every client it needs before it fans out.
+    A session is not thread-safe: the handler prepares every client it needs before it fans out.
     """
 
     def __init__(self, session: botocore.session.Session | None = None) -> None:
         core = session or botocore.session.get_session()
-        # botocore turns each epoch number into a tzlocal datetime through dateutil: most of the
-        # CPU of parsing a listing. The numbers ACM sends need only fromtimestamp.
         parsers = core.get_component("response_parser_factory")
-        parsers.set_parser_defaults(timestamp_parser=_parse_timestamp)
+        parsers.set_parser_defaults(timestamp_parser=_botocore_timestamp)
         self._session = boto3.session.Session(botocore_session=core)
         self._clients: dict[tuple[str, str, bool], Any] = {}
 
-    def _client(self, service: str, region: str, quick: bool = False) -> Any:
+    def client(self, service: str, region: str, *, quick: bool = False) -> Any:
+        """``quick``: for describes that only add detail, with fewer retries."""
         key = (service, region, quick)
         if key not in self._clients:
             self._clients[key] = self._session.client(
@@ -1495,24 +1784,28 @@ class AwsClients:
             )
         return self._clients[key]
 
+    def prepare(self, needs: Iterable[tuple[str, str]]) -> None:
+        """Create the clients of ``(service, region)`` now, before a fan-out."""
+        for service, region in needs:
+            self.client(service, region)
+
     def acm(self, region: str, *, quick: bool = False) -> ACMClient:
-        """``quick``: for describes that only add detail, with fewer retries."""
-        return self._client("acm", region, quick)  # type: ignore[no-any-return]
+        return self.client("acm", region, quick=quick)  # type: ignore[no-any-return]
 
     def cloudwatch(self, region: str) -> CloudWatchClient:
-        return self._client("cloudwatch", region)  # type: ignore[no-any-return]
+        return self.client("cloudwatch", region)  # type: ignore[no-any-return]
 
     def iam(self, region: str) -> IAMClient:
-        return self._client("iam", region)  # type: ignore[no-any-return]
+        return self.client("iam", region)  # type: ignore[no-any-return]
 
     def securityhub(self, region: str) -> SecurityHubClient:
-        return self._client("securityhub", region)  # type: ignore[no-any-return]
+        return self.client("securityhub", region)  # type: ignore[no-any-return]
 
     def sns(self, region: str) -> SNSClient:
-        return self._client("sns", region)  # type: ignore[no-any-return]
+        return self.client("sns", region)  # type: ignore[no-any-return]
 
     def sts(self, region: str) -> STSClient:
-        return self._client("sts", region)  # type: ignore[no-any-return]
+        return self.client("sts", region)  # type: ignore[no-any-return]
 
     def partition(self, region: str) -> str:
         return self._session.get_partition_for_region(region)
@@ -1526,32 +1819,22 @@ def default_clients() -> AwsClients:
 
 @dataclass(frozen=True)
 class Deadline:
-    """The Lambda context's clock: a call starts only if it can end, retries and all, with
-    time left to write findings and publish."""
+    """The invocation's time: the instant it judges at, read once (``now``), and the Lambda
+    context's clock. A call starts only if it can end, retries and all, with time left to write
+    findings and publish."""
 
     context: object
+    now: datetime
 
     def allows(self, call_ms: int) -> bool:
         remaining = getattr(self.context, "get_remaining_time_in_millis", None)
         return not callable(remaining) or remaining() >= call_ms + WRITE_RESERVE_MS
 
-
-def error_code(error: Exception) -> str:
-    if isinstance(error, botocore.exceptions.ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
-    return type(error).__name__
+    def window_end(self, config: Config) -> datetime:
+        return self.now + timedelta(days=config.expiry_days)
 
 
 AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
-
-
-class SearchUnavailableError(Exception):
-    """SearchCertificates is not there (an older SDK or endpoint) or not allowed."""
-
-
-def _search_unavailable(error: botocore.exceptions.ClientError) -> bool:
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return error_code(error) in SEARCH_UNAVAILABLE_CODES or status == 404
 
 
 def search_window(acm: ACMClient, end: datetime) -> list[Certificate]:
@@ -1559,7 +1842,7 @@ def search_window(acm: ACMClient, end: datetime) -> list[Certificate]:
     included: what expires, not what exists."""
     if not hasattr(acm, "search_certificates") or not acm.can_paginate("search_certificates"):
         # A Lambda runtime bundles an older botocore than PyPI; a pasted file runs on that.
-        raise SearchUnavailableError("this SDK's ACM client has no SearchCertificates")
+        raise SearchUnavailableError("", "this SDK's ACM client has no SearchCertificates")
     pages = acm.get_paginator("search_certificates").paginate(
         FilterStatement={"Filter": {"X509AttributeFilter": {"NotAfter": {"End": end}}}},
         PaginationConfig={"PageSize": SEARCH_CERTIFICATES_PAGE},
@@ -1569,8 +1852,9 @@ def search_window(acm: ACMClient, end: datetime) -> list[Certificate]:
             certificate_from_search(result) for page in pages for result in page.get("Results", [])
         ]
     except botocore.exceptions.ClientError as error:
-        if _search_unavailable(error):
-            raise SearchUnavailableError(f"{error_code(error)}: {error}") from error
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if error_code(error) in SEARCH_UNAVAILABLE_CODES or status == 404:
+            raise SearchUnavailableError(error_code(error), str(error)) from error
         raise
 
 
@@ -1662,14 +1946,6 @@ def caller_account(sts: STSClient) -> str:
     return str(sts.get_caller_identity()["Account"])
 
 
-class HubNotEnabledError(Exception):
-    pass
-
-
-def _hub_not_enabled(error: botocore.exceptions.ClientError) -> bool:
-    return error_code(error) == "InvalidAccessException"
-
-
 def read_own_findings(
     securityhub: SecurityHubClient,
     *,
@@ -1698,8 +1974,7 @@ def read_own_findings(
             for raw in page.get("Findings", [])
         ]
     except botocore.exceptions.ClientError as error:
-        if _hub_not_enabled(error):
-            raise HubNotEnabledError(str(error)) from error
+        _raise_if_hub_off(error)
         raise
     return [
         finding
@@ -1708,11 +1983,9 @@ def read_own_findings(
     ]
 
 
-@dataclass(frozen=True)
-class ImportFailure:
-    finding_id: str
-    code: str
-    message: str
+def _raise_if_hub_off(error: botocore.exceptions.ClientError) -> None:
+    if error_code(error) == HUB_NOT_ENABLED_CODE:
+        raise HubNotEnabledError(HUB_NOT_ENABLED_CODE, str(error)) from error
 
 
 def import_batches(findings: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
@@ -1733,48 +2006,44 @@ def import_batches(findings: Sequence[Mapping[str, Any]]) -> list[list[Mapping[s
 
 def import_findings(
     securityhub: SecurityHubClient, findings: Sequence[Mapping[str, Any]]
-) -> list[ImportFailure]:
-    """Write findings in batches, a few side by side."""
+) -> list[Problem]:
+    """Write findings in batches, a few side by side; the findings that were not written."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=IMPORT_WORKERS) as pool:
         results = list(
             pool.map(lambda batch: _import_batch(securityhub, batch), import_batches(findings))
         )
-    return [failure for failures in results for failure in failures]
+    return [problem for problems in results for problem in problems]
 
 
-def _import_batch(
+def _import_batch(securityhub: SecurityHubClient, batch: list[Mapping[str, Any]]) -> list[Problem]:
+    """One BatchImportFindings; those it rejected for a passing reason are sent once more."""
+    rejected, answered = _import_once(securityhub, batch)
+    passing = {
+        problem.where
+        for problem in rejected
+        if answered and any(mark in problem.code for mark in RETRYABLE_IMPORT_ERRORS)
+    }
+    if not passing:
+        return rejected
+    again, _ = _import_once(securityhub, [f for f in batch if f["Id"] in passing])
+    return [problem for problem in rejected if problem.where not in passing] + again
+
+
+def _import_once(
     securityhub: SecurityHubClient, batch: list[Mapping[str, Any]]
-) -> list[ImportFailure]:
-    """One BatchImportFindings; those that failed for a passing reason are sent once more."""
-    failures: list[ImportFailure] = []
-    for attempt in (1, 2):
-        try:
-            response = securityhub.batch_import_findings(Findings=batch)  # type: ignore[arg-type]
-        except botocore.exceptions.ClientError as error:
-            if _hub_not_enabled(error):
-                raise HubNotEnabledError(str(error)) from error
-            return failures + [
-                ImportFailure(str(f["Id"]), error_code(error), str(error)) for f in batch
-            ]
-        except botocore.exceptions.BotoCoreError as error:
-            return failures + [
-                ImportFailure(str(f["Id"]), error_code(error), str(error)) for f in batch
-            ]
-        failed = {
-            item["Id"]: ImportFailure(item["Id"], item["ErrorCode"], item["ErrorMessage"])
-            for item in response.get("FailedFindings", [])
-        }
-        retry = [
-            f
-            for f in batch
-            if f["Id"] in failed
-            and any(mark in failed[f["Id"]].code for mark in RETRYABLE_IMPORT_ERRORS)
-        ]
-        if attempt == 2 or not retry:
-            return failures + list(failed.values())
-        failures += [v for k, v in failed.items() if k not in {f["Id"] for f in retry}]
-        batch = retry
-    return failures
+) -> tuple[list[Problem], bool]:
+    """The findings one BatchImportFindings did not write, and whether it answered at all."""
+    try:
+        response = securityhub.batch_import_findings(Findings=batch)  # type: ignore[arg-type]
+    except AWS_ERRORS as error:
+        if isinstance(error, botocore.exceptions.ClientError):
+            _raise_if_hub_off(error)
+        return [failed("error", "BatchImportFindings", str(f["Id"]), error) for f in batch], False
+    rejected = [
+        Problem("error", "BatchImportFindings", item["Id"], item["ErrorCode"], item["ErrorMessage"])
+        for item in response.get("FailedFindings", [])
+    ]
+    return rejected, True
 
 
 def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
@@ -1790,336 +2059,333 @@ def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
     return str(sns.publish(**kwargs)["MessageId"])
 
 
-# The handler ####################################################################################
+# The AWS gateway: certificate sources ###########################################################
+
+
+def read_acm(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """ACM in one region: what a search finds inside the window (every certificate, where search
+    is unavailable), and the certificates whose DaysToExpiry metric says they may be inside it."""
+    found = _acm_certificates(clients.acm(region), region, deadline.window_end(config))
+    listed = {certificate.arn for certificate in found.certificates}
+    metrics = _acm_metrics(clients.cloudwatch(region), region, listed, config, deadline.now)
+    return Listing(
+        ACM,
+        region,
+        found.read_with,
+        found.certificates,
+        unlisted=metrics.unlisted,
+        to_describe=metrics.to_describe,
+        complete=found.complete,
+        problems=found.problems + metrics.problems,
+    )
+
+
+def _acm_certificates(acm: ACMClient, region: str, end: datetime) -> Listing:
+    try:
+        return Listing(ACM, region, "SearchCertificates", tuple(search_window(acm, end)))
+    except SearchUnavailableError as unavailable:
+        instead = "every certificate was listed instead (ListCertificates, all key types)"
+        fallback = Problem(
+            "warning",
+            "SearchCertificates",
+            f"in {region}",
+            unavailable.code,
+            unavailable.detail,
+            instead,
+        )
+    except AWS_ERRORS as error:
+        problem = failed("error", "SearchCertificates", f"in {region}", error)
+        return Listing(ACM, region, "SearchCertificates", complete=False, problems=(problem,))
+    listed = _read_listing(ACM, region, "ListCertificates", lambda: list_certificates(acm))
+    return replace(listed, problems=(fallback, *listed.problems))
+
+
+def _acm_metrics(
+    cloudwatch: CloudWatchClient, region: str, listed: set[str], config: Config, now: datetime
+) -> Listing:
+    """ACM keeps a DaysToExpiry metric for every certificate: those the search did not return
+    are outside the window, deleted (a metric lingers two weeks), or not searchable yet. Their
+    latest values tell which are worth asking ACM about."""
+    instead = "carrying on with the search alone"
+    try:
+        arns = sorted(list_metric_certificate_arns(cloudwatch) - listed)
+    except AWS_ERRORS as error:
+        problem = failed("warning", "ListMetrics", f"in {region}", error, instead)
+        return Listing(ACM, region, "ListMetrics", problems=(problem,))
+    chunks = [
+        arns[start : start + METRIC_QUERIES_PER_CALL]
+        for start in range(0, len(arns), METRIC_QUERIES_PER_CALL)
+    ]
+
+    def values(chunk: Sequence[str]) -> tuple[dict[str, float], tuple[Problem, ...]]:
+        try:
+            return latest_days_to_expiry(cloudwatch, chunk, now), ()
+        except AWS_ERRORS as error:
+            return {}, (failed("warning", "GetMetricData", f"in {region}", error, instead),)
+
+    with concurrent.futures.ThreadPoolExecutor(METRIC_WORKERS) as pool:
+        read = list(pool.map(values, chunks))
+    latest = {arn: days for found, _ in read for arn, days in found.items()}
+    return Listing(
+        ACM,
+        region,
+        "GetMetricData",
+        unlisted=frozenset(latest),
+        # A value is up to a day old: one day of slack keeps the window's edge.
+        to_describe=frozenset(
+            arn for arn, days in latest.items() if days <= config.expiry_days + 1
+        ),
+        problems=tuple(problem for _, problems in read for problem in problems),
+    )
+
+
+def read_iam(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """IAM server certificates (global)."""
+    iam = clients.iam(region)
+    return _read_listing(
+        IAM, GLOBAL_REGION, "ListServerCertificates", lambda: list_server_certificates(iam)
+    )
+
+
+def _read_listing(
+    kind: str, region: str, operation: str, read: Callable[[], Iterable[Certificate]]
+) -> Listing:
+    """A source's listing, or the Problem that it could not be read (the scan is incomplete)."""
+    try:
+        return Listing(kind, region, operation, tuple(read()))
+    except AWS_ERRORS as error:
+        where = "" if region == GLOBAL_REGION else f"in {region}"
+        problem = failed("error", operation, where, error)
+        return Listing(kind, region, operation, complete=False, problems=(problem,))
 
 
 @dataclass(frozen=True)
-class Listing:
-    """What one listing task found. Each task returns one; the handler gathers them."""
+class Source:
+    """One certificate source: where it is read and how."""
 
-    task: str  # "certificates", "metrics" or "iam"
-    region: str
-    source: str
-    certificates: tuple[Certificate, ...] = ()
-    metric_arns: frozenset[str] = frozenset()
-    complete: bool = True  # every certificate there was seen, so a missing one is gone
-    failure: str | None = None  # could not read: the run is incomplete
-    fallback: str | None = None  # why SearchCertificates was not used
-
-
-def find_certificates(region: str, acm: ACMClient, end: datetime) -> Listing:
-    """The region's certificates in the window (a search), or all of them (a listing)."""
-    try:
-        found = search_window(acm, end)
-        return Listing("certificates", region, "SearchCertificates", tuple(found))
-    except SearchUnavailableError as unavailable:
-        fallback = str(unavailable)
-    except AWS_ERRORS as error:
-        failure = f"SearchCertificates in {region} failed ({error_code(error)}): {error}"
-        return Listing(
-            "certificates", region, "SearchCertificates", complete=False, failure=failure
-        )
-    try:
-        listed = tuple(list_certificates(acm))
-        return Listing("certificates", region, "ListCertificates", listed, fallback=fallback)
-    except AWS_ERRORS as error:
-        failure = f"ListCertificates in {region} failed ({error_code(error)}): {error}"
-        return Listing(
-            "certificates",
-            region,
-            "ListCertificates",
-            complete=False,
-            failure=failure,
-            fallback=fallback,
-        )
+    name: str
+    scope: str  # "regional": read in each of SCAN_REGIONS; "global": once
+    services: tuple[str, ...]  # the clients ``read`` uses, made before the fan-out
+    read: Callable[[AwsClients, str, Config, Deadline], Listing]
+    # Why a finding's certificate that a complete listing no longer holds needs none; "" when
+    # the certificate is asked about one by one (ACM: a search returns only the window).
+    gone: str = ""
 
 
-def find_metric_arns(region: str, cloudwatch: CloudWatchClient) -> Listing:
-    try:
-        arns = frozenset(list_metric_certificate_arns(cloudwatch))
-        return Listing("metrics", region, "ListMetrics", metric_arns=arns)
-    except AWS_ERRORS as error:
-        # A second source only: the search or listing still covers the region.
-        return Listing(
-            "metrics",
-            region,
-            "ListMetrics",
-            complete=False,
-            fallback=f"ListMetrics in {region} failed ({error_code(error)}): {error}",
-        )
+SOURCES: Mapping[str, Source] = {
+    ACM: Source(ACM, "regional", ("acm", "cloudwatch"), read_acm),
+    IAM: Source(IAM, "global", ("iam",), read_iam, "the IAM server certificate no longer exists."),
+}
 
 
-def find_metric_values(
-    region: str, cloudwatch: CloudWatchClient, arns: Sequence[str], now: datetime
-) -> tuple[dict[str, float], str | None]:
-    """The latest DaysToExpiry of up to 500 certificates, or why it could not be read."""
-    try:
-        return latest_days_to_expiry(cloudwatch, arns, now), None
-    except AWS_ERRORS as error:
-        return {}, f"GetMetricData in {region} failed ({error_code(error)}): {error}"
-
-
-def find_server_certificates(iam: IAMClient) -> Listing:
-    try:
-        found = tuple(list_server_certificates(iam))
-        return Listing("iam", GLOBAL_REGION, "ListServerCertificates", found)
-    except AWS_ERRORS as error:
-        failure = f"ListServerCertificates failed ({error_code(error)}): {error}"
-        return Listing(
-            "iam", GLOBAL_REGION, "ListServerCertificates", complete=False, failure=failure
-        )
+def source_regions(source: Source, config: Config) -> tuple[str, ...]:
+    """Where a source is read; a global source through the function's own region."""
+    return config.scan_regions if source.scope == "regional" else (config.function_region,)
 
 
 def examine(
-    arn: str,
-    known: Certificate | None,
-    acm: ACMClient | None,
-    config: Config,
-    now: datetime,
-    deadline: Deadline,
+    arn: str, known: Certificate | None, acm: ACMClient | None, config: Config, deadline: Deadline
 ) -> Outcome:
-    """Complete what is known of one certificate (describe it where the finding needs more,
+    """Complete what is known of one ACM certificate (describe it where the finding needs more,
     read its tags where IGNORE_TAG is set) and judge it. ``known`` is what a search or listing
-    gave, None when only the ARN is known. ``acm`` is None for an IAM server certificate."""
-    warnings: list[str] = []
+    gave, None when only the ARN is known. ``acm`` is None where no client may be used."""
+    problems: tuple[Problem, ...] = ()
     certificate = known
     not_described = False
     if known is None or known.needs_description:
-        described: Certificate | None = known
         if acm is None or not deadline.allows(DESCRIBE_WORST_MS):
             not_described = True
         else:
             try:
-                described = describe_certificate(acm, arn)
-                if described is None:
-                    return Outcome(arn, "gone", reason="the certificate no longer exists in ACM.")
+                certificate = describe_certificate(acm, arn)
             except AWS_ERRORS as error:
-                warnings.append(f"DescribeCertificate {arn} failed ({error_code(error)}): {error}")
-        if described is None:
-            return Outcome(arn, "unknown", warnings=tuple(warnings), not_described=not_described)
-        certificate = described
-    assert certificate is not None
-    assessment = assess(certificate, now, config.expiry_days)
-    if assessment is None:
-        reason = f"it has no expiry date (status {certificate.status})."
-        return Outcome(arn, "outside", reason=reason, warnings=tuple(warnings))
-    if not assessment.in_window:
-        reason = outside_reason(assessment, config.expiry_days)
-        return Outcome(arn, "outside", assessment, reason, tuple(warnings))
-    if config.ignore_tag is not None and acm is not None and not certificate.is_iam:
-        try:
-            tags = certificate_tags(acm, arn)
-        except AWS_ERRORS as error:
-            warnings.append(f"ListTagsForCertificate {arn} failed ({error_code(error)}): {error}")
-            tags = {}
-        if config.ignore_tag.matches(tags):
-            reason = f"the certificate carries the ignore tag {config.ignore_tag}."
-            return Outcome(arn, "ignored", assessment, reason, tuple(warnings))
-    return Outcome(
-        arn, "in_window", assessment, warnings=tuple(warnings), not_described=not_described
-    )
+                problems = (failed("warning", "DescribeCertificate", arn, error),)
+                certificate = known
+            else:
+                if certificate is None:
+                    return Outcome(arn, "gone", reason="the certificate no longer exists in ACM.")
+    if certificate is None:
+        return Outcome(arn, "unknown", problems=problems, not_described=not_described)
+    outcome = judge(certificate, config, deadline.now)
+    if outcome.status == "in_window" and config.ignore_tag is not None and acm is not None:
+        outcome = ignored_by_tag(outcome, acm, config.ignore_tag)
+    return replace(outcome, problems=problems + outcome.problems, not_described=not_described)
 
 
-@dataclass(frozen=True)
-class ExistingFindings:
-    """The hub's own active findings, or why they could not be read."""
-
-    findings: tuple[ExistingFinding, ...] = ()
-    hub_off: str | None = None  # Security Hub is not enabled in the hub region
-    failure: str | None = None  # GetFindings failed: write, but archive nothing
+def ignored_by_tag(outcome: Outcome, acm: ACMClient, ignore_tag: IgnoreTag) -> Outcome:
+    """The outcome of a certificate in the window once its tags are read."""
+    try:
+        tags = certificate_tags(acm, outcome.arn)
+    except AWS_ERRORS as error:
+        return replace(
+            outcome, problems=(failed("warning", "ListTagsForCertificate", outcome.arn, error),)
+        )
+    if ignore_tag.matches(tags):
+        reason = f"the certificate carries the ignore tag {ignore_tag}."
+        return replace(outcome, status="ignored", reason=reason)
+    return outcome
 
 
 def read_existing(
     securityhub: SecurityHubClient,
     hub_region: str,
-    account: str,
-    product: str,
+    account: str | None,
+    partition: str,
     resource_arn: str | None = None,
-) -> ExistingFindings:
+) -> FindingsRead:
+    """The hub's own active findings (of every certificate, or of one)."""
+    where = f"in {hub_region}"
+    if account is None:
+        unknown = "the account is unknown; no finding was read"
+        return FindingsRead(problem=Problem("error", "GetFindings", where, detail=unknown))
+    product = product_arn(partition, hub_region, account)
     try:
         found = read_own_findings(
             securityhub, account=account, product=product, resource_arn=resource_arn
         )
-        return ExistingFindings(tuple(found))
     except HubNotEnabledError:
-        return ExistingFindings(hub_off=hub_off_reason(hub_region))
+        return FindingsRead(hub_enabled=False)
     except AWS_ERRORS as error:
-        return ExistingFindings(
-            failure=f"GetFindings in {hub_region} failed ({error_code(error)}); findings are "
-            f"written but none archived: {error}"
-        )
+        instead = "findings are written but none archived"
+        return FindingsRead(problem=failed("error", "GetFindings", where, error, instead))
+    return FindingsRead(tuple(found))
 
 
-def hub_off_reason(hub_region: str) -> str:
-    return f"Security Hub is not enabled in {hub_region}; findings were not written"
+def write_findings(plan: FindingPlan, securityhub: SecurityHubClient) -> Written:
+    if not plan.write:
+        return Written()
+    try:
+        problems = import_findings(securityhub, plan.write)
+    except HubNotEnabledError:
+        return Written(hub_enabled=False)
+    failed_ids = {problem.where for problem in problems}
+    return Written(
+        written=sum(1 for f in plan.write[: plan.active] if f["Id"] not in failed_ids),
+        archived=sum(1 for f in plan.write[plan.active :] if f["Id"] not in failed_ids),
+        failed=len(failed_ids),
+        problems=tuple(problems),
+    )
+
+
+def send_notifications(
+    notifications: Sequence[Notification], topic_arn: str, sns: SNSClient
+) -> Sent:
+    message_ids: list[str] = []
+    problems: list[Problem] = []
+    for notification in notifications:
+        try:
+            message_ids.append(publish(sns, topic_arn, notification))
+        except AWS_ERRORS as error:
+            problems.append(failed("error", "Publish", f"to {topic_arn}", error))
+    return Sent(tuple(message_ids), tuple(problems))
+
+
+def function_account(context: object, sts: STSClient) -> str:
+    """The function's own account: in Lambda, the one its ARN names (no call); elsewhere, who
+    the credentials are."""
+    parts = parse_arn(str(getattr(context, "invoked_function_arn", "")))
+    if parts and ACCOUNT_PATTERN.match(parts["account"]):
+        return parts["account"]
+    return caller_account(sts)
+
+
+# The handler ####################################################################################
 
 
 @dataclass(frozen=True)
 class Examination:
-    """What a trigger's examination gathered, for findings and messages."""
+    """What examining a trigger found, for the findings, the messages and the summary."""
 
     outcomes: tuple[Outcome, ...]
-    reasons: Mapping[str, str]  # ARN -> why its findings close
-    existing: ExistingFindings
-    examined: int
+    existing: FindingsRead
+    account: str | None
+    listings: tuple[Listing, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+    examined: int = 0
+    problems: tuple[Problem, ...] = ()
 
-
-def _gone_note(arn: str, listed: Mapping[str, Certificate], metric_only: set[str]) -> str:
-    if arn in listed:
-        return "deleted after it was listed"
-    if arn in metric_only:
-        return "deleted; its DaysToExpiry metric lingers"
-    return "deleted; its finding is archived"
-
-
-def examine_scan(
-    config: Config, clients: AwsClients, now: datetime, deadline: Deadline, summary: Summary
-) -> Examination:
-    """Search (or list) every scanned region and IAM, then complete what is in the window.
-
-    Two pools, one per kind of wait: listings (a task per region and source) and describes.
-    The describes start as soon as the certificates are found; the DaysToExpiry metrics, the
-    only listing that grows with every certificate the account holds, are gathered meanwhile.
-    """
-    end = now + timedelta(days=config.expiry_days)
-    regions = config.scan_regions
-    quick = {region: clients.acm(region, quick=True) for region in regions}
-    finders: list[Callable[[], Listing]] = [
-        functools.partial(find_certificates, region, clients.acm(region), end) for region in regions
-    ]
-    if config.include_iam:
-        finders.append(
-            functools.partial(find_server_certificates, clients.iam(config.function_region))
+    def in_window(self) -> list[Assessment]:
+        return by_urgency(
+            o.assessment for o in self.outcomes if o.status == "in_window" and o.assessment
         )
-    metric_finders = [
-        functools.partial(find_metric_arns, region, clients.cloudwatch(region))
-        for region in regions
+
+    def closing_reasons(self) -> dict[str, str]:
+        """Why the findings of certificates outside the window close, by certificate."""
+        return {o.arn: o.reason for o in self.outcomes if o.closes_findings}
+
+
+def gather(
+    config: Config, clients: AwsClients, deadline: Deadline, account: str | None
+) -> tuple[tuple[Listing, ...], FindingsRead]:
+    """Every source in every region it is read in, and the hub's findings, side by side."""
+    reads = [
+        (SOURCES[name], region)
+        for name in config.sources
+        for region in source_regions(SOURCES[name], config)
     ]
+    clients.prepare((service, region) for source, region in reads for service in source.services)
     hub_region = config.security_hub_region
-    hub = clients.securityhub(hub_region)
-    sts = clients.sts(config.function_region)
-    partition = clients.partition(hub_region)
-    with (
-        concurrent.futures.ThreadPoolExecutor(len(finders) + len(regions)) as listers,
-        concurrent.futures.ThreadPoolExecutor(DESCRIBE_WORKERS) as describers,
-    ):
-        metric_listings = [listers.submit(finder) for finder in metric_finders]
-        listings = list(listers.map(lambda finder: finder(), finders))
+    hub, partition = clients.securityhub(hub_region), clients.partition(hub_region)
+    with concurrent.futures.ThreadPoolExecutor(len(reads) + 1) as pool:
+        existing = pool.submit(read_existing, hub, hub_region, account, partition)
+        listings = pool.map(lambda read: read[0].read(clients, read[1], config, deadline), reads)
+        return tuple(listings), existing.result()
 
-        listed: dict[str, Certificate] = {}
-        covered: set[str] = set()
-        fallbacks: list[str] = []
-        for listing in listings:
-            if listing.failure:
-                summary.fail(listing.failure)
-            if listing.complete:
-                covered.add(listing.region)
-            if listing.fallback:
-                fallbacks.append(f"{listing.region}: {listing.fallback}")
-            listed.update((certificate.arn, certificate) for certificate in listing.certificates)
-        sources = [listing.source for listing in listings if listing.task == "certificates"]
-        summary.source = ", ".join(dict.fromkeys(sources)) or None
-        if fallbacks:
-            summary.warn(
-                "SearchCertificates is unavailable, so every certificate was listed instead "
-                f"(ListCertificates, all key types): {'; '.join(fallbacks)}"
+
+def examine_all(
+    asks: Sequence[Ask], clients: AwsClients, config: Config, deadline: Deadline
+) -> list[Outcome]:
+    """Each certificate asked about, a few at a time: ACM allows about 10 describes a second."""
+    acm = {region: clients.acm(region, quick=True) for region in config.scan_regions}
+    with concurrent.futures.ThreadPoolExecutor(DESCRIBE_WORKERS) as pool:
+        return list(
+            pool.map(
+                lambda ask: examine(
+                    ask.arn, ask.known, acm.get(_region_of(ask.arn)), config, deadline
+                ),
+                asks,
             )
-
-        in_window: dict[str, Certificate] = {}
-        outside: dict[str, Assessment | str] = {}
-        for arn, certificate in listed.items():
-            assessment = assess(certificate, now, config.expiry_days)
-            if assessment is None:
-                outside[arn] = f"it has no expiry date (status {certificate.status})."
-            elif assessment.in_window:
-                in_window[arn] = certificate
-            else:
-                outside[arn] = assessment
-
-        def examining(arn: str, known: Certificate | None) -> concurrent.futures.Future[Outcome]:
-            acm = quick.get(_region_of(arn))
-            return describers.submit(examine, arn, known, acm, config, now, deadline)
-
-        futures = [examining(arn, certificate) for arn, certificate in in_window.items()]
-
-        account = next((c.account for c in listed.values() if c.account), None)
-        if account is None:
-            try:
-                account = caller_account(sts)
-            except AWS_ERRORS as error:
-                summary.fail(f"GetCallerIdentity failed ({error_code(error)}): {error}")
-        summary.account = account
-        # The hub's findings are read while the describes run.
-        existing = (
-            read_existing(hub, hub_region, account, product_arn(partition, hub_region, account))
-            if account
-            else ExistingFindings(failure="the account is unknown; no finding was read")
         )
 
-        # ACM keeps a DaysToExpiry metric for every certificate: those the search did not
-        # return are outside the window, gone (a metric lingers two weeks), or not searchable
-        # yet. Their latest values tell which are worth asking ACM about.
-        unlisted: list[tuple[str, list[str]]] = []
-        for future in metric_listings:
-            metric_listing = future.result()
-            if metric_listing.fallback:
-                summary.warn(f"{metric_listing.fallback}; carrying on with the search alone")
-            arns = sorted(metric_listing.metric_arns - listed.keys())
-            unlisted += [
-                (metric_listing.region, arns[start : start + METRIC_QUERIES_PER_CALL])
-                for start in range(0, len(arns), METRIC_QUERIES_PER_CALL)
-            ]
-        valuing = [
-            listers.submit(find_metric_values, region, clients.cloudwatch(region), arns, now)
-            for region, arns in unlisted
-        ]
-        metric_only: set[str] = set()
-        valued: set[str] = set()  # certificates whose expiry a metric told
-        for values in valuing:
-            latest, problem = values.result()
-            if problem:
-                summary.warn(f"{problem}; carrying on with the search alone")
-            valued |= latest.keys()
-            # A value is up to a day old: one day of slack keeps the window's edge.
-            metric_only |= {arn for arn, days in latest.items() if days <= config.expiry_days + 1}
-        futures += [examining(arn, None) for arn in sorted(metric_only)]
 
-        reasons: dict[str, str] = {}
-        checked: set[str] = set()
-        for finding in existing.findings:
-            arn = finding.certificate_arn
-            if arn in in_window or arn in metric_only or arn in checked:
-                continue
-            if arn in outside:
-                known = outside[arn]
-                reasons[arn] = (
-                    outside_reason(known, config.expiry_days)
-                    if isinstance(known, Assessment)
-                    else known
-                )
-            elif finding.region == GLOBAL_REGION:
-                if GLOBAL_REGION in covered:
-                    reasons[arn] = "the IAM server certificate no longer exists."
-            elif finding.region in covered and finding.region in quick:
-                # Not in the search: renewed out of the window, or deleted. Ask.
-                checked.add(arn)
-                futures.append(examining(arn, None))
-        outcomes = tuple(future.result() for future in futures)
+def examine_scan(config: Config, clients: AwsClients, deadline: Deadline) -> Examination:
+    """Gather every listing and the hub's findings, decide what to ask, ask it."""
+    problems: tuple[Problem, ...] = ()
+    account: str | None = None
+    try:
+        account = function_account(deadline.context, clients.sts(config.function_region))
+    except AWS_ERRORS as error:
+        problems = (failed("error", "GetCallerIdentity", "", error),)
+    listings, existing = gather(config, clients, deadline, account)
+    gone = {name: source.gone for name, source in SOURCES.items()}
+    plan = plan_scan(listings, existing.findings, config, deadline.now, gone)
+    asked = examine_all(plan.asks, clients, config, deadline)
+    skipped = [
+        Skip(a.arn, a.gone_note)
+        for a, o in zip(plan.asks, asked, strict=True)
+        if o.status == "gone"
+    ]
+    skipped += [
+        Skip(o.arn, f"ignored by tag {config.ignore_tag}") for o in asked if o.status == "ignored"
+    ]
+    outcomes = plan.settled + tuple(asked)
+    return Examination(
+        outcomes,
+        existing,
+        account,
+        listings,
+        tuple(skipped),
+        examined(listings, outcomes),
+        problems,
+    )
 
-    for outcome in outcomes:
-        for warning in outcome.warnings:
-            summary.warn(warning)
-        if outcome.status == "gone":
-            summary.skip(outcome.arn, _gone_note(outcome.arn, listed, metric_only))
-        elif outcome.status == "ignored":
-            summary.skip(outcome.arn, f"ignored by tag {config.ignore_tag}")
-        if outcome.known:
-            reasons[outcome.arn] = outcome.reason
-        summary.not_examined += outcome.not_described
-    seen = {o.arn for o in outcomes if o.status in ("in_window", "outside", "ignored")}
-    gone = {o.arn for o in outcomes if o.status == "gone"}
-    examined = len((listed.keys() | valued | seen) - gone)
-    return Examination(outcomes, reasons, existing, examined)
+
+def examined(listings: Sequence[Listing], outcomes: Sequence[Outcome]) -> int:
+    """Certificates a scan saw that still exist: listed, known by a metric, or asked about."""
+    seen = {c.arn for listing in listings for c in listing.certificates}
+    seen |= {arn for listing in listings for arn in listing.unlisted}
+    seen |= {o.arn for o in outcomes if o.status in ("in_window", "outside", "ignored")}
+    return len(seen - {o.arn for o in outcomes if o.status == "gone"})
 
 
 def _region_of(arn: str) -> str:
@@ -2140,86 +2406,131 @@ OPTION_1_OUTCOMES = {
 
 
 def examine_certificate(
-    trigger: CertificateEvent,
-    config: Config,
-    clients: AwsClients,
-    now: datetime,
-    deadline: Deadline,
-    summary: Summary,
+    trigger: CertificateEvent, config: Config, clients: AwsClients, deadline: Deadline
 ) -> Examination:
-    arn = trigger.certificate_arn
-    outcome = examine(arn, None, clients.acm(trigger.region), config, now, deadline)
-    summary.outcome = OPTION_1_OUTCOMES[outcome.status]
-    summary.account = _account_of(arn)
+    """Option 1: the one certificate of an ACM event, and the hub's findings about it."""
+    arn, account = trigger.certificate_arn, _account_of(trigger.certificate_arn)
+    outcome = examine(arn, None, clients.acm(trigger.region), config, deadline)
     if outcome.status == "unknown":
-        for warning in outcome.warnings or (f"DescribeCertificate {arn}: no time left",):
-            summary.fail(warning)
-        return Examination((outcome,), {}, ExistingFindings(), 0)
-    for warning in outcome.warnings:
-        summary.warn(warning)
-    if outcome.status == "gone":
-        summary.skip(arn, "the certificate no longer exists")
-    elif outcome.status == "ignored":
-        summary.skip(arn, f"ignored by tag {config.ignore_tag}")
-    elif outcome.status == "outside":
+        # Nothing is known of it: the run is incomplete, and no finding is touched.
+        problems = tuple(replace(p, level="error") for p in outcome.problems) or (
+            Problem("error", "DescribeCertificate", arn, detail="no time left"),
+        )
+        return Examination(
+            (replace(outcome, problems=()),), FindingsRead(), account, problems=problems
+        )
+    if outcome.status == "outside":
         LOGGER.info("%s is outside the %d-day window: nothing new", arn, config.expiry_days)
     hub_region = config.security_hub_region
-    product = product_arn(clients.partition(hub_region), hub_region, summary.account or "")
     existing = read_existing(
-        clients.securityhub(hub_region), hub_region, summary.account or "", product, arn
+        clients.securityhub(hub_region), hub_region, account, clients.partition(hub_region), arn
     )
-    reasons = {arn: outcome.reason} if outcome.known else {}
-    return Examination((outcome,), reasons, existing, int(outcome.status != "gone"))
-
-
-@dataclass(frozen=True)
-class Written:
-    """What writing findings did, for the summary."""
-
-    written: int = 0
-    archived: int = 0
-    failed: int = 0
-    skipped: str | None = None
-    failures: tuple[str, ...] = ()
-
-
-def write_findings(plan: FindingPlan, securityhub: SecurityHubClient, hub_region: str) -> Written:
-    if not plan.write:
-        return Written()
-    try:
-        failures = import_findings(securityhub, plan.write)
-    except HubNotEnabledError:
-        return Written(skipped=hub_off_reason(hub_region))
-    failed_ids = {failure.finding_id for failure in failures}
-    return Written(
-        written=sum(1 for f in plan.write[: plan.active] if f["Id"] not in failed_ids),
-        archived=sum(1 for f in plan.write[plan.active :] if f["Id"] not in failed_ids),
-        failed=len(failed_ids),
-        failures=tuple(
-            f"BatchImportFindings rejected {failure.finding_id}: {failure.code} {failure.message}"
-            for failure in failures
-        ),
+    notes = {
+        "gone": "the certificate no longer exists",
+        "ignored": f"ignored by tag {config.ignore_tag}",
+    }
+    skipped = (Skip(arn, notes[outcome.status]),) if outcome.status in notes else ()
+    return Examination(
+        (outcome,), existing, account, skipped=skipped, examined=int(outcome.status != "gone")
     )
 
 
 @dataclass(frozen=True)
-class Sent:
-    message_ids: tuple[str, ...] = ()
-    failures: tuple[str, ...] = ()
+class Decision:
+    """What to write and send, decided from an examination without calling AWS."""
+
+    in_window: tuple[Assessment, ...]
+    plan: FindingPlan
+    notifications: tuple[Notification, ...]
+    quiet: str | None  # why nothing is sent
 
 
-def send_notifications(
-    notifications: Sequence[Notification], topic_arn: str, clients: AwsClients
-) -> Sent:
-    sns = clients.sns(_region_of(topic_arn))
-    message_ids: list[str] = []
-    failures: list[str] = []
-    for notification in notifications:
-        try:
-            message_ids.append(publish(sns, topic_arn, notification))
-        except AWS_ERRORS as error:
-            failures.append(f"Publish to {topic_arn} failed ({error_code(error)}): {error}")
-    return Sent(tuple(message_ids), tuple(failures))
+def decide(
+    trigger: Trigger,
+    config: Config,
+    examination: Examination,
+    *,
+    now: datetime,
+    hub_partition: str,
+    incomplete: bool,
+) -> Decision:
+    """The findings to write or archive and the messages to send."""
+    in_window = examination.in_window()
+    if isinstance(trigger, ScheduledScan):
+        notify = in_window
+        scope = f"scan of {', '.join(config.scan_regions)}" + (
+            " and IAM" if config.include_iam else ""
+        )
+    else:
+        notify = [a for a in in_window if should_notify(a, config.notify_days)]
+        scope = f"certificate {trigger.certificate_arn}"
+    header = MessageHeader(trigger.detail_type, scope, config.expiry_days, now)
+    notifications = build_notifications(header, notify)
+    existing = examination.existing
+    plan = plan_findings(
+        in_window=in_window,
+        reasons=examination.closing_reasons() if existing.problem is None else {},
+        existing=existing.findings,
+        hub_region=config.security_hub_region,
+        hub_partition=hub_partition,
+        expiry_days=config.expiry_days,
+        now=now,
+    )
+    quiet = quiet_reason(trigger, config, examination, notifications, incomplete)
+    return Decision(tuple(in_window), plan, tuple(notifications), quiet)
+
+
+def quiet_reason(
+    trigger: Trigger,
+    config: Config,
+    examination: Examination,
+    notifications: Sequence[Notification],
+    incomplete: bool,
+) -> str | None:
+    """Why nothing is sent; None when something is."""
+    if notifications:
+        if config.sns_topic_arn is None:
+            return "SNS_TOPIC_ARN is not set"
+        return "dry run" if config.dry_run else None
+    if isinstance(trigger, ScheduledScan):
+        if incomplete:
+            return "nothing found to report, but the scan is incomplete (see the errors)"
+        return "no certificate is inside the window"
+    [outcome] = examination.outcomes
+    if outcome.status == "in_window":
+        return "NOTIFY_DAYS does not include this day"
+    return f"the certificate is not inside the window ({OPTION_1_OUTCOMES[outcome.status]})"
+
+
+def act(
+    decision: Decision, config: Config, clients: AwsClients, existing: FindingsRead
+) -> tuple[Written, Sent]:
+    """Write findings while sending messages: a failure of either never holds up the other."""
+    securityhub = clients.securityhub(config.security_hub_region)
+    topic = config.sns_topic_arn
+    sns = clients.sns(_region_of(topic)) if topic else None
+    write = existing.hub_enabled and (existing.problem is None or decision.plan.active > 0)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
+        writing = writer.submit(write_findings, decision.plan, securityhub) if write else None
+        sent = Sent()
+        if topic and sns and decision.notifications:
+            sent = send_notifications(decision.notifications, topic, sns)
+        written = writing.result() if writing else Written(hub_enabled=existing.hub_enabled)
+    return written, sent
+
+
+def start_summary(trigger: Trigger, config: Config, now: datetime) -> Summary:
+    is_event = isinstance(trigger, CertificateEvent)
+    return Summary(
+        trigger=trigger.detail_type,
+        mode="certificate" if is_event else "scan",
+        regions=[trigger.region]
+        if isinstance(trigger, CertificateEvent)
+        else [*config.scan_regions],
+        expiry_days=config.expiry_days,
+        dry_run=config.dry_run,
+        now=iso(now),
+    )
 
 
 # The summary's entry of a certificate in the window: the document's, less what only a person
@@ -2240,93 +2551,47 @@ SUMMARY_ENTRY_KEYS = (
 )
 
 
-def _in_window_entry(assessment: Assessment) -> dict[str, Any]:
-    entry = certificate_entry(assessment)
-    return {key: entry[key] for key in SUMMARY_ENTRY_KEYS}
-
-
-def run(
-    trigger: Trigger,
-    config: Config,
-    *,
-    now: datetime,
-    clients: AwsClients,
-    deadline: Deadline,
-) -> Summary:
-    """Examine, write findings, notify; every failure is recorded in the summary, not raised."""
-    is_scan = isinstance(trigger, ScheduledScan)
-    summary = Summary(
-        trigger=trigger.detail_type,
-        mode="scan" if is_scan else "certificate",
-        regions=[trigger.region]
-        if isinstance(trigger, CertificateEvent)
-        else [*config.scan_regions],
-        expiry_days=config.expiry_days,
-        dry_run=config.dry_run,
-        now=iso(now),
-    )
-    if isinstance(trigger, ScheduledScan):
-        examination = examine_scan(config, clients, now, deadline, summary)
-        scope = f"scan of {', '.join(config.scan_regions)}" + (
-            " and IAM" if config.include_iam else ""
-        )
-    else:
-        examination = examine_certificate(trigger, config, clients, now, deadline, summary)
-        scope = f"certificate {trigger.certificate_arn}"
-    in_window = by_urgency(
-        o.assessment
-        for o in examination.outcomes
-        if o.status == "in_window" and o.assessment is not None
-    )
+def report_examination(summary: Summary, examination: Examination) -> None:
+    """What was read and found, and what could not be read, into the summary (and the log)."""
+    summary.account = examination.account
+    acm_reads = [listing.read_with for listing in examination.listings if listing.kind == ACM]
+    summary.source = ", ".join(dict.fromkeys(acm_reads)) or None
+    summary.record(*(p for listing in examination.listings for p in listing.problems))
+    summary.record(*examination.problems)
+    summary.record(*(p for outcome in examination.outcomes for p in outcome.problems))
+    for skip in examination.skipped:
+        summary.skip(skip.arn, skip.reason)
     summary.certificates_examined = examination.examined
-    summary.in_window = [_in_window_entry(a) for a in in_window]
+    entries = [certificate_entry(a) for a in examination.in_window()]
+    summary.in_window = [{key: entry[key] for key in SUMMARY_ENTRY_KEYS} for entry in entries]
+    summary.not_examined = sum(outcome.not_described for outcome in examination.outcomes)
     if summary.not_examined:
-        summary.warn(
-            f"The Lambda deadline was near: {summary.not_examined} certificate(s) were not "
-            f"described; their findings and messages use what the search or listing gave"
+        summary.record(
+            Problem(
+                "warning",
+                "",
+                detail=f"The Lambda deadline was near: {summary.not_examined} certificate(s) were "
+                "not described; their findings and messages use what the search or listing gave",
+            )
         )
 
-    if is_scan:
-        notify = in_window
-        reason = (
-            "nothing found to report, but the scan is incomplete (see the errors)"
-            if summary.errors
-            else "no certificate is inside the window"
-        )
-    else:
-        notify = [a for a in in_window if should_notify(a, config.notify_days)]
-        reason = (
-            "NOTIFY_DAYS does not include this day"
-            if in_window and not notify
-            else f"the certificate is not inside the window ({summary.outcome})"
-        )
-    notifications = build_notifications(
-        MessageHeader(trigger.detail_type, scope, config.expiry_days, now), notify
-    )
 
+def report_actions(
+    summary: Summary, decision: Decision, written: Written, sent: Sent, config: Config
+) -> None:
+    """What was written and sent (or would have been, in a dry run) into the summary."""
     hub_region = config.security_hub_region
-    existing = examination.existing
-    if existing.failure:
-        summary.fail(existing.failure)
-    plan = plan_findings(
-        in_window=in_window,
-        reasons=examination.reasons if not existing.failure else {},
-        existing=existing.findings,
-        hub_region=hub_region,
-        hub_partition=clients.partition(hub_region),
-        expiry_days=config.expiry_days,
-        now=now,
+    hub_off = f"Security Hub is not enabled in {hub_region}; findings were not written"
+    skipped = hub_off if not written.hub_enabled else ("dry run" if config.dry_run else None)
+    summary.findings = FindingsReport(
+        hub_region, written.written, written.archived, written.failed, skipped
     )
-    summary.findings = {"hub_region": hub_region, "written": 0, "archived": 0, "failed": 0}
-    summary.findings["skipped"] = existing.hub_off or ("dry run" if config.dry_run else None)
-    summary.notification = {"message_ids": [], "parts": len(notifications), "reason": None}
-    if not notifications:
-        summary.notification["reason"] = reason
-    elif config.sns_topic_arn is None:
-        summary.notification["reason"] = "SNS_TOPIC_ARN is not set"
-    elif config.dry_run:
-        summary.notification["reason"] = "dry run"
-
+    if not written.hub_enabled and not config.dry_run:
+        summary.record(Problem("warning", "", detail=hub_off))
+    summary.record(*written.problems, *sent.problems)
+    summary.notification = NotificationReport(
+        list(sent.message_ids), len(decision.notifications), decision.quiet
+    )
     if config.dry_run:
         summary.would_write = [
             {
@@ -2335,37 +2600,39 @@ def run(
                 "Severity": f["Severity"]["Label"],
                 "Title": f.get("Title"),
             }
-            for f in plan.write
+            for f in decision.plan.write
         ]
         summary.would_send = [
-            {"subject": n.subject, "bytes": _size(n), "text": n.text} for n in notifications
+            {"subject": n.subject, "bytes": n.size, "text": n.text} for n in decision.notifications
         ]
-        return summary
 
-    write = existing.hub_off is None and (existing.failure is None or plan.active)
-    topic = config.sns_topic_arn
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
-        # Findings and messages do not depend on each other: write the one while sending the
-        # other, so a failure of either never holds up the other.
-        writing = (
-            writer.submit(write_findings, plan, clients.securityhub(hub_region), hub_region)
-            if write
-            else None
-        )
-        sent = (
-            send_notifications(notifications, topic, clients) if topic and notifications else Sent()
-        )
-        written = writing.result() if writing else Written()
-    if written.skipped:
-        summary.findings["skipped"] = written.skipped
-    if summary.findings["skipped"] and not config.dry_run:
-        summary.warn(summary.findings["skipped"])
-    summary.findings.update(
-        written=written.written, archived=written.archived, failed=written.failed
+
+def run(trigger: Trigger, config: Config, *, clients: AwsClients, deadline: Deadline) -> Summary:
+    """Examine, decide, write findings and notify; every failure is recorded in the summary."""
+    summary = start_summary(trigger, config, deadline.now)
+    if isinstance(trigger, ScheduledScan):
+        examination = examine_scan(config, clients, deadline)
+    else:
+        examination = examine_certificate(trigger, config, clients, deadline)
+        summary.outcome = OPTION_1_OUTCOMES[examination.outcomes[0].status]
+    report_examination(summary, examination)
+    decision = decide(
+        trigger,
+        config,
+        examination,
+        now=deadline.now,
+        hub_partition=clients.partition(config.security_hub_region),
+        incomplete=bool(summary.errors),
     )
-    for failure in (*written.failures, *sent.failures):
-        summary.fail(failure)
-    summary.notification["message_ids"] = list(sent.message_ids)
+    existing = examination.existing
+    if existing.problem:
+        summary.record(existing.problem)
+    written, sent = (
+        (Written(hub_enabled=existing.hub_enabled), Sent())
+        if config.dry_run
+        else act(decision, config, clients, existing)
+    )
+    report_actions(summary, decision, written, sent, config)
     return summary
 
 
@@ -2375,6 +2642,60 @@ def _function_name(context: object, environ: Mapping[str, str]) -> str:
         or environ.get("AWS_LAMBDA_FUNCTION_NAME")
         or "local"
     )
+
+
+def log_summary(summary: Summary) -> None:
+    counts = summary.counts()
+    skipped = summary.findings.skipped if summary.findings else None
+    LOGGER.info(
+        "%s: %d examined, %d in window, findings %d written / %d archived / %d failed%s, "
+        "%d message(s) sent, %d error(s), %d warning(s), %d skipped",
+        summary.trigger,
+        summary.certificates_examined,
+        counts.in_window,
+        counts.written,
+        counts.archived,
+        counts.failed,
+        f" (skipped: {skipped})" if skipped else "",
+        counts.sent,
+        counts.errors,
+        counts.warnings,
+        counts.skipped,
+        extra={
+            "summary": {
+                k: v for k, v in summary.as_dict().items() if k not in ("in_window", "would_send")
+            }
+        },
+    )
+
+
+def handle(
+    event: object,
+    context: object,
+    *,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    clients: AwsClients | None = None,
+    emit: Callable[[str], object] | None = None,
+) -> Summary:
+    """One invocation, start to end: its Summary (``lambda_handler`` returns it as JSON)."""
+    env = os.environ if environ is None else environ
+    if not env.get("AWS_LAMBDA_LOG_LEVEL"):
+        # Under Lambda's JSON log format the runtime sets the level the user chose; otherwise
+        # the root logger's default (WARNING) would hide the one INFO line per invocation.
+        LOGGER.setLevel(logging.INFO)
+    config = Config.from_environ(env)
+    trigger = parse_event(event)
+    moment = now or datetime.now(timezone.utc)
+    summary = run(
+        trigger, config, clients=clients or default_clients(), deadline=Deadline(context, moment)
+    )
+    log_summary(summary)
+    # A bare JSON line on stdout: CloudWatch extracts it under Lambda's text and JSON log
+    # formats alike (print output is passed through, not wrapped), and needs no permission.
+    metrics = build_metrics(summary, function_name=_function_name(context, env), now=moment)
+    (emit or print)(json.dumps(metrics, separators=(",", ":")))
+    return summary
 
 
 def lambda_handler(
@@ -2388,109 +2709,70 @@ def lambda_handler(
 ) -> dict[str, Any]:
     """Lambda entry point; ``environ``, ``now``, ``clients`` and ``emit`` (where the metrics
     line goes, stdout by default) are for tests and local runs."""
-    env = os.environ if environ is None else environ
-    if not env.get("AWS_LAMBDA_LOG_LEVEL"):
-        # Under Lambda's JSON log format the runtime sets the level the user chose; otherwise
-        # the root logger's default (WARNING) would hide the one INFO line per invocation.
-        LOGGER.setLevel(logging.INFO)
-    config = Config.from_environ(env)
-    trigger = parse_event(event)
-    moment = now or datetime.now(timezone.utc)
-    summary = run(
-        trigger,
-        config,
-        now=moment,
-        clients=clients or default_clients(),
-        deadline=Deadline(context),
-    )
-    result = summary.as_dict()
-    LOGGER.info(
-        "%s: %d examined, %d in window, findings %d written / %d archived / %d failed%s, "
-        "%d message(s) sent, %d error(s), %d warning(s)",
-        summary.trigger,
-        summary.certificates_examined,
-        len(summary.in_window),
-        summary.findings.get("written", 0),
-        summary.findings.get("archived", 0),
-        summary.findings.get("failed", 0),
-        f" (skipped: {summary.findings['skipped']})" if summary.findings.get("skipped") else "",
-        len(summary.notification.get("message_ids", [])),
-        len(summary.errors),
-        len(summary.warnings),
-        extra={
-            "summary": {k: v for k, v in result.items() if k not in ("in_window", "would_send")}
-        },
-    )
-    # A bare JSON line on stdout: CloudWatch extracts it under Lambda's text and JSON log
-    # formats alike (print output is passed through, not wrapped), and needs no permission.
-    metrics = build_metrics(result, function_name=_function_name(context, env), now=moment)
-    (emit or print)(json.dumps(metrics, separators=(",", ":")))
+    summary = handle(event, context, environ=environ, now=now, clients=clients, emit=emit)
     if summary.errors:
-        raise IncompleteRunError(result)
-    return result
+        raise IncompleteRunError(summary)
+    return summary.as_dict()
 
 
 # Local run ######################################################################################
 
 
-def _headline(summary: Mapping[str, Any]) -> str:
+def _headline(summary: Summary) -> str:
     """What happened, in words: a certificate not found is not "0 inside the window"."""
-    count = len(summary["in_window"])
-    window = f"the {summary['expiry_days']}-day window"
-    if summary["mode"] == "certificate":
+    window = f"the {summary.expiry_days}-day window"
+    if summary.mode == "certificate":
         return {
             "not_found": "The certificate no longer exists in ACM.",
             "failed": "The certificate could not be read (see the errors below).",
             "outside_window": f"The certificate is outside {window}.",
             "ignored": "The certificate carries the ignore tag; it is left alone.",
-        }.get(summary["outcome"], f"The certificate is inside {window}.")
-    regions = ", ".join(summary["regions"])
-    if summary["errors"] and not summary["certificates_examined"]:
+        }.get(summary.outcome, f"The certificate is inside {window}.")
+    regions = ", ".join(summary.regions)
+    if summary.errors and not summary.certificates_examined:
         return f"Could not list the certificates of {regions} (see the errors below)."
     return (
-        f"{count} of {summary['certificates_examined']} certificate(s) examined are inside "
-        f"{window} (scan of {regions}; found with {summary.get('source') or 'nothing'})."
+        f"{summary.counts().in_window} of {summary.certificates_examined} certificate(s) "
+        f"examined are inside {window} (scan of {regions}; found with "
+        f"{summary.source or 'nothing'})."
     )
 
 
-def _table(summary: Mapping[str, Any]) -> str:
+def _table(summary: Summary) -> str:
+    """The certificates in the window, then what was written and sent, and what failed."""
     rows = [("DAYS", "SEVERITY", "EXPIRES (UTC)", "TYPE", "REGION", "DOMAIN", "ARN")]
-    for entry in summary["in_window"]:
-        rows.append(
-            (
-                str(entry["days_left"]),
-                entry["severity"],
-                (entry["not_after"] or "")[:16].replace("T", " "),
-                entry["type"],
-                entry["region"],
-                entry["domain"],
-                entry["arn"],
-            )
+    rows += [
+        (
+            str(entry["days_left"]),
+            entry["severity"],
+            (entry["not_after"] or "")[:16].replace("T", " "),
+            entry["type"],
+            entry["region"],
+            entry["domain"],
+            entry["arn"],
         )
+        for entry in summary.in_window
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = (
-        [
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in rows
-        ]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
         if len(rows) > 1
-        else []
-    )
-    findings = summary.get("findings", {})
-    note = summary["notification"]
+    ]
+    counts, note = summary.counts(), summary.notification
+    skipped = summary.findings.skipped if summary.findings else None
     lines += [
         "",
         _headline(summary),
-        f"Findings: {findings.get('written', 0)} written, {findings.get('archived', 0)} archived, "
-        f"{findings.get('failed', 0)} failed"
-        + (f" (skipped: {findings['skipped']})" if findings.get("skipped") else "")
-        + (f"; would write {len(summary['would_write'])}" if summary.get("would_write") else ""),
-        f"Messages: {len(note.get('message_ids', []))} sent"
-        + (f" ({note['reason']})" if note.get("reason") else "")
-        + (f"; would send {len(summary['would_send'])}" if summary.get("would_send") else ""),
+        f"Findings: {counts.written} written, {counts.archived} archived, {counts.failed} failed"
+        + (f" (skipped: {skipped})" if skipped else "")
+        + (f"; would write {len(summary.would_write)}" if summary.would_write else ""),
+        f"Messages: {counts.sent} sent"
+        + (f" ({note.reason})" if note.reason else "")
+        + (f"; would send {len(summary.would_send)}" if summary.would_send else ""),
     ]
-    lines += [f"Warning: {w}" for w in summary.get("warnings", [])]
-    lines += [f"Error: {e}" for e in summary.get("errors", [])]
+    lines += [f"Warning: {w}" for w in summary.warnings]
+    lines += [f"Error: {e}" for e in summary.errors]
     return "\n".join(lines).lstrip("\n")
 
 
@@ -2512,8 +2794,7 @@ examples:
 """
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python handle_expiring_certificates.py``: run a scan (or an event) from a shell."""
+def _cli_arguments(argv: Sequence[str] | None) -> Any:
     import argparse  # only the command line needs it; keeps the Lambda cold start shorter
 
     parser = argparse.ArgumentParser(
@@ -2527,56 +2808,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--event", metavar="FILE", help="run this event (a JSON file, events/)")
     parser.add_argument("--region", help="the function's region (default: AWS_REGION or profile)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    return parser.parse_args(argv)
 
+
+def _cli_event(path: str | None) -> object:
+    """The event in ``path``, or the weekly schedule's."""
+    if not path:
+        return {
+            "version": "0",
+            "detail-type": SCHEDULED_DETAIL_TYPE,
+            "source": "aws.events",
+            "resources": [],
+            "detail": {},
+        }
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, ValueError) as error:
+        raise LocalSetupError(f"Cannot read the event file {path}: {error}") from None
+
+
+def _cli_region(region: str | None, environ: Mapping[str, str]) -> str:
+    """The region to run in, once credentials are known to exist."""
+    session = boto3.session.Session()
+    if session.get_credentials() is None:
+        raise LocalSetupError(
+            "No AWS credentials found. Sign in first (aws sso login, or aws configure), or set "
+            "AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+        )
+    region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    region = region or session.region_name
+    if not region:
+        raise LocalSetupError(
+            "No AWS region. Pass --region us-east-1, or set AWS_REGION=us-east-1, or give your "
+            "profile one with: aws configure set region us-east-1"
+        )
+    return region
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python handle_expiring_certificates.py``: run a scan (or an event) from a shell."""
+    args = _cli_arguments(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     environ = dict(os.environ)
     if args.dry_run:
         environ["DRY_RUN"] = "true"
-    event: object = {
-        "version": "0",
-        "detail-type": SCHEDULED_DETAIL_TYPE,
-        "source": "aws.events",
-        "resources": [],
-        "detail": {},
-    }
-    if args.event:
-        try:
-            with open(args.event, encoding="utf-8") as file:
-                event = json.load(file)
-        except (OSError, ValueError) as error:
-            print(f"Cannot read the event file {args.event}: {error}", file=sys.stderr)
-            return 2
-    session = boto3.session.Session()
-    if session.get_credentials() is None:
-        print(
-            "No AWS credentials found. Sign in first (aws sso login, or aws configure), or set "
-            "AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
-            file=sys.stderr,
-        )
-        return 2
-    region = args.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    region = region or session.region_name
-    if not region:
-        print(
-            "No AWS region. Pass --region us-east-1, or set AWS_REGION=us-east-1, or give your "
-            "profile one with: aws configure set region us-east-1",
-            file=sys.stderr,
-        )
-        return 2
-    environ["AWS_REGION"] = region
     try:
+        event = _cli_event(args.event)
+        environ["AWS_REGION"] = _cli_region(args.region, environ)
         Config.from_environ(environ)
         parse_event(event)
-        summary = lambda_handler(event, None, environ=environ, emit=lambda line: None)
-        status = 0
-    except (ConfigurationError, UnsupportedEventError) as error:
+        summary = handle(event, None, environ=environ, emit=lambda line: None)
+    except (ConfigurationError, UnsupportedEventError, LocalSetupError) as error:
         print(error, file=sys.stderr)
         return 2
-    except IncompleteRunError as error:
-        summary, status = error.summary, 1
-    print(json.dumps(summary, indent=2, default=str) if args.json else _table(summary))
-    return status
+    print(json.dumps(summary.as_dict(), indent=2, default=str) if args.json else _table(summary))
+    return 1 if summary.errors else 0
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ def certificate(**changes: Any) -> Certificate:
         "serial": "0a:1b:2c",
         "created_at": datetime(2025, 11, 2, 9, 30, tzinfo=timezone.utc),
         "imported_at": datetime(2025, 11, 2, 9, 30, tzinfo=timezone.utc),
-        "source": "describe",
+        "kind": "acm",
+        "read_by": "describe",
     }
     values.update(changes)
     return Certificate(**values)
@@ -411,7 +412,7 @@ def test_a_certificate_without_an_expiry_date_is_not_assessed():
 
 
 @pytest.mark.parametrize(
-    ("in_use", "cert_type", "more_names", "source", "needed"),
+    ("in_use", "cert_type", "more_names", "read_by", "needed"),
     [
         pytest.param(False, "IMPORTED", False, "list", False, id="imported, unused: listing does"),
         pytest.param(True, "IMPORTED", False, "list", True, id="in use: by what"),
@@ -427,7 +428,7 @@ def test_a_certificate_without_an_expiry_date_is_not_assessed():
     ],
 )
 def test_a_listed_certificate_needs_describing_only_for_what_the_listing_lacks(
-    in_use: bool, cert_type: str, more_names: bool, source: str, needed: bool
+    in_use: bool, cert_type: str, more_names: bool, read_by: str, needed: bool
 ):
     cert = certificate(
         in_use=in_use,
@@ -436,7 +437,7 @@ def test_a_listed_certificate_needs_describing_only_for_what_the_listing_lacks(
         more_names=more_names,
         issuer=None,
         serial=None,
-        source=source,
+        read_by=read_by,
     )
 
     assert needed is cert.needs_description
@@ -493,6 +494,7 @@ def test_a_finding_describes_the_certificate_in_full_asff():
         },
         "SourceUrl": _console(),
         "ProductFields": {
+            "Source": "acm",
             "DaysLeft": "3",
             "NotAfter": "2026-12-02T13:00:00.000Z",
             "ExpiryDays": "45",
@@ -640,6 +642,7 @@ def _existing(updated_at: datetime) -> ExistingFinding:
     return ExistingFinding(
         id=f"{GENERATOR_ID}/{ARN}/20261202T130000Z",
         certificate_arn=ARN,
+        kind="acm",
         region="eu-west-1",
         created_at="2026-11-01T00:05:00.000Z",
         updated_at=updated_at,
@@ -1255,6 +1258,7 @@ def test_an_own_active_finding_is_read_back():
     assert ExistingFinding(
         id=f"{GENERATOR_ID}/{ARN}/{STAMP}",
         certificate_arn=ARN,
+        kind="acm",
         region="eu-west-1",
         created_at="2026-11-01T00:05:00.000Z",
         updated_at=datetime(2026, 11, 22, 0, 5, tzinfo=timezone.utc),
@@ -1341,7 +1345,8 @@ def test_a_search_result_becomes_a_certificate_with_its_x509_attributes_and_acm_
         status="ISSUED",
         key_algorithm="RSA_2048",
         not_after=datetime(2026, 12, 2, 13, 0, tzinfo=timezone.utc),
-        source="search",
+        kind="acm",
+        read_by="search",
         not_before=datetime(2025, 11, 1, tzinfo=timezone.utc),
         subject_alternative_names=("www.example.com", "example.com"),
         in_use=True,
@@ -1417,7 +1422,8 @@ def test_an_iam_server_certificate_is_global_named_by_its_name_and_of_unknown_us
         status="UPLOADED",
         key_algorithm="UNKNOWN",
         not_after=datetime(2026, 12, 4, 13, 0, tzinfo=timezone.utc),
-        source="iam",
+        kind="iam",
+        read_by="listing",
         in_use=None,
         imported_at=datetime(2024, 12, 1, 8, 0, tzinfo=timezone.utc),
         iam_path="/cloudfront/",
@@ -1426,7 +1432,7 @@ def test_an_iam_server_certificate_is_global_named_by_its_name_and_of_unknown_us
 
 
 @pytest.mark.parametrize(
-    ("source", "in_use", "cert_type", "more_names", "needed"),
+    ("read_by", "in_use", "cert_type", "more_names", "needed"),
     [
         pytest.param("search", True, "IMPORTED", False, True, id="search, in use"),
         pytest.param("search", False, "AMAZON_ISSUED", True, False, id="search, unused"),
@@ -1436,14 +1442,14 @@ def test_an_iam_server_certificate_is_global_named_by_its_name_and_of_unknown_us
         pytest.param("list", False, "PRIVATE", False, True, id="list, private"),
         pytest.param("list", False, "IMPORTED", True, True, id="list, more names"),
         pytest.param("describe", True, "AMAZON_ISSUED", True, False, id="described"),
-        pytest.param("iam", None, IAM_TYPE, False, False, id="iam: nothing to describe"),
+        pytest.param("listing", None, IAM_TYPE, False, False, id="iam: nothing to describe"),
     ],
 )
 def test_a_certificate_needs_describing_only_for_what_its_source_lacks(
-    source: str, in_use: bool | None, cert_type: str, more_names: bool, needed: bool
+    read_by: str, in_use: bool | None, cert_type: str, more_names: bool, needed: bool
 ):
     cert = certificate(
-        source=source, in_use=in_use, in_use_by=None, type=cert_type, more_names=more_names
+        read_by=read_by, in_use=in_use, in_use_by=None, type=cert_type, more_names=more_names
     )
 
     assert needed is cert.needs_description

@@ -352,9 +352,12 @@ def test_a_scan_skips_a_deleted_certificate_whose_metric_lingers(scan: Scan):
     assert {"arn": scan.account.deleted, "reason": "deleted; its DaysToExpiry metric lingers"} == (
         skipped
     )
+    # A certificate gone is a note (INFO), not a warning: the summary counts no warning.
     assert [f"Skipped {scan.account.deleted}: {skipped['reason']}"] == [
-        r.getMessage() for r in scan.records if r.levelno == logging.WARNING
+        r.getMessage() for r in scan.records if r.getMessage().startswith("Skipped")
     ]
+    assert [logging.INFO] == [r.levelno for r in scan.records if r.getMessage().startswith("Sk")]
+    assert [] == [r.getMessage() for r in scan.records if r.levelno >= logging.WARNING]
     assert [None] * len(scan.records) == [r.exc_info for r in scan.records]
 
 
@@ -447,7 +450,7 @@ def test_a_scan_logs_one_info_summary_line(scan: Scan):
     assert (
         logging.INFO,
         "Scheduled Event: 4 examined, 4 in window, findings 4 written / 0 archived / 0 failed, "
-        "1 message(s) sent, 0 error(s), 0 warning(s)",
+        "1 message(s) sent, 0 error(s), 0 warning(s), 1 skipped",
     ) == (record.levelno, record.getMessage())
     # Lambda's JSON log format serialises extra attributes; they must be plain JSON.
     json.dumps(record.summary)
@@ -536,7 +539,7 @@ def test_a_scan_lists_every_key_type_when_search_certificates_is_unavailable(
         summary["errors"],
     )
     [warning] = summary["warnings"]
-    assert warning.startswith("SearchCertificates is unavailable")
+    assert warning.startswith(f"SearchCertificates in {REGION} failed (UnknownOperationException)")
 
 
 # Option 1: one ACM event ############################################################
@@ -671,7 +674,10 @@ def test_an_acm_event_for_a_deleted_certificate_is_logged_not_raised(
         summary["certificates_examined"],
     )
     assert ([], []) == (get_findings(), receive_messages(queue_url))
-    assert [f"Skipped {arn}: the certificate no longer exists"] == warnings_logged(logs)
+    assert [] == warnings_logged(logs)
+    assert [(logging.INFO, f"Skipped {arn}: the certificate no longer exists")] == [
+        (r.levelno, r.getMessage()) for r in logs.records if r.getMessage().startswith("Skipped")
+    ]
     assert "Traceback" not in logs.text
 
 

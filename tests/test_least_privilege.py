@@ -58,6 +58,7 @@ from moto.sqs.responses import SQSResponse
 from handle_expiring_certificates import AwsClients, IncompleteRunError
 from testkit import (
     ACCOUNT_ID,
+    FakeContext,
     StrictAws,
     client,
     create_topic_with_queue,
@@ -521,7 +522,7 @@ def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, acti
 
 def handler_operations_in_source() -> set[tuple[str, str]]:
     """Every AWS operation the handler's source can call: the services it makes clients for
-    (``self._client("acm", ...)``), then each client method or paginator name of those
+    (``self.client("acm", ...)``), then each client method or paginator name of those
     services that appears in a call."""
     tree = ast.parse(HANDLER_FILE.read_text(encoding="utf-8"))
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
@@ -536,7 +537,7 @@ def handler_operations_in_source() -> set[tuple[str, str]]:
             return value if isinstance(value, str) else None
         return None
 
-    services = {first_string(c) for c in calls if name_of(c) == "_client"} - {None}
+    services = {first_string(c) for c in calls if name_of(c) == "client"} - {None}
     called = {name_of(c) for c in calls} | {
         first_string(c) for c in calls if name_of(c) == "get_paginator"
     }
@@ -568,7 +569,13 @@ def test_the_policy_grants_exactly_the_operations_the_code_calls(aws: StrictAws)
     aws.world.search = "available"
     invoke(world.about(world.due_west), environ=world.environ)
     empty = {**world.environ, "SCAN_REGIONS": "ap-south-1", "SECURITY_HUB_REGION": "ap-south-1"}
-    invoke(world.scheduled(), environ=empty, INCLUDE_IAM_SERVER_CERTIFICATES="false")
+    # Run outside Lambda (no function ARN to read the account from): GetCallerIdentity.
+    invoke(
+        world.scheduled(),
+        environ=empty,
+        context=FakeContext(invoked_function_arn=""),
+        INCLUDE_IAM_SERVER_CERTIFICATES="false",
+    )
 
     in_source = handler_operations_in_source()
     made = {(call.service, call.operation) for call in aws.calls}

@@ -666,7 +666,7 @@ def test_findings_that_still_fail_are_reported_and_the_notification_is_still_sen
     with pytest.raises(IncompleteRunError) as excinfo:
         scan(now, SNS_TOPIC_ARN=topic_arn)
 
-    error = f"BatchImportFindings rejected {rejected.finding_ids[beta]}: {code} Injected {code}"
+    error = f"BatchImportFindings {rejected.finding_ids[beta]} failed ({code}): Injected {code}"
     summary = excinfo.value.summary
     assert [error] == summary["errors"]
     assert f"Run incomplete, 1 failure(s): {error}" == str(excinfo.value)

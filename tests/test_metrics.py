@@ -25,6 +25,9 @@ from testkit import (
 from testkit.certificates import import_certificate, make_certificate, set_in_use_by
 from tests.test_template import load_template
 
+# Every metric a scan emits, in the order of its line: the counts, then the heartbeat.
+METRIC_NAMES = (*handler.METRICS, handler.HEARTBEAT_METRIC)
+
 REGION = "us-east-1"
 LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b"
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
@@ -163,9 +166,9 @@ def test_a_scan_emits_one_valid_emf_line_whose_values_are_the_summarys(
         directive["Namespace"],
         directive["Dimensions"],
     )
-    assert list(handler.METRIC_NAMES) == [m["Name"] for m in directive["Metrics"]]
+    assert list(METRIC_NAMES) == [m["Name"] for m in directive["Metrics"]]
     assert ("handle-expiring-certificates", "scan") == (document["FunctionName"], document["Mode"])
-    values = {name: document[name] for name in handler.METRIC_NAMES}
+    values = {name: document[name] for name in METRIC_NAMES}
     assert {**expected_values(summary), "Heartbeat": 1} == values
     # The account this test built, so the comparison above is not of zeros.
     assert {
@@ -195,7 +198,7 @@ def test_the_line_carries_no_arn_or_other_high_cardinality_value(
 
     document = json.loads(line)
     assert "arn:" not in line
-    assert {"_aws", "FunctionName", "Mode", *handler.METRIC_NAMES} == set(document)
+    assert {"_aws", "FunctionName", "Mode", *METRIC_NAMES} == set(document)
 
 
 def test_failures_and_failed_findings_are_counted_as_the_summary_counts_them(
@@ -209,7 +212,7 @@ def test_failures_and_failed_findings_are_counted_as_the_summary_counts_them(
     document = json.loads(line)
     assert [] == emf_problems(document, now)
     assert expected_values(summary) | {"Heartbeat": 0} == {
-        name: document[name] for name in handler.METRIC_NAMES
+        name: document[name] for name in METRIC_NAMES
     }
     assert (1, 0) == (document["Failures"], document["MessagesSent"])
 
@@ -272,7 +275,7 @@ def test_an_acm_event_emits_mode_certificate_without_a_heartbeat(
     assert [] == emf_problems(document, now)
     assert ("certificate", False) == (document["Mode"], "Heartbeat" in document)
     (directive,) = document["_aws"]["CloudWatchMetrics"]
-    assert [n for n in handler.METRIC_NAMES if n != "Heartbeat"] == [
+    assert [n for n in METRIC_NAMES if n != "Heartbeat"] == [
         m["Name"] for m in directive["Metrics"]
     ]
     assert expected_values(summary) == {
@@ -299,7 +302,7 @@ def test_the_alarms_name_the_namespace_metrics_and_dimensions_the_code_emits():
     assert {"HeartbeatAlarm", "ExpiredInUseAlarm"} == set(alarms)
     for logical_id, alarm in alarms.items():
         properties = alarm["Properties"]
-        assert properties["MetricName"] in handler.METRIC_NAMES, logical_id
+        assert properties["MetricName"] in METRIC_NAMES, logical_id
         assert list(handler.METRIC_DIMENSIONS) == [d["Name"] for d in properties["Dimensions"]]
         assert [{"Ref": "Function"}, "scan"] == [d["Value"] for d in properties["Dimensions"]]
     assert handler.HEARTBEAT_METRIC == alarms["HeartbeatAlarm"]["Properties"]["MetricName"]

@@ -44,8 +44,8 @@ DEADLINE_WARNING = (
     "and messages use what the search or listing gave"
 )
 UNAVAILABLE = (
-    "SearchCertificates is unavailable, so every certificate was listed instead "
-    "(ListCertificates, all key types): {region}: {reason}"
+    "SearchCertificates in {region}{reason}; every certificate was listed instead "
+    "(ListCertificates, all key types)"
 )
 
 # The kit's ThrottlingException is not in every service model; moto warns and sends it.
@@ -281,12 +281,13 @@ def mixed_certificates(now: datetime) -> set[str]:
     [
         (
             "unknown_operation",
-            "UnknownOperationException: An error occurred (UnknownOperationException) when "
-            "calling the SearchCertificates operation: Unknown operation SearchCertificates",
+            " failed (UnknownOperationException): An error occurred (UnknownOperationException) "
+            "when calling the SearchCertificates operation: Unknown operation SearchCertificates",
         ),
         (
             "access_denied",
-            "AccessDeniedException: An error occurred (AccessDeniedException) when calling the "
+            " failed (AccessDeniedException): An error occurred (AccessDeniedException) when "
+            "calling the "
             f"SearchCertificates operation: User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/fn is "
             "not authorized to perform: acm:SearchCertificates",
         ),
@@ -346,7 +347,7 @@ def test_an_sdk_without_search_certificates_lists_instead_and_says_so(
 
     assert (None, []) == (error, summary["errors"])
     assert "ListCertificates" == summary["source"]
-    reason = "this SDK's ACM client has no SearchCertificates"
+    reason = ": this SDK's ACM client has no SearchCertificates"
     assert [UNAVAILABLE.format(region=REGION, reason=reason)] == summary["warnings"]
     assert inside == {e["arn"] for e in summary["in_window"]}
     assert "SearchCertificates" not in aws.operations("acm")
