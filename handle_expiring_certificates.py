@@ -520,24 +520,6 @@ class NotificationReport:
     reason: str | None = None  # why nothing was sent
 
 
-@dataclass(frozen=True)
-class Counts:
-    """The numbers of an invocation: the metrics line, the log line and the CLI count these."""
-
-    in_window: int
-    expired: int
-    in_use: int
-    expired_in_use: int
-    by_severity: Mapping[str, int]
-    written: int
-    archived: int
-    failed: int
-    sent: int
-    errors: int
-    warnings: int
-    skipped: int
-
-
 @dataclass
 class Summary:
     """What the invocation examined, found, wrote and sent; returned as JSON. Built by the
@@ -588,24 +570,24 @@ class Summary:
         skipped = self.findings.skipped if self.findings else None
         return not self.errors and skipped in (None, "dry run")
 
-    def counts(self) -> Counts:
+    def counts(self) -> dict[str, int]:
+        """The numbers a dashboard graphs and an alarm watches, by metric name; the log line
+        and the command line count from the same."""
         entries = self.in_window
         in_use = [entry for entry in entries if entry["in_use"] is not False]
         findings = self.findings or FindingsReport("")
-        return Counts(
-            in_window=len(entries),
-            expired=sum(entry["expired"] for entry in entries),
-            in_use=len(in_use),
-            expired_in_use=sum(entry["expired"] for entry in in_use),
-            by_severity={s: sum(e["severity"] == s for e in entries) for s in SEVERITY_ORDER},
-            written=findings.written,
-            archived=findings.archived,
-            failed=findings.failed,
-            sent=len(self.notification.message_ids),
-            errors=len(self.errors),
-            warnings=len(self.warnings),
-            skipped=len(self.skipped),
-        )
+        return {
+            "CertificatesInWindow": len(entries),
+            "CertificatesExpired": sum(entry["expired"] for entry in entries),
+            "CertificatesInUse": len(in_use),
+            "ExpiredInUse": sum(entry["expired"] for entry in in_use),
+            **{s.title(): sum(e["severity"] == s for e in entries) for s in SEVERITY_ORDER},
+            "FindingsWritten": findings.written,
+            "FindingsArchived": findings.archived,
+            "FindingsFailed": findings.failed,
+            "MessagesSent": len(self.notification.message_ids),
+            "Failures": len(self.errors),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         result = asdict(self)
@@ -1295,6 +1277,7 @@ def build_finding(
     return finding
 
 
+# What an archived finding keeps of the active one.
 _CARRIED_OVER = (
     "SchemaVersion",
     "Id",
@@ -1631,31 +1614,11 @@ def build_notifications(
 # The pure core: metrics #########################################################################
 
 
-def _severity_count(label: str) -> Callable[[Counts], int]:
-    return lambda counts: counts.by_severity[label]
-
-
-# The numbers a dashboard graphs and an alarm watches: metric name -> what it counts.
-METRICS: Mapping[str, Callable[[Counts], int]] = {
-    "CertificatesInWindow": lambda counts: counts.in_window,
-    "CertificatesExpired": lambda counts: counts.expired,
-    "CertificatesInUse": lambda counts: counts.in_use,
-    "ExpiredInUse": lambda counts: counts.expired_in_use,
-    **{label.title(): _severity_count(label) for label in SEVERITY_ORDER},
-    "FindingsWritten": lambda counts: counts.written,
-    "FindingsArchived": lambda counts: counts.archived,
-    "FindingsFailed": lambda counts: counts.failed,
-    "MessagesSent": lambda counts: counts.sent,
-    "Failures": lambda counts: counts.errors,
-}
-
-
 def build_metrics(summary: Summary, *, function_name: str, now: datetime) -> dict[str, Any]:
     """One CloudWatch embedded-metric-format document. Dimensions are low-cardinality on
     purpose: every distinct value is a metric CloudWatch bills for. ``Heartbeat`` only for a
     scan: 1 when it was complete."""
-    counts = summary.counts()
-    values = {name: count(counts) for name, count in METRICS.items()}
+    values = summary.counts()
     if summary.mode == "scan":
         values[HEARTBEAT_METRIC] = int(summary.complete)
     return {
@@ -2652,15 +2615,15 @@ def log_summary(summary: Summary) -> None:
         "%d message(s) sent, %d error(s), %d warning(s), %d skipped",
         summary.trigger,
         summary.certificates_examined,
-        counts.in_window,
-        counts.written,
-        counts.archived,
-        counts.failed,
+        counts["CertificatesInWindow"],
+        counts["FindingsWritten"],
+        counts["FindingsArchived"],
+        counts["FindingsFailed"],
         f" (skipped: {skipped})" if skipped else "",
-        counts.sent,
-        counts.errors,
-        counts.warnings,
-        counts.skipped,
+        counts["MessagesSent"],
+        len(summary.errors),
+        len(summary.warnings),
+        len(summary.skipped),
         extra={
             "summary": {
                 k: v for k, v in summary.as_dict().items() if k not in ("in_window", "would_send")
@@ -2732,9 +2695,8 @@ def _headline(summary: Summary) -> str:
     if summary.errors and not summary.certificates_examined:
         return f"Could not list the certificates of {regions} (see the errors below)."
     return (
-        f"{summary.counts().in_window} of {summary.certificates_examined} certificate(s) "
-        f"examined are inside {window} (scan of {regions}; found with "
-        f"{summary.source or 'nothing'})."
+        f"{len(summary.in_window)} of {summary.certificates_examined} certificate(s) examined "
+        f"are inside {window} (scan of {regions}; found with {summary.source or 'nothing'})."
     )
 
 
@@ -2764,10 +2726,11 @@ def _table(summary: Summary) -> str:
     lines += [
         "",
         _headline(summary),
-        f"Findings: {counts.written} written, {counts.archived} archived, {counts.failed} failed"
+        f"Findings: {counts['FindingsWritten']} written, {counts['FindingsArchived']} archived, "
+        f"{counts['FindingsFailed']} failed"
         + (f" (skipped: {skipped})" if skipped else "")
         + (f"; would write {len(summary.would_write)}" if summary.would_write else ""),
-        f"Messages: {counts.sent} sent"
+        f"Messages: {counts['MessagesSent']} sent"
         + (f" ({note.reason})" if note.reason else "")
         + (f"; would send {len(summary.would_send)}" if summary.would_send else ""),
     ]
@@ -2812,15 +2775,9 @@ def _cli_arguments(argv: Sequence[str] | None) -> Any:
 
 
 def _cli_event(path: str | None) -> object:
-    """The event in ``path``, or the weekly schedule's."""
+    """The event in ``path``, or ``{}``: a scheduled scan."""
     if not path:
-        return {
-            "version": "0",
-            "detail-type": SCHEDULED_DETAIL_TYPE,
-            "source": "aws.events",
-            "resources": [],
-            "detail": {},
-        }
+        return {}
     try:
         with open(path, encoding="utf-8") as file:
             return json.load(file)
