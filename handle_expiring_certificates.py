@@ -213,6 +213,18 @@ REMEDIATION_URLS = {
     IAM_TYPE: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html",
 }
 SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+# The values Security Hub documents for AwsCertificateManagerCertificateDetails (botocore's
+# securityhub model). ACM knows more (RSA_3072): such a value stays out of Details and goes in
+# the description and product fields instead.
+ASFF_ACM_VALUES = {
+    "KeyAlgorithm": frozenset(
+        ("RSA_1024", "RSA_2048", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
+    ),
+    "Status": frozenset({"PENDING_VALIDATION", "ISSUED", "INACTIVE", "EXPIRED", "REVOKED"})
+    | {"VALIDATION_TIMED_OUT", "FAILED"},
+    "Type": frozenset(("IMPORTED", "AMAZON_ISSUED", "PRIVATE")),
+    "RenewalEligibility": frozenset(("ELIGIBLE", "INELIGIBLE")),
+}
 
 METRICS_NAMESPACE = "HandleExpiringCertificates"
 METRIC_DIMENSIONS = ("FunctionName", "Mode")
@@ -348,6 +360,8 @@ class CertificateEvent:
     detail_type: str
     certificate_arn: str
     region: str
+    days_to_expiry: int | None = None  # ACM's own count (detail.DaysToExpiry), when given
+    exported: bool = False  # detail.Exported: DescribeCertificate does not say
 
 
 @dataclass(frozen=True)
@@ -379,6 +393,7 @@ class Certificate:
     subject_alternative_names: tuple[str, ...] = ()
     more_names: bool = False  # ListCertificates gave only the first names
     in_use: bool | None = None  # None: not known (IAM does not know what uses a certificate)
+    exported: bool = False  # exported or exportable: copies may run where ACM cannot see
     in_use_by: tuple[str, ...] | None = None  # None: not read
     renewal_eligibility: str | None = None
     renewal_status: str | None = None
@@ -762,7 +777,14 @@ def parse_event(event: object) -> Trigger:
     if not isinstance(resources, list) or not resources or not isinstance(resources[0], str):
         raise UnsupportedEventError("resources[0] must be the certificate ARN")
     arn = resources[0]
-    return CertificateEvent(detail_type=detail_type, certificate_arn=arn, region=_acm_region(arn))
+    detail = event.get("detail")
+    detail = detail if isinstance(detail, Mapping) else {}
+    days = detail.get("DaysToExpiry")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+        raise UnsupportedEventError(f"detail.DaysToExpiry is {days!r}, not a whole number of days")
+    return CertificateEvent(
+        detail_type, arn, _acm_region(arn), days, exported=detail.get("Exported") is True
+    )
 
 
 def _acm_region(arn: str) -> str:
@@ -818,6 +840,8 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
     renewal = data.get("RenewalSummary") or {}
     in_use_by = data.get("InUseBy")
     in_use = bool(data.get("InUse")) or bool(in_use_by)
+    options = data.get("Options") or {}
+    exported = _exported(data.get("Exported"), data.get("ExportOption") or options.get("Export"))
     users: tuple[str, ...] | None = None
     if described and in_use_by is not None:
         users = tuple(in_use_by)
@@ -839,7 +863,8 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
         not_before=timestamp(data.get("NotBefore")),
         subject_alternative_names=tuple(str(name) for name in names or ()),
         more_names=bool(data.get("HasAdditionalSubjectAlternativeNames")) and not described,
-        in_use=in_use,
+        in_use=True if in_use else (None if exported else False),
+        exported=exported,
         in_use_by=users,
         renewal_eligibility=data.get("RenewalEligibility"),
         renewal_status=renewal.get("RenewalStatus"),
@@ -849,6 +874,12 @@ def certificate_from_acm(data: Mapping[str, Any], *, described: bool) -> Certifi
         imported_at=timestamp(data.get("ImportedAt")),
         issued_at=timestamp(data.get("IssuedAt")),
     )
+
+
+def _exported(exported: object, export_option: object) -> bool:
+    """Exported (a private certificate) or exportable (a public one): either way copies may
+    run on servers that ACM's InUse knows nothing of."""
+    return exported is True or export_option == "ENABLED"
 
 
 def _distinguished_name(name: Mapping[str, Any] | None) -> str | None:
@@ -869,6 +900,9 @@ def certificate_from_search(result: Mapping[str, Any]) -> Certificate:
         if "DnsName" in name
     )
     in_use = meta.get("InUse")
+    exported = _exported(meta.get("Exported"), meta.get("ExportOption"))
+    if exported and not in_use:
+        in_use = None
     return Certificate(
         arn=arn,
         domain=(x509.get("Subject") or {}).get("CommonName") or (names[0] if names else ""),
@@ -884,7 +918,8 @@ def certificate_from_search(result: Mapping[str, Any]) -> Certificate:
         not_before=timestamp(x509.get("NotBefore")),
         subject_alternative_names=names,
         in_use=None if in_use is None else bool(in_use),
-        in_use_by=() if in_use is False else None,
+        exported=exported,
+        in_use_by=() if in_use is False or (exported and in_use is None) else None,
         renewal_eligibility=meta.get("RenewalEligibility"),
         renewal_status=meta.get("RenewalStatus"),
         issuer=_distinguished_name(x509.get("Issuer")),
@@ -968,9 +1003,14 @@ def by_urgency(assessments: Iterable[Assessment]) -> list[Assessment]:
     )
 
 
-def should_notify(assessment: Assessment, notify_days: frozenset[int] | None) -> bool:
-    """For ACM events: notify on the chosen days, or once expired; every day when unset."""
-    return notify_days is None or assessment.expired or assessment.days_left in notify_days
+def should_notify(
+    assessment: Assessment, notify_days: frozenset[int] | None, acm_days: int | None = None
+) -> bool:
+    """For ACM events: notify on the chosen days, or once expired; every day when unset. The
+    day is ACM's own count where the event gives it: an event that waited in a queue across
+    the certificate's time of day would otherwise count a day short (8, 6, 6: no "7")."""
+    days = assessment.days_left if acm_days is None else acm_days
+    return notify_days is None or assessment.expired or days in notify_days
 
 
 # The pure core: words a person reads ############################################################
@@ -1024,7 +1064,18 @@ NOT_IN_USE_ACTION = (
 )
 
 
+EXPORTED_ACTION = (
+    " It was exported (or may be: it is exportable): once it is renewed, export the new "
+    "certificate and deploy it on every server that holds a copy of the old one."
+)
+
+
 def action_text(certificate: Certificate) -> str:
+    action = _renewal_text(certificate)
+    return action + EXPORTED_ACTION if certificate.exported else action
+
+
+def _renewal_text(certificate: Certificate) -> str:
     if certificate.in_use is False:
         return NOT_IN_USE_ACTION
     if certificate.is_iam:
@@ -1061,12 +1112,21 @@ def names_text(certificate: Certificate) -> str:
 
 
 def users_text(certificate: Certificate) -> str:
+    text = _aws_users_text(certificate)
+    if certificate.exported:
+        return f"{text}; exported: copies may run on servers outside AWS"
+    return text
+
+
+def _aws_users_text(certificate: Certificate) -> str:
     if certificate.in_use_by:
         users = list(certificate.in_use_by)
         rest = len(users) - USERS_IN_TEXT
         return ", ".join(users[:USERS_IN_TEXT]) + (f" and {rest} more" if rest > 0 else "")
     if certificate.is_iam:
         return "unknown (IAM does not record it; check load balancers and CloudFront)"
+    if certificate.exported and not certificate.in_use:
+        return "no AWS service"
     if certificate.in_use is None or (certificate.in_use and certificate.in_use_by is None):
         return "in use (the resources could not be read)"
     return "not in use"
@@ -1152,6 +1212,9 @@ def _acm_details(certificate: Certificate) -> dict[str, Any]:
         details[key] = iso(moment) if moment else None
     if certificate.renewal_status:
         details["RenewalSummary"] = {"RenewalStatus": certificate.renewal_status}
+    for key, documented in ASFF_ACM_VALUES.items():
+        if details[key] not in documented:
+            details[key] = None
     # ASFF rejects empty strings and empty lists in these fields.
     return {k: v for k, v in details.items() if v not in (None, "", [])}
 
@@ -1203,6 +1266,7 @@ def _finding_words(assessment: Assessment, expiry_days: int) -> tuple[str, str]:
         f"The {kind_text(cert)} {cert.domain} ({cert.arn}) {verb} on "
         f"{human_date(cert.not_after)}{ahead}, inside the {expiry_days}-day window. "
         f"Used by: {users_text(cert)}."
+        + ("" if cert.is_iam else f" Key algorithm: {cert.key_algorithm}.")
     )
     return (title + when_text(assessment))[:256], description[:1024]
 
@@ -1216,7 +1280,9 @@ def _product_fields(assessment: Assessment, expiry_days: int) -> dict[str, str]:
         "NotAfter": iso(cert.not_after),
         "ExpiryDays": str(expiry_days),
         "CertificateType": cert.type,
+        "KeyAlgorithm": cert.key_algorithm,
         "InUse": in_use_field(cert),
+        "Exported": str(cert.exported).lower(),
         "InUseByCount": str(len(cert.in_use_by or ())),
         "SubjectAlternativeNameCount": str(len(cert.subject_alternative_names)),
     }
@@ -1360,6 +1426,7 @@ class FindingPlan:
     write: tuple[dict[str, Any], ...]  # active findings, then archived ones
     active: int
     archived: int
+    closed: frozenset[str] = frozenset()  # the certificates whose findings are archived
 
 
 def plan_findings(
@@ -1395,7 +1462,8 @@ def plan_findings(
         build_archived_finding(finding, reason, now)
         for finding, reason in findings_to_close(existing, current, reasons)
     ]
-    return FindingPlan(write=tuple(active + archived), active=len(active), archived=len(archived))
+    closed = frozenset(f["Resources"][0]["Id"] for f in archived)
+    return FindingPlan(tuple(active + archived), len(active), len(archived), closed)
 
 
 def findings_to_close(
@@ -1427,11 +1495,18 @@ def findings_to_close(
 
 def outside_reason(assessment: Assessment, expiry_days: int) -> str:
     cert = assessment.certificate
-    return (
+    reason = (
         f"the certificate was renewed or re-imported; it now expires on "
         f"{human_date(cert.not_after) if cert.not_after else 'an unknown date'}, "
         f"{plural(assessment.days_left, 'day')} away, outside the {expiry_days}-day window."
     )
+    return reason + (RENEWED_EXPORTED if cert.exported else "")
+
+
+RENEWED_EXPORTED = (
+    " It was exported: the servers that hold copies still have the old certificate until the "
+    "renewed one is exported and deployed there."
+)
 
 
 # The pure core: messages ########################################################################
@@ -1456,6 +1531,7 @@ def certificate_entry(assessment: Assessment) -> dict[str, Any]:
         "severity": assessment.severity,
         "in_use": cert.in_use,
         "in_use_by": list(cert.in_use_by) if cert.in_use_by is not None else None,
+        "exported": cert.exported,
         "console_url": console_url(cert),
         "finding_id": _finding_id_of(assessment),
     }
@@ -1505,12 +1581,17 @@ class MessageHeader:
     scope: str
     expiry_days: int
     now: datetime
+    notes: tuple[str, ...] = ()  # said in every part: renewed certificates that were exported
 
 
 def _heading(
     header: MessageHeader, assessments: Sequence[Assessment], count: int, expired: int
 ) -> tuple[str, str]:
     """A message's subject and first line."""
+    if not assessments:
+        renewed = plural(len(header.notes), "exported certificate")
+        subject = fit_subject(f"{renewed} renewed: deploy the new copies", "")
+        return subject, f"{renewed} renewed ({header.scope}, {human_date(header.now)})."
     if header.trigger != SCHEDULED_DETAIL_TYPE:
         only = assessments[0]
         subject = fit_subject(
@@ -1551,6 +1632,7 @@ def _render(
         intro += f" Part {part} of {parts}."
     text = (
         intro
+        + "".join(f"\n\n{note}" for note in header.notes)
         + "\n\n"
         + "".join(certificate_text(first + i, a) for i, a in enumerate(assessments))
         + "Sent by the handle-expiring-certificates Lambda function.\n"
@@ -1564,6 +1646,8 @@ def _render(
         "parts": parts,
         "certificates": [certificate_entry(a) for a in assessments],
     }
+    if header.notes:
+        document["notes"] = list(header.notes)
     return Notification(
         subject=subject,
         text=text,
@@ -1589,7 +1673,7 @@ def build_notifications(
     """
     ordered = by_urgency(assessments)
     if not ordered:
-        return []
+        return [_render(header, [], 1, 1, 1)] if header.notes else []
     costs = [_entry_bytes(number, a) for number, a in enumerate(ordered, start=1)]
     # All but the entries, with part numbers and counts as wide as they get in any part: an
     # upper bound, so every part packed within the limit is rendered within it.
@@ -1649,6 +1733,7 @@ class Ask:
     arn: str
     known: Certificate | None  # what a listing gave; None when only the ARN is known
     gone_note: str
+    exported: bool = False  # known to be exported (an ACM event says so; a describe does not)
 
 
 @dataclass(frozen=True)
@@ -2146,12 +2231,11 @@ def source_regions(source: Source, config: Config) -> tuple[str, ...]:
     return config.scan_regions if source.scope == "regional" else (config.function_region,)
 
 
-def examine(
-    arn: str, known: Certificate | None, acm: ACMClient | None, config: Config, deadline: Deadline
-) -> Outcome:
+def examine(ask: Ask, acm: ACMClient | None, config: Config, deadline: Deadline) -> Outcome:
     """Complete what is known of one ACM certificate (describe it where the finding needs more,
-    read its tags where IGNORE_TAG is set) and judge it. ``known`` is what a search or listing
-    gave, None when only the ARN is known. ``acm`` is None where no client may be used."""
+    read its tags where IGNORE_TAG is set) and judge it. ``acm`` is None where no client may
+    be used."""
+    arn, known = ask.arn, ask.known
     problems: tuple[Problem, ...] = ()
     certificate = known
     not_described = False
@@ -2169,6 +2253,8 @@ def examine(
                     return Outcome(arn, "gone", reason="the certificate no longer exists in ACM.")
     if certificate is None:
         return Outcome(arn, "unknown", problems=problems, not_described=not_described)
+    if (ask.exported or (known and known.exported)) and not certificate.exported:
+        certificate = replace(certificate, exported=True, in_use=certificate.in_use or None)
     outcome = judge(certificate, config, deadline.now)
     if outcome.status == "in_window" and config.ignore_tag is not None and acm is not None:
         outcome = ignored_by_tag(outcome, acm, config.ignore_tag)
@@ -2303,9 +2389,7 @@ def examine_all(
     with concurrent.futures.ThreadPoolExecutor(DESCRIBE_WORKERS) as pool:
         return list(
             pool.map(
-                lambda ask: examine(
-                    ask.arn, ask.known, acm.get(_region_of(ask.arn)), config, deadline
-                ),
+                lambda ask: examine(ask, acm.get(_region_of(ask.arn)), config, deadline),
                 asks,
             )
         )
@@ -2373,7 +2457,8 @@ def examine_certificate(
 ) -> Examination:
     """Option 1: the one certificate of an ACM event, and the hub's findings about it."""
     arn, account = trigger.certificate_arn, _account_of(trigger.certificate_arn)
-    outcome = examine(arn, None, clients.acm(trigger.region), config, deadline)
+    ask = Ask(arn, None, "the certificate no longer exists", trigger.exported)
+    outcome = examine(ask, clients.acm(trigger.region), config, deadline)
     if outcome.status == "unknown":
         # Nothing is known of it: the run is incomplete, and no finding is touched.
         problems = tuple(replace(p, level="error") for p in outcome.problems) or (
@@ -2388,10 +2473,7 @@ def examine_certificate(
     existing = read_existing(
         clients.securityhub(hub_region), hub_region, account, clients.partition(hub_region), arn
     )
-    notes = {
-        "gone": "the certificate no longer exists",
-        "ignored": f"ignored by tag {config.ignore_tag}",
-    }
+    notes = {"gone": ask.gone_note, "ignored": f"ignored by tag {config.ignore_tag}"}
     skipped = (Skip(arn, notes[outcome.status]),) if outcome.status in notes else ()
     return Examination(
         (outcome,), existing, account, skipped=skipped, examined=int(outcome.status != "gone")
@@ -2425,10 +2507,10 @@ def decide(
             " and IAM" if config.include_iam else ""
         )
     else:
-        notify = [a for a in in_window if should_notify(a, config.notify_days)]
+        notify = [
+            a for a in in_window if should_notify(a, config.notify_days, trigger.days_to_expiry)
+        ]
         scope = f"certificate {trigger.certificate_arn}"
-    header = MessageHeader(trigger.detail_type, scope, config.expiry_days, now)
-    notifications = build_notifications(header, notify)
     existing = examination.existing
     plan = plan_findings(
         in_window=in_window,
@@ -2439,8 +2521,25 @@ def decide(
         expiry_days=config.expiry_days,
         now=now,
     )
+    header = MessageHeader(
+        trigger.detail_type, scope, config.expiry_days, now, renewed_notes(examination, plan)
+    )
+    notifications = build_notifications(header, notify)
     quiet = quiet_reason(trigger, config, examination, notifications, incomplete)
     return Decision(tuple(in_window), plan, tuple(notifications), quiet)
+
+
+def renewed_notes(examination: Examination, plan: FindingPlan) -> tuple[str, ...]:
+    """Once, in the run that archives its finding: a renewed certificate that was exported
+    still has to reach the servers that hold copies of the old one."""
+    return tuple(
+        f"{o.assessment.certificate.domain} ({o.arn}) was renewed.{RENEWED_EXPORTED}"
+        for o in examination.outcomes
+        if o.status == "outside"
+        and o.assessment
+        and o.assessment.certificate.exported
+        and o.arn in plan.closed
+    )
 
 
 def quiet_reason(

@@ -89,7 +89,7 @@ def certificate(**changes: Any) -> Certificate:
         "account": ACCOUNT,
         "type": "IMPORTED",
         "status": "ISSUED",
-        "key_algorithm": "RSA-2048",
+        "key_algorithm": "RSA_2048",
         "not_after": NOW + timedelta(days=3, hours=1),
         "not_before": datetime(2025, 11, 1, tzinfo=timezone.utc),
         "subject_alternative_names": ("www.example.com", "example.com"),
@@ -238,6 +238,7 @@ def test_a_bad_setting_raises_an_error_naming_the_variable_and_the_value(name: s
                 "ACM Certificate Approaching Expiration",
                 "arn:aws:acm:us-east-1:123456789012:certificate/61f50cd4-45b9-4259-b049-d0a53682fa4b",
                 "us-east-1",
+                days_to_expiry=31,
             ),
         ),
         (
@@ -254,6 +255,7 @@ def test_a_bad_setting_raises_an_error_naming_the_variable_and_the_value(name: s
                 "ACM Certificate Renewal Action Required",
                 "arn:aws:acm:eu-west-1:123456789012:certificate/8a4c2e6f-1b3d-4f5a-9c7e-2d4f6a8b0c1e",
                 "eu-west-1",
+                days_to_expiry=32,
             ),
         ),
         ("scheduled-event", ScheduledScan()),
@@ -267,7 +269,7 @@ def test_the_region_comes_from_the_certificate_arn_not_the_event():
     arn = "arn:aws:acm:ap-southeast-2:123456789012:certificate/0b8e3d2c"
     event = load_event("acm-approaching-expiration", region="us-east-1", resources=[arn])
 
-    assert CertificateEvent(ACM_DETAIL_TYPES[0], arn, "ap-southeast-2") == parse_event(event)
+    assert CertificateEvent(ACM_DETAIL_TYPES[0], arn, "ap-southeast-2", 31) == parse_event(event)
 
 
 @pytest.mark.parametrize(
@@ -499,7 +501,9 @@ def test_a_finding_describes_the_certificate_in_full_asff():
             "NotAfter": "2026-12-02T13:00:00.000Z",
             "ExpiryDays": "45",
             "CertificateType": "IMPORTED",
+            "KeyAlgorithm": "RSA_2048",
             "InUse": "true",
+            "Exported": "false",
             "InUseByCount": "1",
             "SubjectAlternativeNameCount": "2",
             "ConsoleUrl": _console(),
@@ -516,7 +520,7 @@ def test_a_finding_describes_the_certificate_in_full_asff():
                         "SubjectAlternativeNames": ["www.example.com", "example.com"],
                         "Type": "IMPORTED",
                         "Status": "ISSUED",
-                        "KeyAlgorithm": "RSA-2048",
+                        "KeyAlgorithm": "RSA_2048",
                         "InUseBy": [LOAD_BALANCER],
                         "RenewalEligibility": "INELIGIBLE",
                         "Issuer": "Example Issuing CA",
@@ -783,13 +787,14 @@ def test_an_entry_names_everything_a_person_needs_to_act():
         "account": ACCOUNT,
         "type": "IMPORTED",
         "status": "ISSUED",
-        "key_algorithm": "RSA-2048",
+        "key_algorithm": "RSA_2048",
         "not_after": "2026-12-02T13:00:00.000Z",
         "days_left": 3,
         "expired": False,
         "severity": "HIGH",
         "in_use": True,
         "in_use_by": [LOAD_BALANCER],
+        "exported": False,
         "console_url": _console(),
         "finding_id": f"{GENERATOR_ID}/{ARN}/20261202T130000Z",
     } == notification.document["certificates"][0]

@@ -57,9 +57,19 @@ def scan(now: datetime, **settings: str) -> dict[str, Any]:
 
 
 def certificate_event(
-    arn: str, now: datetime, name: str = "acm-approaching-expiration", **settings: str
+    arn: str,
+    now: datetime,
+    name: str = "acm-approaching-expiration",
+    days_to_expiry: int | None = None,
+    **settings: str,
 ) -> dict[str, Any]:
-    return invoke(load_event(name, resources=[arn], region=REGION), now=now, **settings)
+    """The ACM event about ``arn`` at ``now``; ``detail.DaysToExpiry`` is ACM's count of days
+    left when the event was sent (left out when None, as in an "Expired" event)."""
+    event = load_event(name, resources=[arn], region=REGION)
+    event["detail"].pop("DaysToExpiry", None)
+    if days_to_expiry is not None:
+        event["detail"]["DaysToExpiry"] = days_to_expiry
+    return invoke(event, now=now, **settings)
 
 
 def published(topic_arn: str) -> list[tuple[str | None, dict[str, str], int]]:
@@ -124,10 +134,11 @@ def test_events_notify_only_on_notify_days_or_once_expired_but_always_update_the
         client("acm"), common_name="d.example.com", days_left=days_left, now=now
     )
     settings = {"SNS_TOPIC_ARN": topic_arn, "NOTIFY_DAYS": "30,14,7,3,1"}
-    certificate_event(arn, now - timedelta(hours=1), **settings)
+    acm_days = max(days_left, 0) if days_left >= 0 else None
+    certificate_event(arn, now - timedelta(hours=1), days_to_expiry=acm_days, **settings)
     receive_messages(queue_url)
 
-    summary = certificate_event(arn, now, **settings)
+    summary = certificate_event(arn, now, days_to_expiry=acm_days, **settings)
 
     received = receive_messages(queue_url)
     assert messages == len(received) == len(summary["notification"]["message_ids"])
@@ -235,6 +246,7 @@ def test_sqs_subscriber_receives_the_json_document_of_an_event(
                 "severity": "HIGH",
                 "in_use": True,
                 "in_use_by": [LOAD_BALANCER, DISTRIBUTION],
+                "exported": False,
                 "console_url": console(arn),
                 "finding_id": finding_ids()[arn],
             }
@@ -294,6 +306,7 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
                 "expired": True,
                 "severity": "LOW",
                 "in_use_by": [],
+                "exported": False,
                 "console_url": console(expired),
                 "finding_id": ids[expired],
             },
@@ -309,6 +322,7 @@ def test_scan_document_lists_every_certificate_in_the_window_most_urgent_first(
                 "expired": False,
                 "severity": "LOW",
                 "in_use_by": [],
+                "exported": False,
                 "console_url": console(later),
                 "finding_id": ids[later],
             },
@@ -637,3 +651,52 @@ def test_large_digest_is_split_into_numbered_parts_that_each_fit_and_leave_nothi
     assert expected_order == [
         arn for text in texts for arn in re.findall(r"^   ARN:      (\S+)$", text, re.M)
     ]
+
+
+def test_notify_days_counts_acm_s_days_when_an_event_waited_in_the_queue(
+    aws: StrictAws, now: datetime
+):
+    """ACM sends "Approaching Expiration" once a day with detail.DaysToExpiry; the template queues
+    bursts (reserved concurrency, events kept up to 6 hours). An event ACM sent at 7 days left
+    and delivered 3 hours later, past the certificate's time of day, is still the "7 days"
+    notification (issue 17, problem 3): counting from the moment the function runs would say 6,
+    and the 7-day message would never go. The text still shows the exact time left."""
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    sent_at = now - timedelta(hours=3)
+    arn = import_certificate(
+        client("acm"), common_name="q.example.com", days_left=6, now=now, offset=timedelta(hours=22)
+    )
+    assert 7 == (import_not_after(arn) - sent_at) // timedelta(days=1)  # ACM's count at sending
+
+    summary = certificate_event(
+        arn, now, days_to_expiry=7, SNS_TOPIC_ARN=topic_arn, NOTIFY_DAYS="14,7,3"
+    )
+
+    [message] = receive_messages(queue_url)
+    assert (None, 6) == (summary["notification"]["reason"], summary["in_window"][0]["days_left"])
+    assert "ACM certificate q.example.com expires in 6 days" == message["Subject"]
+
+
+def import_not_after(arn: str) -> datetime:
+    certificate = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    not_after: datetime = certificate["NotAfter"]
+    return not_after
+
+
+@pytest.mark.parametrize("acm_days", [6, 8])
+def test_notify_days_skips_a_day_acm_did_not_count(aws: StrictAws, now: datetime, acm_days: int):
+    """The other side of ACM's count: an event ACM sent at 6 or 8 days left does not notify on
+    NOTIFY_DAYS=7, whatever the hour it arrives."""
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    arn = import_certificate(client("acm"), common_name="q.example.com", days_left=7, now=now)
+
+    summary = certificate_event(
+        arn, now, days_to_expiry=acm_days, SNS_TOPIC_ARN=topic_arn, NOTIFY_DAYS="7"
+    )
+
+    assert ([], "NOTIFY_DAYS does not include this day") == (
+        receive_messages(queue_url),
+        summary["notification"]["reason"],
+    )
