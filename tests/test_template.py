@@ -293,9 +293,9 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
     """Checked on the template: moto skips AWS::SNS::TopicPolicy."""
     template = load_template()
     assert template["Resources"]["TopicPolicy"]["Condition"] == "CreateTopic"
-    function, alarm_publish, organisation, insecure = resource(template, "TopicPolicy")[
-        "PolicyDocument"
-    ]["Statement"]
+    function, alarm_publish, organisation, organisation_alarms, insecure = resource(
+        template, "TopicPolicy"
+    )["PolicyDocument"]["Statement"]
     assert alarm_publish["Fn::If"][0] == "AlarmsNotifyCreatedTopic"
     assert alarm_publish["Fn::If"][1]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert function["Principal"] == {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}}
@@ -305,6 +305,10 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
     assert granted["Condition"] == {
         "StringEquals": {"aws:PrincipalOrgID": {"Ref": "TopicPublisherOrgId"}}
     }
+    # The members' alarms: tests/test_policies.py evaluates the rendered policy.
+    condition, granted, absent = organisation_alarms["Fn::If"]
+    assert (condition, absent) == ("AllowOrganizationToPublish", {"Ref": "AWS::NoValue"})
+    assert granted["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert (insecure["Effect"], insecure["Condition"]) == (
         "Deny",
         {"Bool": {"aws:SecureTransport": "false"}},
