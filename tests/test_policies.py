@@ -266,3 +266,100 @@ def test_documented_key_policy_lets_the_organisation_publish_and_no_one_else() -
     assert not allows(key_policy, *key_calls(role_calls, key, OUTSIDER, OTHER_ORG, **via_sns))
     # Only through SNS: the organisation may not use the key directly.
     assert not allows(key_policy, *key_calls(role_calls, key, MEMBER, ORG))
+
+
+# iam_policy.json in every partition ###########################################################
+
+PARTITIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+ACCOUNT = "123456789012"
+LOG_GROUP = f"/aws/lambda/{FUNCTION_NAME}"
+
+
+def needed_resources(partition: str) -> dict[str, list[str]]:
+    """For each resource-scoped action of the policy, the ARNs AWS authorises it against when
+    the function runs in ``partition`` (as tests/test_least_privilege.py gives them to moto)."""
+    region = PARTITIONS[partition]
+    stream = "2026/11/29/[$LATEST]0123456789abcdef"
+    group = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:{LOG_GROUP}"
+    certificate = f"arn:{partition}:acm:{region}:{ACCOUNT}:certificate/70bf1cca-cd33-4ba9"
+    return {
+        "logs:CreateLogGroup": [f"{group}:log-stream:"],
+        "logs:CreateLogStream": [f"{group}:log-stream:{stream}"],
+        "logs:PutLogEvents": [f"{group}:log-stream:{stream}"],
+        "acm:DescribeCertificate": [certificate],
+        "acm:ListTagsForCertificate": [certificate],
+        "securityhub:BatchImportFindings": [
+            f"arn:{partition}:securityhub:{region}:{ACCOUNT}:product/{ACCOUNT}/default"
+        ],
+        "sns:Publish": [f"arn:{partition}:sns:{region}:{ACCOUNT}:certificate-expiry"],
+        "sqs:SendMessage": [f"arn:{partition}:sqs:{region}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters"],
+    }
+
+
+def policy_statements() -> list[dict[str, Any]]:
+    return statements(json.loads(POLICY.read_text(encoding="utf-8")))
+
+
+def test_every_resource_scoped_action_has_its_resources_here() -> None:
+    scoped = {
+        action
+        for statement in policy_statements()
+        if statement["Resource"] != "*"
+        for action in statement["Action"]
+    }
+    assert sorted(scoped) == sorted(needed_resources("aws"))
+
+
+def test_no_resource_names_a_partition() -> None:
+    """IAM refuses a policy whose resource names another partition than its own
+    (MalformedPolicyDocument: Partition "aws" is not valid for resource ...), so the one file
+    names none: the partition is a wildcard."""
+    partitions = {
+        resource.split(":")[1]
+        for statement in policy_statements()
+        for resource in (
+            [statement["Resource"]]
+            if isinstance(statement["Resource"], str)
+            else statement["Resource"]
+        )
+        if resource != "*"
+    }
+    assert {"*"} == partitions
+
+
+@pytest.mark.parametrize("partition", sorted(PARTITIONS))
+def test_the_policy_grants_what_the_function_does_in_each_partition(partition: str) -> None:
+    role = f"arn:{partition}:iam::{ACCOUNT}:role/{FUNCTION_NAME}"
+    denied = [
+        (action, arn)
+        for action, arns in needed_resources(partition).items()
+        for arn in arns
+        if not allows(policy_statements(), Request(action, arn, "AWS", role))
+    ]
+
+    assert [] == denied
+
+
+@pytest.mark.parametrize("partition", sorted(PARTITIONS))
+def test_the_policy_stays_scoped_in_each_partition(partition: str) -> None:
+    """Another function's log group and queue, and a product of another company, are not
+    granted: the partition is widened, nothing else."""
+    region = PARTITIONS[partition]
+    role = f"arn:{partition}:iam::{ACCOUNT}:role/{FUNCTION_NAME}"
+    others = [
+        (
+            "logs:PutLogEvents",
+            f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:/aws/lambda/other:log-stream:s",
+        ),
+        ("sqs:SendMessage", f"arn:{partition}:sqs:{region}:{ACCOUNT}:other-queue"),
+        (
+            "securityhub:BatchImportFindings",
+            f"arn:{partition}:securityhub:{region}::product/some-vendor/some-product",
+        ),
+    ]
+
+    assert [] == [
+        (action, arn)
+        for action, arn in others
+        if allows(policy_statements(), Request(action, arn, "AWS", role))
+    ]
