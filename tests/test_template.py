@@ -613,6 +613,24 @@ def test_no_layout_leaves_findings_without_the_scheduled_scan() -> None:
             ), (switches, topic)
 
 
+def test_heartbeat_alarm_says_exactly_when_it_fires_and_that_a_new_stack_needs_a_scan() -> None:
+    """Issue 17: the description names the period, how many periods must be below the
+    threshold, what a period without data counts as, and so that a new stack (no data yet) is in
+    ALARM until its first scan. The words are derived from the alarm's own settings."""
+    heartbeat = resource(load_template(), "HeartbeatAlarm")
+    description = " ".join(heartbeat["AlarmDescription"]["Fn::Sub"].split())
+    period = {86400: "1-day period", 3600: "1-hour period"}[heartbeat["Period"]]
+
+    for wanted in (
+        f"{heartbeat['Statistic']} per {period}",
+        f"below {heartbeat['Threshold']} in {heartbeat['DatapointsToAlarm']} of the last "
+        f"{heartbeat['EvaluationPeriods']} periods",
+        f"missing data is {heartbeat['TreatMissingData']}",
+        "new stack is in ALARM until its first scan",
+    ):
+        assert wanted in description
+
+
 def test_every_alarm_needs_enable_alarms_and_the_heartbeat_nothing_else() -> None:
     """The schedule always exists (test_no_layout_leaves_findings_without_the_scheduled_scan),
     so the heartbeat it feeds is watched whenever alarms are on."""
