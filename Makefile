@@ -37,7 +37,9 @@ lint: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/mypy --strict handle_expiring_certificates.py
 	@# parliament 1.6.4, its latest release, predates acm:SearchCertificates and calls it an
 	@# unknown action; any other finding fails the build (tests/test_least_privilege.py too).
-	$(BIN)/parliament < iam_policy.json | grep -v "Unknown action acm:SearchCertificates" | (! grep .)
+	@# .parliament.yaml says why one check is muted.
+	$(BIN)/parliament --config .parliament.yaml < iam_policy.json \
+		| grep -v "Unknown action acm:SearchCertificates" | (! grep .)
 	$(BIN)/cfn-lint template.yaml
 	@# Offline: no download of checkov's policies, no call home; skips carry their reasons.
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml

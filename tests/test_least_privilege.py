@@ -35,6 +35,7 @@ import copy
 import functools
 import json
 import logging
+import re
 import subprocess
 import sys
 import uuid
@@ -676,10 +677,20 @@ def test_logs_summaries_messages_and_findings_carry_no_secret_or_key_material(
 # The policy lints clean ###############################################################
 
 
-def parliament(policy_text: str) -> subprocess.CompletedProcess[str]:
+PARLIAMENT_CONFIG = ROOT / ".parliament.yaml"
+
+
+def parliament(
+    policy_text: str, *options: str, config: Path | None = PARLIAMENT_CONFIG
+) -> subprocess.CompletedProcess[str]:
+    """parliament as `make lint` runs it (with .parliament.yaml unless ``config`` is None)."""
     # parliament reads the policy from STDIN: with --file it fails when stdin is not a TTY.
     return subprocess.run(
-        [str(Path(sys.executable).with_name("parliament"))],
+        [
+            str(Path(sys.executable).with_name("parliament")),
+            *(["--config", str(config)] if config else []),
+            *options,
+        ],
         input=policy_text,
         capture_output=True,
         text=True,
@@ -702,6 +713,26 @@ def test_parliament_finds_nothing_to_report_in_the_policy():
         if not line.startswith(KNOWN_TO_AWS_NOT_TO_PARLIAMENT + " - ")
     ]
     assert (result.returncode in (0, 1), []) == (True, reported)
+
+
+def test_parliament_mutes_only_the_statements_whose_partition_is_a_wildcard():
+    """.parliament.yaml mutes "effectively Resource *" for the two statements that only the
+    partition wildcard (arn:*:) makes so; a third such statement would be reported."""
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    # parliament locates a statement by the line of its opening brace, the line above its Sid.
+    sid_of_line = {
+        number - 1: match[1]
+        for number, line in enumerate(text.splitlines(), start=1)
+        if (match := re.search(r'"Sid": "(\w+)"', line))
+    }
+
+    result = parliament(text, "--json", config=None)
+
+    assert ["PublishNotifications", "ReadCertificates"] == sorted(
+        sid_of_line[finding["location"]["line"]]
+        for finding in map(json.loads, result.stdout.splitlines())
+        if finding["issue"] == "RESOURCE_EFFECTIVELY_STAR"
+    )
 
 
 def test_parliament_does_report_a_policy_broader_than_needed():

@@ -323,14 +323,14 @@ def test_the_alarms_name_the_namespace_metrics_and_dimensions_the_code_emits():
     assert handler.HEARTBEAT_METRIC == alarms["HeartbeatAlarm"]["Properties"]["MetricName"]
 
 
-def test_the_heartbeat_alarm_exists_only_with_a_schedule_and_fires_after_7_silent_days():
+def test_the_heartbeat_alarm_exists_with_the_alarms_and_fires_after_7_silent_days():
+    """Every stack scans on a schedule (issue 17), so the heartbeat is watched with the alarms."""
     template = load_template()
     heartbeat = emf_alarms()["HeartbeatAlarm"]
-    condition = template["Conditions"][heartbeat["Condition"]]
 
-    assert {"Condition": "ScheduleEnabled"} in condition["Fn::And"]
-    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "ScheduleExpression"}, ""]}]} == (
-        template["Conditions"]["ScheduleEnabled"]
+    assert "AlarmsEnabled" == heartbeat["Condition"]
+    assert {"Fn::Equals": [{"Ref": "EnableAlarms"}, "true"]} == (
+        template["Conditions"]["AlarmsEnabled"]
     )
     assert (86400, 7, "breaching") == tuple(
         heartbeat["Properties"][k] for k in ("Period", "EvaluationPeriods", "TreatMissingData")

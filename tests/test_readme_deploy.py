@@ -1,4 +1,5 @@
-"""The "Deploy into moto locally" block of docs/deployment.md works as written.
+"""The "Deploy into moto locally" block of docs/deployment.md works as written, and the
+README's CloudFormation deploy ends with a first scan of the function it deployed.
 
 The block is read from docs/deployment.md and run by bash, with two changes only: moto's server
 is the test session's (the command that starts one is replaced by a stand-in process) and its
@@ -7,8 +8,10 @@ address replaces port 5050. The stand-in shows that the block stops the server i
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,8 +20,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from cfnlint.decode import decode
 
-from testkit import StrictAws
+from testkit import StrictAws, invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "docs" / "deployment.md"
@@ -105,3 +109,54 @@ def test_deploy_block_creates_the_stack_in_moto_and_stops_the_server(
     for rule in rules:
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         assert [function_arn] == [target["Arn"] for target in targets]
+
+
+# The README's deploy ends with a first scan (issue 17) ######################################
+
+README = ROOT / "README.md"
+
+
+def readme_section(heading: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(rf"^### {re.escape(heading)}\n(.*?)(?=^#{{1,3}} )", text, re.S | re.M)
+    assert match, f"no section {heading!r} in the README"
+    return match[1]
+
+
+def commands(block: str) -> list[list[str]]:
+    """The shell commands of an sh block, continuation lines joined, comments dropped."""
+    joined = block.replace("\\\n", " ")
+    return [shlex.split(line, comments=True) for line in joined.splitlines() if line.strip()]
+
+
+def option(command: list[str], name: str) -> str | None:
+    return command[command.index(name) + 1] if name in command else None
+
+
+def test_readme_cloudformation_deploy_ends_with_a_first_scan_of_the_deployed_function(
+    aws: StrictAws,
+) -> None:
+    """A new stack's heartbeat alarm has no data, and missing data is breaching: it is in
+    ALARM until a scan completes. The README's CloudFormation section therefore ends with one
+    (which also proves the set-up): a synchronous invoke of the function the stack created, in
+    the stack's region, whose payload the handler runs as a scan."""
+    blocks = re.findall(r"```sh\n(.*?)```", readme_section("With CloudFormation"), re.S)
+    (deploy,) = [
+        c for b in blocks for c in commands(b) if c[:3] == ["aws", "cloudformation", "deploy"]
+    ]
+    first_scan = commands(blocks[-1])[0]
+    template, _ = decode(str(ROOT / "template.yaml"))
+    assert template is not None
+
+    assert ["aws", "lambda", "invoke"] == first_scan[:3]
+    # The stack keeps the default name, which the invoke names.
+    assert not [a for a in deploy if a.startswith("FunctionName=")]
+    assert template["Parameters"]["FunctionName"]["Default"] == option(
+        first_scan, "--function-name"
+    )
+    assert option(deploy, "--region") == option(first_scan, "--region")
+    assert option(first_scan, "--invocation-type") in (None, "RequestResponse")
+    payload = option(first_scan, "--payload")
+    assert payload is not None
+    assert "raw-in-base64-out" == option(first_scan, "--cli-binary-format")
+    assert "scan" == invoke(json.loads(payload), DRY_RUN="true")["mode"]

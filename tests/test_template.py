@@ -24,6 +24,7 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 
 from testkit import load_event
+from tests.policy_evaluation import Rendered, accepts, switch_combinations
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -218,7 +219,8 @@ def full_stack(aws: None) -> Stack:
 
 @pytest.fixture(scope="module")
 def lean_stack(aws: None) -> Stack:
-    """Another region: central topic, code bucket per region, no trigger, other settings unset."""
+    """Another region: central topic, code bucket per region, no per-certificate rule, other
+    settings unset (the schedule cannot be turned off)."""
     return Stack(
         OTHER_REGION,
         {
@@ -226,7 +228,6 @@ def lean_stack(aws: None) -> Stack:
             "CodeS3BucketPerRegion": "true",
             "ExistingTopicArn": EXISTING_TOPIC,
             "EnablePerCertificateRule": "false",
-            "ScheduleExpression": "",
         },
         # Only the regional bucket exists: moto fails the function if it reads another one.
         bucket=f"regional-code-{OTHER_REGION}",
@@ -293,9 +294,9 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
     """Checked on the template: moto skips AWS::SNS::TopicPolicy."""
     template = load_template()
     assert template["Resources"]["TopicPolicy"]["Condition"] == "CreateTopic"
-    function, alarm_publish, organisation, insecure = resource(template, "TopicPolicy")[
-        "PolicyDocument"
-    ]["Statement"]
+    function, alarm_publish, organisation, organisation_alarms, insecure = resource(
+        template, "TopicPolicy"
+    )["PolicyDocument"]["Statement"]
     assert alarm_publish["Fn::If"][0] == "AlarmsNotifyCreatedTopic"
     assert alarm_publish["Fn::If"][1]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert function["Principal"] == {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}}
@@ -305,6 +306,10 @@ def test_topic_policy_lets_the_function_and_optionally_the_organisation_publish(
     assert granted["Condition"] == {
         "StringEquals": {"aws:PrincipalOrgID": {"Ref": "TopicPublisherOrgId"}}
     }
+    # The members' alarms: tests/test_policies.py evaluates the rendered policy.
+    condition, granted, absent = organisation_alarms["Fn::If"]
+    assert (condition, absent) == ("AllowOrganizationToPublish", {"Ref": "AWS::NoValue"})
+    assert granted["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert (insecure["Effect"], insecure["Condition"]) == (
         "Deny",
         {"Bool": {"aws:SecureTransport": "false"}},
@@ -440,7 +445,7 @@ def test_unset_settings_leave_their_variables_out(lean_stack: Stack) -> None:
     assert expected == {name: str(value) for name, value in variables.items()}
 
 
-def test_existing_topic_and_disabled_triggers_create_no_topic_and_no_rule(
+def test_existing_topic_and_no_per_certificate_rule_create_no_topic_and_only_the_schedule(
     lean_stack: Stack,
 ) -> None:
     assert lean_stack.description["StackStatus"] == "CREATE_COMPLETE"
@@ -451,8 +456,10 @@ def test_existing_topic_and_disabled_triggers_create_no_topic_and_no_rule(
         "Function",
         "FunctionRole",
         "LogGroup",
+        "SchedulePermission",
+        "ScheduleRule",
     ]
-    assert lean_stack.rules() == {}
+    assert [lean_stack.resources["ScheduleRule"]] == list(lean_stack.rules())
     assert lean_stack.session.client("sns").list_topics()["Topics"] == []
 
 
@@ -577,7 +584,56 @@ def test_alarms_watch_what_the_handler_emits_and_notify_the_topic() -> None:
     )
 
 
-def test_every_alarm_needs_enable_alarms_and_the_heartbeat_a_schedule() -> None:
+def test_no_layout_leaves_findings_without_the_scheduled_scan() -> None:
+    """Issue 17: ACM's daily events stop when a certificate expires (none at all for an
+    imported one), and Security Hub deletes a finding 90 days after its last update, so a stack
+    without scans would leave an expired certificate's finding at its last severity, then lose
+    it. ScheduleExpression takes no empty value, and every combination of the template's
+    switches, with a topic of its own or an existing one, has the rule and its permission."""
+    template = load_template()
+    default = template["Parameters"]["ScheduleExpression"]["Default"]
+
+    assert [True, True, False, False] == [
+        accepts(template, "ScheduleExpression", value)
+        for value in (default, "rate(1 day)", "", " ")
+    ]
+    for switches in switch_combinations(template):
+        for topic in ({}, {"ExistingTopicArn": EXISTING_TOPIC}):
+            rendered = Rendered(
+                template,
+                {"CodeS3Bucket": CODE_BUCKET, "CodeS3Key": "code.zip", **switches, **topic},
+                {"Function.Arn": "<function>", "ScheduleRule.Arn": "<rule>"},
+            )
+            rule = rendered.resources.get("ScheduleRule", {}).get("Properties", {})
+            permission = rendered.resources.get("SchedulePermission", {}).get("Properties", {})
+            assert (default, ["<function>"], "<rule>") == (
+                rule.get("ScheduleExpression"),
+                [target["Arn"] for target in rule.get("Targets", [])],
+                permission.get("SourceArn"),
+            ), (switches, topic)
+
+
+def test_heartbeat_alarm_says_exactly_when_it_fires_and_that_a_new_stack_needs_a_scan() -> None:
+    """Issue 17: the description names the period, how many periods must be below the
+    threshold, what a period without data counts as, and so that a new stack (no data yet) is in
+    ALARM until its first scan. The words are derived from the alarm's own settings."""
+    heartbeat = resource(load_template(), "HeartbeatAlarm")
+    description = " ".join(heartbeat["AlarmDescription"]["Fn::Sub"].split())
+    period = {86400: "1-day period", 3600: "1-hour period"}[heartbeat["Period"]]
+
+    for wanted in (
+        f"{heartbeat['Statistic']} per {period}",
+        f"below {heartbeat['Threshold']} in {heartbeat['DatapointsToAlarm']} of the last "
+        f"{heartbeat['EvaluationPeriods']} periods",
+        f"missing data is {heartbeat['TreatMissingData']}",
+        "new stack is in ALARM until its first scan",
+    ):
+        assert wanted in description
+
+
+def test_every_alarm_needs_enable_alarms_and_the_heartbeat_nothing_else() -> None:
+    """The schedule always exists (test_no_layout_leaves_findings_without_the_scheduled_scan),
+    so the heartbeat it feeds is watched whenever alarms are on."""
     template = load_template()
     conditions = template["Conditions"]
 
@@ -587,8 +643,7 @@ def test_every_alarm_needs_enable_alarms_and_the_heartbeat_a_schedule() -> None:
 
     for logical_id, alarm in alarms(template).items():
         assert "AlarmsEnabled" in needs(alarm["Condition"]), logical_id
-    assert "ScheduleEnabled" in needs(alarms(template)["HeartbeatAlarm"]["Condition"])
-    assert "ScheduleEnabled" in needs(alarms(template)["ExpiredInUseAlarm"]["Condition"])
+    assert "AlarmsEnabled" == alarms(template)["HeartbeatAlarm"]["Condition"]
 
 
 # The topic's key: CloudWatch alarms cannot use alias/aws/sns ###############################
