@@ -67,6 +67,7 @@ Run locally: ``python handle_expiring_certificates.py --dry-run`` scans with you
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import functools
 import hashlib
@@ -165,6 +166,7 @@ USERS_IN_TEXT = 5
 
 DESCRIBE_WORKERS = 8  # ACM allows about 10 DescribeCertificate calls a second
 METRIC_WORKERS = 4  # GetMetricData calls of one region side by side
+EACH_WORKERS = 4  # describes of one source's items side by side (IoT, Transfer, SAML, ...)
 # Every call has bounded retries and timeouts, so its longest possible run is known. A describe
 # only adds detail (the scan falls back to what the search gave), so it gives up sooner.
 DESCRIBE_CONFIG = botocore.config.Config(
@@ -181,6 +183,8 @@ CALL_CONFIG = botocore.config.Config(
 )
 # 2 attempts of (connect + read) plus standard mode's backoff (at most 1 s after attempt 1).
 DESCRIBE_WORST_MS = 2 * (1 + 3) * 1000 + 1000
+# 3 attempts of (connect + read) plus backoff (at most 1 s, then 2 s).
+CALL_WORST_MS = 3 * (2 + 10) * 1000 + 3000
 WRITE_RESERVE_MS = 5_000  # left for reading and writing findings and publishing after describes
 
 # ASFF's Resources[].Partition accepts only these; ARNs of other partitions are refused.
@@ -201,9 +205,25 @@ CONSOLE_HOSTS = {
     "aws-us-gov": "https://console.amazonaws-us-gov.com",
 }
 
-# Certificate sources: where a scan looks. Each is one row of SOURCES (the AWS gateway).
+# Certificate sources: where a scan looks. Each is one row of SOURCES (the AWS gateway) and,
+# beyond ACM and IAM, one row of HELD (the words a person reads).
 ACM = "acm"
 IAM = "iam"
+SAML = "saml"
+SOURCE_NAMES: tuple[str, ...] = (
+    ACM,
+    IAM,
+    "private-ca",
+    "rds",
+    "api-gateway",
+    "iot",
+    SAML,
+    "transfer",
+    "directory-service",
+    "dms",
+    "sns-apns",
+)
+GLOBAL_SOURCES = frozenset({IAM, SAML})  # read once, through the function's region
 IAM_TYPE = "IAM_SERVER_CERTIFICATE"
 GLOBAL_REGION = "global"  # the region of a global source's certificates and findings
 REMEDIATION_URLS = {
@@ -402,8 +422,9 @@ class Certificate:
     created_at: datetime | None = None
     imported_at: datetime | None = None
     issued_at: datetime | None = None
-    iam_path: str | None = None
-    iam_id: str | None = None
+    label: str = ""  # what holds it, beyond ACM and IAM: "RDS DB instance", "Private CA", ...
+    details: Mapping[str, str] = field(default_factory=dict)  # the finding's resource details
+    tags: Mapping[str, str] | None = None  # None: its listing does not return them
 
     @property
     def certificate_id(self) -> str:
@@ -561,9 +582,9 @@ class Summary:
 
     def record(self, *problems: Problem) -> None:
         """Problems, logged at their level as they are recorded."""
+        levels = {"error": logging.ERROR, "warning": logging.WARNING, "note": logging.INFO}
         for problem in problems:
-            level = logging.ERROR if problem.level == "error" else logging.WARNING
-            LOGGER.log(level, "%s", problem)
+            LOGGER.log(levels[problem.level], "%s", problem)
             self.problems.append(problem)
 
     def skip(self, arn: str, reason: str) -> None:
@@ -576,7 +597,12 @@ class Summary:
 
     @property
     def warnings(self) -> list[str]:
-        return [str(p) for p in self.problems if p.level != "error"]
+        return [str(p) for p in self.problems if p.level == "warning"]
+
+    @property
+    def notes(self) -> list[str]:
+        """What a scan skipped on purpose: a service not offered in a region."""
+        return [str(p) for p in self.problems if p.level == "note"]
 
     @property
     def complete(self) -> bool:
@@ -607,7 +633,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         result = asdict(self)
         del result["problems"]
-        result.update(errors=self.errors, warnings=self.warnings)
+        result.update(errors=self.errors, warnings=self.warnings, notes=self.notes)
         if self.findings is None:
             result["findings"] = {}
         if not self.dry_run:
@@ -694,6 +720,15 @@ def _topic_arn(value: str) -> str:
     return value
 
 
+def _sources(value: str) -> tuple[str, ...]:
+    names = _comma_list(value.lower())
+    if names == ["all"]:
+        return SOURCE_NAMES
+    if not names or any(name not in SOURCE_NAMES for name in names):
+        raise ValueError(f"'all' or comma-separated names of {', '.join(SOURCE_NAMES)}")
+    return tuple(name for name in SOURCE_NAMES if name in names)
+
+
 def _ignore_tag(value: str) -> IgnoreTag:
     key, has_value, tag_value = value.partition("=")
     key = key.strip()
@@ -719,10 +754,11 @@ class Config:
     scan_regions: tuple[str, ...]
     expiry_days: int = DEFAULT_EXPIRY_DAYS
     sns_topic_arn: str | None = None
-    sources: tuple[str, ...] = (ACM, IAM)
+    sources: tuple[str, ...] = SOURCE_NAMES
     notify_days: frozenset[int] | None = None
     dry_run: bool = False
     ignore_tag: IgnoreTag | None = None
+    account: str | None = None  # where it runs: known once the run starts, not a setting
 
     @property
     def include_iam(self) -> bool:
@@ -743,9 +779,11 @@ class Config:
             sns_topic_arn=_read(environ, "SNS_TOPIC_ARN", _topic_arn, None),
             security_hub_region=_read(environ, "SECURITY_HUB_REGION", _region, region),
             scan_regions=_read(environ, "SCAN_REGIONS", _regions, (region,)),
-            sources=(ACM, IAM)
-            if _read(environ, "INCLUDE_IAM_SERVER_CERTIFICATES", _boolean, True)
-            else (ACM,),
+            sources=tuple(
+                name
+                for name in _read(environ, "CERTIFICATE_SOURCES", _sources, SOURCE_NAMES)
+                if name != IAM or _read(environ, "INCLUDE_IAM_SERVER_CERTIFICATES", _boolean, True)
+            ),
             notify_days=_read(environ, "NOTIFY_DAYS", _notify_days, None),
             dry_run=_read(environ, "DRY_RUN", _boolean, False),
             ignore_tag=_read(environ, "IGNORE_TAG", _ignore_tag, None),
@@ -948,9 +986,427 @@ def certificate_from_iam(metadata: Mapping[str, Any]) -> Certificate:
         read_by="listing",
         in_use=None,
         imported_at=timestamp(metadata.get("UploadDate")),
-        iam_path=metadata.get("Path"),
-        iam_id=metadata.get("ServerCertificateId"),
+        details=_strings(
+            {
+                "ServerCertificateName": metadata.get("ServerCertificateName"),
+                "Path": metadata.get("Path"),
+                "ServerCertificateId": metadata.get("ServerCertificateId"),
+                "UploadDate": metadata.get("UploadDate"),
+                "Expiration": metadata.get("Expiration"),
+            }
+        ),
     )
+
+
+def _strings(values: Mapping[str, object]) -> dict[str, str]:
+    """Details for a finding's resource: strings only (ASFF's Details.Other), none empty (ASFF
+    rejects those), times in ASFF's form."""
+    texts = {
+        key: iso(value)
+        if isinstance(value, datetime)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in values.items()
+        if value is not None
+    }
+    return {key: text for key, text in texts.items() if text}
+
+
+def held_certificate(
+    kind: str,
+    arn: str,
+    name: str,
+    not_after: object,
+    *,
+    in_use: bool | None,
+    label: str,
+    details: Mapping[str, object],
+    region: str | None = None,
+    account: str | None = None,
+    status: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> Certificate:
+    """A certificate a service beyond ACM and IAM holds: its resource, what a person calls it,
+    its expiry and whether something uses it (None: not known, which counts as in use)."""
+    parts = _arn_parts(arn)
+    return Certificate(
+        arn=arn,
+        domain=name,
+        kind=kind,
+        partition=parts["partition"],
+        region=region or (GLOBAL_REGION if kind in GLOBAL_SOURCES else parts["region"]),
+        account=account or parts["account"],
+        type=kind.upper().replace("-", "_"),
+        status=status,
+        key_algorithm="",
+        not_after=timestamp(not_after),
+        read_by="listing",
+        in_use=in_use,
+        in_use_by=() if in_use is False else None,
+        label=label,
+        details=_strings(details),
+        tags=tags,
+    )
+
+
+def _tags(pairs: object) -> dict[str, str]:
+    """Tags as ``[{"Key", "Value"}]`` (RDS, Transfer, IAM) or ``{key: value}`` (API Gateway)."""
+    if isinstance(pairs, Mapping):
+        return {str(k): str(v) for k, v in pairs.items()}
+    items = pairs if isinstance(pairs, list) else []
+    return {str(t["Key"]): str(t.get("Value", "")) for t in items if "Key" in t}
+
+
+def certificate_from_private_ca(ca: Mapping[str, Any]) -> Certificate | None:
+    """A Private CA's own certificate; None while it has none, or once deleted."""
+    status = str(ca.get("Status", ""))
+    if status in ("CREATING", "PENDING_CERTIFICATE", "DELETED", "FAILED") or not ca.get("NotAfter"):
+        return None
+    configuration = ca.get("CertificateAuthorityConfiguration") or {}
+    subject = configuration.get("Subject") or {}
+    arn = str(ca["Arn"])
+    return held_certificate(
+        "private-ca",
+        arn,
+        str(subject.get("CommonName") or arn.rsplit("/", 1)[-1]),
+        ca.get("NotAfter"),
+        in_use=status != "DISABLED",
+        label=f"{str(ca.get('Type', '')).lower()} Private CA".strip(),
+        status=status,
+        details={
+            "Type": ca.get("Type"),
+            "Status": status,
+            "Serial": ca.get("Serial"),
+            "UsageMode": ca.get("UsageMode"),
+            "KeyAlgorithm": configuration.get("KeyAlgorithm"),
+            "NotAfter": ca.get("NotAfter"),
+        },
+    )
+
+
+RDS_LABELS = {"docdb": "DocumentDB instance", "neptune": "Neptune instance"}
+
+
+def certificate_from_rds(instance: Mapping[str, Any]) -> Certificate | None:
+    """The server certificate a DB instance presents (RDS, Aurora, DocumentDB, Neptune)."""
+    details = instance.get("CertificateDetails") or {}
+    if not details.get("ValidTill"):
+        return None
+    engine = str(instance.get("Engine", ""))
+    label = RDS_LABELS.get(
+        engine, "Aurora DB instance" if "aurora" in engine else "RDS DB instance"
+    )
+    return held_certificate(
+        "rds",
+        str(instance["DBInstanceArn"]),
+        str(instance.get("DBInstanceIdentifier", "")),
+        details.get("ValidTill"),
+        in_use=True,
+        label=label,
+        status=str(instance.get("DBInstanceStatus", "")),
+        details={
+            "DBInstanceIdentifier": instance.get("DBInstanceIdentifier"),
+            "Engine": engine,
+            "CACertificateIdentifier": details.get("CAIdentifier")
+            or instance.get("CACertificateIdentifier"),
+        },
+        tags=_tags(instance.get("TagList")),
+    )
+
+
+def certificate_from_api_gateway(
+    item: Mapping[str, Any], region: str, partition: str, account: str
+) -> Certificate:
+    """An API Gateway client certificate (365 days when API Gateway generates it). What uses it
+    (the stages of every API) is not read: unknown."""
+    identifier = str(item["clientCertificateId"])
+    return held_certificate(
+        "api-gateway",
+        f"arn:{partition}:apigateway:{region}::/clientcertificates/{identifier}",
+        str(item.get("description") or identifier),
+        item.get("expirationDate"),
+        in_use=None,
+        label="API Gateway client certificate",
+        account=account,
+        details={"ClientCertificateId": identifier, "Description": item.get("description")},
+        tags=_tags(item.get("tags")),
+    )
+
+
+def certificate_from_iot(description: Mapping[str, Any]) -> Certificate:
+    """An IoT CA certificate: devices whose certificates it signed stop connecting after it."""
+    status = str(description.get("status", ""))
+    return held_certificate(
+        "iot",
+        str(description["certificateArn"]),
+        str(description.get("certificateId", "")),
+        (description.get("validity") or {}).get("notAfter"),
+        in_use=status == "ACTIVE",
+        label="IoT CA certificate",
+        status=status,
+        details={
+            "CertificateId": description.get("certificateId"),
+            "Status": status,
+            "CertificateMode": description.get("certificateMode"),
+        },
+    )
+
+
+def certificate_from_saml(provider: Mapping[str, Any], metadata: str) -> Certificate:
+    """An IAM SAML provider expires with the first of its metadata's ValidUntil and its
+    certificates' NotAfter (read from the metadata's base64 DER)."""
+    arn = str(provider["Arn"])
+    valid_until = timestamp(provider.get("ValidUntil"))
+    certificates = [not_after_of_der(der) for der in saml_certificates(metadata)]
+    signing = min((moment for moment in certificates if moment), default=None)
+    ends = [moment for moment in (valid_until, signing) if moment]
+    return held_certificate(
+        SAML,
+        arn,
+        arn.rsplit("/", 1)[-1],
+        min(ends, default=None),
+        in_use=None,
+        label="IAM SAML identity provider",
+        details={"ValidUntil": valid_until, "SigningCertificateNotAfter": signing},
+        tags=_tags(provider.get("Tags")),
+    )
+
+
+SAML_CERTIFICATE = re.compile(r"<(?:\w+:)?X509Certificate>([A-Za-z0-9+/=\s]+)</", re.ASCII)
+
+
+def saml_certificates(metadata: str) -> list[bytes]:
+    """The DER of every certificate in SAML metadata. A pattern, not an XML parser: only the
+    base64 text of X509Certificate elements is read, so no entity or external reference in
+    the document is ever expanded."""
+    found = []
+    for text in SAML_CERTIFICATE.findall(metadata):
+        try:
+            found.append(base64.b64decode("".join(text.split()), validate=True))
+        except ValueError:
+            continue
+    return found
+
+
+def not_after_of_der(der: bytes) -> datetime | None:
+    """An X.509 certificate's notAfter, read with a minimal DER reader: Certificate is a
+    SEQUENCE of tbsCertificate, and tbsCertificate a SEQUENCE of [0] version (optional),
+    serialNumber, signature, issuer, then validity: SEQUENCE { notBefore, notAfter }."""
+    try:
+        tbs, _ = _der_item(der, _der_item(der, 0)[1])
+        start = tbs[1]
+        if der[start] == 0xA0:  # [0] EXPLICIT version
+            start = _der_item(der, start)[0][2]
+        for _ in range(3):  # serialNumber, signature, issuer
+            start = _der_item(der, start)[0][2]
+        validity, _ = _der_item(der, start)
+        not_before, _ = _der_item(der, validity[1])
+        not_after, _ = _der_item(der, not_before[2])
+        return _der_time(der[not_after[0]], der[not_after[1] : not_after[2]])
+    except (IndexError, ValueError):
+        return None
+
+
+def _der_item(der: bytes, at: int) -> tuple[tuple[int, int, int], int]:
+    """The DER element at ``at``: (tag offset, content start, content end), and where its
+    content starts (for stepping into a SEQUENCE)."""
+    length, start = der[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, start = int.from_bytes(der[start : start + count], "big"), start + count
+    if start + length > len(der):
+        raise ValueError("truncated DER")
+    return (at, start, start + length), start
+
+
+def _der_time(tag: int, value: bytes) -> datetime:
+    """UTCTime (YYMMDDHHMMSSZ; years 50-99 are 19xx) or GeneralizedTime (YYYYMMDDHHMMSSZ)."""
+    text = value.decode("ascii").rstrip("Z")
+    if tag == 0x17:
+        century = "19" if int(text[:2]) >= 50 else "20"
+        text = century + text
+    elif tag != 0x18:
+        raise ValueError("not a time")
+    return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+
+
+def certificate_from_transfer(described: Mapping[str, Any]) -> Certificate:
+    """A Transfer Family certificate (AS2 signing or encryption, or TLS)."""
+    status = str(described.get("Status", ""))
+    return held_certificate(
+        "transfer",
+        str(described["Arn"]),
+        str(described.get("Description") or described.get("CertificateId", "")),
+        described.get("NotAfterDate"),
+        in_use=status != "INACTIVE",
+        label=f"Transfer Family {str(described.get('Usage', '')).lower()} certificate".replace(
+            "  ", " "
+        ),
+        status=status,
+        details={
+            "CertificateId": described.get("CertificateId"),
+            "Usage": described.get("Usage"),
+            "Status": status,
+            "Serial": described.get("Serial"),
+        },
+        tags=_tags(described.get("Tags")),
+    )
+
+
+def certificate_from_directory(
+    info: Mapping[str, Any], directory: Mapping[str, Any], region: str, partition: str, account: str
+) -> Certificate:
+    """A certificate registered with a Managed Microsoft AD directory (LDAPS or client
+    certificate authentication). The service gives it no ARN: the id is built from the
+    directory's, which is stable."""
+    directory_id = str(directory["DirectoryId"])
+    state = str(info.get("State", ""))
+    name = info.get("CommonName") or info["CertificateId"]
+    return held_certificate(
+        "directory-service",
+        f"arn:{partition}:ds:{region}:{account}:directory/{directory_id}/certificate/"
+        f"{info['CertificateId']}",
+        f"{name} ({directory.get('Name', directory_id)})",
+        info.get("ExpiryDateTime"),
+        in_use=None if state.startswith("Registe") else False,
+        label="Directory Service certificate",
+        status=state,
+        details={
+            "DirectoryId": directory_id,
+            "CertificateId": info.get("CertificateId"),
+            "Type": info.get("Type"),
+            "State": state,
+        },
+    )
+
+
+def certificate_from_dms(certificate: Mapping[str, Any]) -> Certificate:
+    """A DMS certificate; the endpoints that use it are not read: unknown."""
+    return held_certificate(
+        "dms",
+        str(certificate["CertificateArn"]),
+        str(certificate.get("CertificateIdentifier", "")),
+        certificate.get("ValidToDate"),
+        in_use=None,
+        label="DMS certificate",
+        details={
+            "CertificateIdentifier": certificate.get("CertificateIdentifier"),
+            "KeyLength": certificate.get("KeyLength"),
+            "SigningAlgorithm": certificate.get("SigningAlgorithm"),
+        },
+    )
+
+
+def certificate_from_sns_apns(application: Mapping[str, Any]) -> Certificate | None:
+    """An SNS platform application's APNs certificate; None for token-based authentication
+    and other platforms, which have no AppleCertificateExpiryDate."""
+    attributes = application.get("Attributes") or {}
+    expires = attributes.get("AppleCertificateExpiryDate")
+    if not expires:
+        return None
+    arn = str(application["PlatformApplicationArn"])
+    enabled = str(attributes.get("Enabled", "true")).lower() != "false"
+    return held_certificate(
+        "sns-apns",
+        arn,
+        arn.rsplit("/", 1)[-1],
+        expires,
+        in_use=enabled,
+        label="SNS APNs platform application",
+        status="Enabled" if enabled else "Disabled",
+        details={"Platform": arn.split("/")[-2] if arn.count("/") >= 2 else "APNS"},
+    )
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a person reads about the certificates of a source beyond ACM and IAM."""
+
+    subject: str  # what expires: "server certificate"
+    breaks: str  # what an expiry takes down: the "Used by" of a certificate in use
+    action: str  # what to do in that service
+    url: str
+
+
+HELD: Mapping[str, Held] = {
+    "private-ca": Held(
+        "CA certificate",
+        "every certificate this CA issued, which stops validating with it",
+        "Install a new CA certificate before this one's NotAfter: a subordinate CA imports one "
+        "its parent signs (GetCertificateAuthorityCsr, then "
+        "ImportCertificateAuthorityCertificate); a root CA needs a new self-signed certificate "
+        "or a new CA that clients trust. Then "
+        "re-issue the certificates it signed.",
+        "https://docs.aws.amazon.com/privateca/latest/APIReference/"
+        "API_ImportCertificateAuthorityCertificate.html",
+    ),
+    "rds": Held(
+        "server certificate",
+        "every client that connects to it over TLS",
+        "Move the DB instance to a current CA, such as rds-ca-rsa2048-g1, once its clients trust "
+        "that CA's root (ModifyDBInstance --ca-certificate-identifier, now or in the maintenance "
+        "window). Clients that verify the server certificate fail after it expires.",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-"
+        "rotation.html",
+    ),
+    "api-gateway": Held(
+        "client certificate",
+        "the API stages that present it to their backends (not read)",
+        "Generate a new client certificate (GenerateClientCertificate), make the backend trust it, "
+        "then set it on every stage that uses this one (UpdateStage clientCertificateId) and "
+        "delete the old one.",
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/getting-started-client-"
+        "side-ssl-authentication.html",
+    ),
+    "iot": Held(
+        "CA certificate",
+        "every device whose certificate it signed, which can no longer connect",
+        "Register a new CA certificate (RegisterCACertificate), issue the devices new "
+        "certificates signed by it (or let just-in-time registration do so), then deactivate "
+        "the old CA certificate.",
+        "https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html",
+    ),
+    SAML: Held(
+        "signing metadata",
+        "every federated sign-in through this provider",
+        "Update the provider's metadata (UpdateSAMLProvider) with the identity provider's new "
+        "signing certificate, and its validUntil, before the old one expires; most identity "
+        "providers publish the next certificate ahead of time.",
+        "https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateSAMLProvider.html",
+    ),
+    "transfer": Held(
+        "certificate",
+        "the AS2 profiles and connectors, or the server's TLS, that use it",
+        "Import the renewed certificate (ImportCertificate) and point the AS2 profiles, "
+        "connectors or server at it before NotAfterDate; AS2 messages signed or encrypted "
+        "with an expired certificate are refused.",
+        "https://docs.aws.amazon.com/transfer/latest/APIReference/API_ImportCertificate.html",
+    ),
+    "directory-service": Held(
+        "certificate",
+        "secure LDAP (LDAPS) or client certificate authentication of the directory",
+        "Register a renewed certificate with the directory (RegisterCertificate), then "
+        "deregister this one; LDAPS and certificate authentication stop when it expires.",
+        "https://docs.aws.amazon.com/directoryservice/latest/devguide/API_RegisterCertificate.html",
+    ),
+    "dms": Held(
+        "certificate",
+        "the endpoints that connect with it over SSL (not read)",
+        "Import the renewed certificate (ImportCertificate) and set it on every endpoint that "
+        "uses this one (ModifyEndpoint --certificate-arn) before ValidToDate; replication over "
+        "SSL fails once it expires.",
+        "https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.SSL.html",
+    ),
+    "sns-apns": Held(
+        "APNs certificate",
+        "push notifications to Apple devices",
+        "Renew the certificate in Apple's developer portal and set it on the platform "
+        "application (SetPlatformApplicationAttributes: PlatformCredential and "
+        "PlatformPrincipal), or move to token-based authentication, whose key does not expire.",
+        "https://docs.aws.amazon.com/sns/latest/api/API_SetPlatformApplicationAttributes.html",
+    ),
+}
 
 
 # The pure core: assess certificates #############################################################
@@ -1026,7 +1482,7 @@ def human_date(moment: datetime) -> str:
 
 
 def console_url(certificate: Certificate) -> str | None:
-    if certificate.is_iam:
+    if certificate.kind != ACM:
         return None  # the IAM console does not show server certificates
     host = CONSOLE_HOSTS.get(certificate.partition, CONSOLE_HOSTS["aws"])
     region = certificate.region
@@ -1052,6 +1508,8 @@ def when_text(assessment: Assessment) -> str:
 
 
 def kind_text(certificate: Certificate) -> str:
+    if certificate.label:
+        return f"{HELD[certificate.kind].subject} of the {certificate.label}"
     if certificate.is_iam:
         return "IAM server certificate"
     kind = {"IMPORTED": "imported", "AMAZON_ISSUED": "ACM-issued", "PRIVATE": "private"}
@@ -1078,6 +1536,8 @@ def action_text(certificate: Certificate) -> str:
 def _renewal_text(certificate: Certificate) -> str:
     if certificate.in_use is False:
         return NOT_IN_USE_ACTION
+    if certificate.label:
+        return HELD[certificate.kind].action
     if certificate.is_iam:
         return (
             "Nothing renews an IAM server certificate. Upload a renewed certificate (better: "
@@ -1119,6 +1579,10 @@ def users_text(certificate: Certificate) -> str:
 
 
 def _aws_users_text(certificate: Certificate) -> str:
+    if certificate.label:
+        state = f" ({certificate.status})" if certificate.status else ""
+        used = certificate.in_use is not False
+        return HELD[certificate.kind].breaks if used else f"not in use{state}"
     if certificate.in_use_by:
         users = list(certificate.in_use_by)
         rest = len(users) - USERS_IN_TEXT
@@ -1220,21 +1684,25 @@ def _acm_details(certificate: Certificate) -> dict[str, Any]:
 
 
 def _resource(certificate: Certificate) -> dict[str, Any]:
-    if certificate.is_iam:
-        other = {
-            "ServerCertificateName": certificate.domain,
-            "Path": certificate.iam_path,
-            "ServerCertificateId": certificate.iam_id,
-            "UploadDate": iso(certificate.imported_at) if certificate.imported_at else None,
-            "Expiration": iso(certificate.not_after) if certificate.not_after else None,
-        }
-        # ASFF's guidance for a resource type it does not list: Type Other, Details.Other.
+    if certificate.kind == "rds":
         return {
+            "Type": "AwsRdsDbInstance",
+            "Id": certificate.arn,
+            "Partition": certificate.partition,
+            "Region": certificate.region,
+            "Details": {"AwsRdsDbInstance": dict(certificate.details)},
+        }
+    if certificate.kind != ACM:
+        # ASFF's guidance for a resource type it does not list: Type Other, Details.Other.
+        resource = {
             "Type": "Other",
             "Id": certificate.arn,
             "Partition": certificate.partition,
-            "Details": {"Other": {k: v for k, v in other.items() if v}},
+            "Details": {"Other": {k: v[:1024] for k, v in certificate.details.items()}},
         }
+        if certificate.region != GLOBAL_REGION:
+            resource["Region"] = certificate.region
+        return resource
     return {
         "Type": "AwsCertificateManagerCertificate",
         "Id": certificate.arn,
@@ -1260,13 +1728,15 @@ def _finding_words(assessment: Assessment, expiry_days: int) -> tuple[str, str]:
     cert = assessment.certificate
     assert cert.not_after is not None  # assessed, so it has an expiry
     title = f"{'IAM server' if cert.is_iam else 'ACM'} certificate {cert.domain} "
+    if cert.label:
+        title = f"{cert.label} {cert.domain}: {HELD[cert.kind].subject} "
     verb = "expired" if assessment.expired else "expires"
     ahead = "" if assessment.expired else f", {plural(assessment.days_left, 'day')} from now"
     description = (
         f"The {kind_text(cert)} {cert.domain} ({cert.arn}) {verb} on "
         f"{human_date(cert.not_after)}{ahead}, inside the {expiry_days}-day window. "
         f"Used by: {users_text(cert)}."
-        + ("" if cert.is_iam else f" Key algorithm: {cert.key_algorithm}.")
+        + (f" Key algorithm: {cert.key_algorithm}." if cert.kind == ACM else "")
     )
     return (title + when_text(assessment))[:256], description[:1024]
 
@@ -1286,10 +1756,8 @@ def _product_fields(assessment: Assessment, expiry_days: int) -> dict[str, str]:
         "InUseByCount": str(len(cert.in_use_by or ())),
         "SubjectAlternativeNameCount": str(len(cert.subject_alternative_names)),
     }
-    url = console_url(cert)
-    if url:
-        fields["ConsoleUrl"] = url
-    return fields
+    fields["ConsoleUrl"] = console_url(cert) or ""
+    return {key: value for key, value in fields.items() if value}
 
 
 def build_finding(
@@ -1325,7 +1793,9 @@ def build_finding(
         "Remediation": {
             "Recommendation": {
                 "Text": action_text(cert)[:512],
-                "Url": REMEDIATION_URLS.get(cert.type, REMEDIATION_URLS["AMAZON_ISSUED"]),
+                "Url": HELD[cert.kind].url
+                if cert.label
+                else REMEDIATION_URLS.get(cert.type, REMEDIATION_URLS["AMAZON_ISSUED"]),
             }
         },
         "ProductFields": _product_fields(assessment, expiry_days),
@@ -1336,7 +1806,7 @@ def build_finding(
     if console_url(cert):
         finding["SourceUrl"] = console_url(cert)
     if len(json.dumps(finding)) > MAX_FINDING_BYTES:  # thousands of long names or users
-        details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
+        details = finding["Resources"][0]["Details"].get("AwsCertificateManagerCertificate", {})
         for key in ("SubjectAlternativeNames", "InUseBy"):
             if key in details:
                 details[key] = details[key][:5]
@@ -1416,7 +1886,7 @@ def _source_of(raw: Mapping[str, Any], arn: str) -> tuple[str, str]:
     kind = (raw.get("ProductFields") or {}).get("Source") or (
         IAM if parts.get("service") == "iam" else ACM
     )
-    if kind == IAM:
+    if kind in GLOBAL_SOURCES:
         return kind, GLOBAL_REGION
     return kind, str((raw.get("Resources") or [{}])[0].get("Region") or parts.get("region", ""))
 
@@ -1539,7 +2009,9 @@ def certificate_entry(assessment: Assessment) -> dict[str, Any]:
 
 def certificate_text(number: int, assessment: Assessment) -> str:
     cert = assessment.certificate
-    lines = [f"{number}. {cert.domain} - {when_text(assessment)} [{assessment.severity}]"]
+    what = f"{cert.label} {cert.domain}: {HELD[cert.kind].subject}" if cert.label else cert.domain
+    separator = " " if cert.label else " - "
+    lines = [f"{number}. {what}{separator}{when_text(assessment)} [{assessment.severity}]"]
     also = names_text(cert)
     if also:
         lines.append(f"   Also covers: {also}")
@@ -1549,6 +2021,11 @@ def certificate_text(number: int, assessment: Assessment) -> str:
     ]
     if cert.is_iam:
         lines.append(f"   Kind:     IAM server certificate (account {cert.account}), not in ACM")
+    elif cert.label:
+        lines += [
+            f"   Region:   {cert.region} (account {cert.account})",
+            f"   Kind:     {cert.label}" + (f", {cert.status}" if cert.status else ""),
+        ]
     else:
         lines += [
             f"   Region:   {cert.region} (account {cert.account})",
@@ -1858,6 +2335,12 @@ class AwsClients:
     def partition(self, region: str) -> str:
         return self._session.get_partition_for_region(region)
 
+    def offers(self, service: str, region: str) -> bool:
+        """Whether this SDK knows the service in the region: a hint (a runtime's SDK may
+        predate a region), used only to tell "not offered there" from a network failure."""
+        partition = self.partition(region)
+        return region in self._session.get_available_regions(service, partition_name=partition)
+
 
 @functools.lru_cache(maxsize=1)
 def default_clients() -> AwsClients:
@@ -2144,8 +2627,12 @@ def _acm_certificates(acm: ACMClient, region: str, end: datetime) -> Listing:
     except AWS_ERRORS as error:
         problem = failed("error", "SearchCertificates", f"in {region}", error)
         return Listing(ACM, region, "SearchCertificates", complete=False, problems=(problem,))
-    listed = _read_listing(ACM, region, "ListCertificates", lambda: list_certificates(acm))
-    return replace(listed, problems=(fallback, *listed.problems))
+    try:
+        listed = tuple(list_certificates(acm))
+    except AWS_ERRORS as error:
+        problems = (fallback, failed("error", "ListCertificates", f"in {region}", error))
+        return Listing(ACM, region, "ListCertificates", complete=False, problems=problems)
+    return Listing(ACM, region, "ListCertificates", listed, problems=(fallback,))
 
 
 def _acm_metrics(
@@ -2189,41 +2676,304 @@ def _acm_metrics(
 
 def read_iam(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
     """IAM server certificates (global)."""
+    found = list_server_certificates(clients.iam(region))
+    return Listing(IAM, GLOBAL_REGION, "ListServerCertificates", tuple(found))
+
+
+def read_private_ca(
+    clients: AwsClients, region: str, config: Config, deadline: Deadline
+) -> Listing:
+    """Each Private CA's own certificate: every certificate it issued expires with it."""
+    pca = clients.client("acm-pca", region)
+    found = _paged(pca, "list_certificate_authorities", "CertificateAuthorities", 1000)
+    return Listing("private-ca", region, "ListCertificateAuthorities", _parsed(found, _private_ca))
+
+
+def _private_ca(ca: Mapping[str, Any]) -> Iterable[Certificate]:
+    certificate = certificate_from_private_ca(ca)
+    return [certificate] if certificate else []
+
+
+def read_rds(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """The server certificate of every DB instance (RDS, Aurora, DocumentDB, Neptune)."""
+    instances = _paged(clients.client("rds", region), "describe_db_instances", "DBInstances", 100)
+    found = (certificate_from_rds(instance) for instance in instances)
+    return Listing("rds", region, "DescribeDBInstances", tuple(c for c in found if c))
+
+
+def read_api_gateway(
+    clients: AwsClients, region: str, config: Config, deadline: Deadline
+) -> Listing:
+    """API Gateway client certificates."""
+    items = _paged(clients.client("apigateway", region), "get_client_certificates", "items", 500)
+    partition, account = clients.partition(region), config.account or ""
+    found = (certificate_from_api_gateway(item, region, partition, account) for item in items)
+    return Listing("api-gateway", region, "GetClientCertificates", tuple(found))
+
+
+def read_iot(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """IoT CA certificates: listed, then each described for its validity."""
+    iot = clients.client("iot", region)
+    listed = list(_paged(iot, "list_ca_certificates", "certificates", 250))
+
+    def describe(item: Mapping[str, Any]) -> Iterable[Certificate]:
+        answer = iot.describe_ca_certificate(certificateId=item["certificateId"])
+        return [certificate_from_iot(answer["certificateDescription"])]
+
+    return _each("iot", region, "DescribeCACertificate", listed, describe, deadline)
+
+
+def read_saml(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """IAM SAML providers (global): listed, then each read for its metadata's certificates."""
     iam = clients.iam(region)
-    return _read_listing(
-        IAM, GLOBAL_REGION, "ListServerCertificates", lambda: list_server_certificates(iam)
+    providers = iam.list_saml_providers().get("SAMLProviderList", [])
+
+    def read(provider: Mapping[str, Any]) -> Iterable[Certificate]:
+        full = iam.get_saml_provider(SAMLProviderArn=str(provider["Arn"]))
+        metadata = str(full.get("SAMLMetadataDocument", ""))
+        return [certificate_from_saml({**provider, **full}, metadata)]
+
+    return _each(SAML, GLOBAL_REGION, "GetSAMLProvider", providers, read, deadline)
+
+
+def read_transfer(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """Transfer Family certificates: listed, then each described for its NotAfterDate."""
+    transfer = clients.client("transfer", region)
+    listed = list(_paged(transfer, "list_certificates", "Certificates", 1000))
+
+    def describe(item: Mapping[str, Any]) -> Iterable[Certificate]:
+        answer = transfer.describe_certificate(CertificateId=item["CertificateId"])
+        return [certificate_from_transfer(answer["Certificate"])]
+
+    return _each("transfer", region, "DescribeCertificate", listed, describe, deadline)
+
+
+def read_directory_service(
+    clients: AwsClients, region: str, config: Config, deadline: Deadline
+) -> Listing:
+    """Certificates registered with each Managed Microsoft AD directory (the only kind that
+    holds any)."""
+    ds = clients.client("ds", region)
+    directories = _paged(ds, "describe_directories", "DirectoryDescriptions")
+    managed = [d for d in directories if d.get("Type") == "MicrosoftAD"]
+    partition, account = clients.partition(region), config.account or ""
+
+    def certificates(directory: Mapping[str, Any]) -> Iterable[Certificate]:
+        infos = _paged(
+            ds, "list_certificates", "CertificatesInfo", 50, DirectoryId=directory["DirectoryId"]
+        )
+        return [certificate_from_directory(i, directory, region, partition, account) for i in infos]
+
+    return _each("directory-service", region, "ListCertificates", managed, certificates, deadline)
+
+
+def read_dms(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """DMS certificates."""
+    found = _paged(clients.client("dms", region), "describe_certificates", "Certificates", 100)
+    return Listing("dms", region, "DescribeCertificates", tuple(map(certificate_from_dms, found)))
+
+
+def read_sns_apns(clients: AwsClients, region: str, config: Config, deadline: Deadline) -> Listing:
+    """SNS platform applications that authenticate to APNs with a certificate."""
+    found = _paged(clients.sns(region), "list_platform_applications", "PlatformApplications")
+    certificates = (certificate_from_sns_apns(application) for application in found)
+    return Listing(
+        "sns-apns", region, "ListPlatformApplications", tuple(c for c in certificates if c)
     )
 
 
-def _read_listing(
-    kind: str, region: str, operation: str, read: Callable[[], Iterable[Certificate]]
+def _paged(client: Any, operation: str, key: str, size: int = 0, **params: Any) -> Iterator[Any]:
+    """Every item of every page, pages of ``size`` (the API's largest) where it has a limit."""
+    paging = {"PageSize": size} if size else {}
+    for page in client.get_paginator(operation).paginate(PaginationConfig=paging, **params):
+        yield from page.get(key) or []
+
+
+def _parsed(
+    items: Iterable[Mapping[str, Any]], parse: Callable[[Mapping[str, Any]], Iterable[Certificate]]
+) -> tuple[Certificate, ...]:
+    return tuple(certificate for item in items for certificate in parse(item))
+
+
+def _each(
+    kind: str,
+    region: str,
+    operation: str,
+    items: Sequence[Mapping[str, Any]],
+    read: Callable[[Mapping[str, Any]], Iterable[Certificate]],
+    deadline: Deadline,
 ) -> Listing:
-    """A source's listing, or the Problem that it could not be read (the scan is incomplete)."""
-    try:
-        return Listing(kind, region, operation, tuple(read()))
-    except AWS_ERRORS as error:
-        where = "" if region == GLOBAL_REGION else f"in {region}"
-        problem = failed("error", operation, where, error)
-        return Listing(kind, region, operation, complete=False, problems=(problem,))
+    """Read each listed item (a describe per item), a few side by side. One that cannot be read
+    leaves the listing incomplete (its findings stay as they are); the others go on."""
+    where = "" if region == GLOBAL_REGION else f"in {region}"
+
+    def one(item: Mapping[str, Any]) -> Listing:
+        if not deadline.allows(CALL_WORST_MS):
+            problem = Problem("error", operation, where, detail="no time left before the deadline")
+            return Listing(kind, region, operation, complete=False, problems=(problem,))
+        try:
+            return Listing(kind, region, operation, tuple(read(item)))
+        except AWS_ERRORS as error:
+            problem = failed("error", operation, where, error)
+            return Listing(kind, region, operation, complete=False, problems=(problem,))
+
+    with concurrent.futures.ThreadPoolExecutor(EACH_WORKERS) as pool:
+        read_items = list(pool.map(one, items))
+    return Listing(
+        kind,
+        region,
+        operation,
+        tuple(c for listing in read_items for c in listing.certificates),
+        complete=all(listing.complete for listing in read_items),
+        problems=tuple(p for listing in read_items for p in listing.problems),
+    )
 
 
 @dataclass(frozen=True)
 class Source:
-    """One certificate source: where it is read and how."""
+    """One certificate source: where it is read, how, and with which permissions."""
 
     name: str
     scope: str  # "regional": read in each of SCAN_REGIONS; "global": once
     services: tuple[str, ...]  # the clients ``read`` uses, made before the fan-out
     read: Callable[[AwsClients, str, Config, Deadline], Listing]
+    actions: tuple[str, ...]  # the IAM actions it needs (iam_policy.json grants exactly these)
     # Why a finding's certificate that a complete listing no longer holds needs none; "" when
     # the certificate is asked about one by one (ACM: a search returns only the window).
     gone: str = ""
 
 
 SOURCES: Mapping[str, Source] = {
-    ACM: Source(ACM, "regional", ("acm", "cloudwatch"), read_acm),
-    IAM: Source(IAM, "global", ("iam",), read_iam, "the IAM server certificate no longer exists."),
+    source.name: source
+    for source in (
+        Source(
+            ACM,
+            "regional",
+            ("acm", "cloudwatch"),
+            read_acm,
+            (
+                "acm:SearchCertificates",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+                "acm:ListTagsForCertificate",
+                "cloudwatch:ListMetrics",
+                "cloudwatch:GetMetricData",
+            ),
+        ),
+        Source(
+            IAM,
+            "global",
+            ("iam",),
+            read_iam,
+            ("iam:ListServerCertificates",),
+            "the IAM server certificate no longer exists.",
+        ),
+        Source(
+            "private-ca",
+            "regional",
+            ("acm-pca",),
+            read_private_ca,
+            ("acm-pca:ListCertificateAuthorities",),
+            "the Private CA was deleted, or has no CA certificate any more.",
+        ),
+        Source(
+            "rds",
+            "regional",
+            ("rds",),
+            read_rds,
+            ("rds:DescribeDBInstances",),
+            "the DB instance no longer exists.",
+        ),
+        Source(
+            "api-gateway",
+            "regional",
+            ("apigateway",),
+            read_api_gateway,
+            ("apigateway:GET",),
+            "the client certificate was deleted.",
+        ),
+        Source(
+            "iot",
+            "regional",
+            ("iot",),
+            read_iot,
+            ("iot:ListCACertificates", "iot:DescribeCACertificate"),
+            "the CA certificate was deleted.",
+        ),
+        Source(
+            SAML,
+            "global",
+            ("iam",),
+            read_saml,
+            ("iam:ListSAMLProviders", "iam:GetSAMLProvider"),
+            "the SAML provider was deleted.",
+        ),
+        Source(
+            "transfer",
+            "regional",
+            ("transfer",),
+            read_transfer,
+            ("transfer:ListCertificates", "transfer:DescribeCertificate"),
+            "the certificate was deleted.",
+        ),
+        Source(
+            "directory-service",
+            "regional",
+            ("ds",),
+            read_directory_service,
+            ("ds:DescribeDirectories", "ds:ListCertificates"),
+            "the certificate was deleted, or its directory.",
+        ),
+        Source(
+            "dms",
+            "regional",
+            ("dms",),
+            read_dms,
+            ("dms:DescribeCertificates",),
+            "the certificate was deleted.",
+        ),
+        Source(
+            "sns-apns",
+            "regional",
+            ("sns",),
+            read_sns_apns,
+            ("sns:ListPlatformApplications",),
+            "the platform application was deleted, or no longer uses a certificate.",
+        ),
+    )
 }
+
+
+def read_source(
+    source: Source, clients: AwsClients, region: str, config: Config, deadline: Deadline
+) -> Listing:
+    """A source's listing in one region; what failed, as a Problem naming the source and, for a
+    denial, the permission the role lacks. A service not offered in the region: a note."""
+    try:
+        return source.read(clients, region, config, deadline)
+    except AWS_ERRORS as error:
+        listed_region = GLOBAL_REGION if source.scope == "global" else region
+        where = "" if source.scope == "global" else f"in {region}"
+        operation = getattr(error, "operation_name", None) or source.name
+        not_offered = isinstance(error, botocore.exceptions.EndpointConnectionError) and not (
+            clients.offers(source.services[0], region)
+        )
+        if not_offered:
+            note = Problem(
+                "note",
+                source.name,
+                where,
+                detail=f"{source.services[0]} is not offered there; skipped",
+            )
+            return Listing(source.name, listed_region, operation, problems=(note,))
+        then = f"the {source.name} source was not read"
+        if "AccessDenied" in error_code(error) or error_code(error) == "UnauthorizedOperation":
+            action = next(
+                (a for a in source.actions if a.endswith(f":{operation}")), source.actions[0]
+            )
+            then += f"; the role needs {action}"
+        problem = failed("error", operation, where, error, then)
+        return Listing(source.name, listed_region, operation, complete=False, problems=(problem,))
 
 
 def source_regions(source: Source, config: Config) -> tuple[str, ...]:
@@ -2377,7 +3127,9 @@ def gather(
     hub, partition = clients.securityhub(hub_region), clients.partition(hub_region)
     with concurrent.futures.ThreadPoolExecutor(len(reads) + 1) as pool:
         existing = pool.submit(read_existing, hub, hub_region, account, partition)
-        listings = pool.map(lambda read: read[0].read(clients, read[1], config, deadline), reads)
+        listings = pool.map(
+            lambda read: read_source(read[0], clients, read[1], config, deadline), reads
+        )
         return tuple(listings), existing.result()
 
 
@@ -2403,6 +3155,7 @@ def examine_scan(config: Config, clients: AwsClients, deadline: Deadline) -> Exa
         account = function_account(deadline.context, clients.sts(config.function_region))
     except AWS_ERRORS as error:
         problems = (failed("error", "GetCallerIdentity", "", error),)
+    config = replace(config, account=account)
     listings, existing = gather(config, clients, deadline, account)
     gone = {name: source.gone for name, source in SOURCES.items()}
     plan = plan_scan(listings, existing.findings, config, deadline.now, gone)
