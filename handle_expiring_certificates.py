@@ -76,6 +76,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -224,6 +225,12 @@ SOURCE_NAMES: tuple[str, ...] = (
     "sns-apns",
 )
 GLOBAL_SOURCES = frozenset({IAM, SAML})  # read once, through the function's region
+MONITOR = "monitor"  # the kind of the finding every scan writes about itself
+SILENT_AFTER = timedelta(days=8)  # a weekly scan and a day of slack
+DIGEST_SCOPES = ("account", "organization")
+ORGANIZATION_DETAILS = 100  # certificates an organisation digest gives in detail
+MEMBERS_PAGE = 50  # ListMembers' limit of MaxResults
+GET_FINDINGS_PER_SECOND = 3  # Security Hub's documented rate of GetFindings
 IAM_TYPE = "IAM_SERVER_CERTIFICATE"
 GLOBAL_REGION = "global"  # the region of a global source's certificates and findings
 REMEDIATION_URLS = {
@@ -577,6 +584,8 @@ class Summary:
     findings: FindingsReport | None = None
     notification: NotificationReport = field(default_factory=NotificationReport)
     problems: list[Problem] = field(default_factory=list)
+    scope: str = "account"  # the digest's: this account's, or the organisation's
+    silent_accounts: list[dict[str, Any]] = field(default_factory=list)
     would_write: list[dict[str, Any]] = field(default_factory=list)
     would_send: list[dict[str, Any]] = field(default_factory=list)
 
@@ -729,6 +738,12 @@ def _sources(value: str) -> tuple[str, ...]:
     return tuple(name for name in SOURCE_NAMES if name in names)
 
 
+def _digest_scope(value: str) -> str:
+    if value.lower() not in DIGEST_SCOPES:
+        raise ValueError(" or ".join(repr(scope) for scope in DIGEST_SCOPES))
+    return value.lower()
+
+
 def _ignore_tag(value: str) -> IgnoreTag:
     key, has_value, tag_value = value.partition("=")
     key = key.strip()
@@ -758,6 +773,7 @@ class Config:
     notify_days: frozenset[int] | None = None
     dry_run: bool = False
     ignore_tag: IgnoreTag | None = None
+    digest_scope: str = "account"
     account: str | None = None  # where it runs: known once the run starts, not a setting
 
     @property
@@ -787,6 +803,7 @@ class Config:
             notify_days=_read(environ, "NOTIFY_DAYS", _notify_days, None),
             dry_run=_read(environ, "DRY_RUN", _boolean, False),
             ignore_tag=_read(environ, "IGNORE_TAG", _ignore_tag, None),
+            digest_scope=_read(environ, "DIGEST_SCOPE", _digest_scope, "account"),
         )
 
 
@@ -1746,6 +1763,8 @@ def _product_fields(assessment: Assessment, expiry_days: int) -> dict[str, str]:
     assert cert.not_after is not None  # assessed, so it has an expiry
     fields = {
         "Source": cert.kind,
+        "Name": cert.domain[:256],
+        "Label": cert.label,
         "DaysLeft": str(assessment.days_left),
         "NotAfter": iso(cert.not_after),
         "ExpiryDays": str(expiry_days),
@@ -1882,6 +1901,8 @@ def existing_finding_from(
 def _source_of(raw: Mapping[str, Any], arn: str) -> tuple[str, str]:
     """The source and region of a finding's certificate: its ProductFields say, and the ARN
     for findings written before they did."""
+    if str(raw.get("Id", "")).startswith(f"{GENERATOR_ID}/{MONITOR}/"):
+        return MONITOR, ""
     parts = parse_arn(arn) or {}
     kind = (raw.get("ProductFields") or {}).get("Source") or (
         IAM if parts.get("service") == "iam" else ACM
@@ -1979,13 +2000,207 @@ RENEWED_EXPORTED = (
 )
 
 
+# The pure core: the monitor and the organisation ################################################
+
+
+def monitor_finding_id(account: str) -> str:
+    return f"{GENERATOR_ID}/{MONITOR}/{account}"
+
+
+def build_monitor_finding(
+    account: str,
+    *,
+    partition: str,
+    hub_region: str,
+    now: datetime,
+    scanned: str,
+    by_severity: Mapping[str, int],
+    missing: Sequence[str],
+    existing: ExistingFinding | None,
+) -> dict[str, Any]:
+    """The finding a scheduled scan writes about itself: its UpdatedAt says when the account last
+    reported, its severity and compliance whether that scan was complete, and what it missed."""
+    complete = not missing
+    label = "INFORMATIONAL" if complete else "MEDIUM"
+    words = "complete" if complete else f"incomplete: {'; '.join(missing)}"
+    return {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": monitor_finding_id(account),
+        "ProductArn": product_arn(partition, hub_region, account),
+        "GeneratorId": GENERATOR_ID,
+        "AwsAccountId": account,
+        "Types": [FINDING_TYPE],
+        "CreatedAt": existing.created_at if existing else iso(now),
+        "UpdatedAt": iso(next_updated_at(now, existing)),
+        "FirstObservedAt": existing.raw.get("FirstObservedAt", existing.created_at)
+        if existing
+        else iso(now),
+        "LastObservedAt": iso(now),
+        "Severity": {"Label": label},
+        "FindingProviderFields": {"Severity": {"Label": label}, "Types": [FINDING_TYPE]},
+        "Title": f"Certificate expiry monitor of {account}: scan {words}"[:256],
+        "Description": f"The weekly certificate scan of {scanned} ran on {human_date(now)}; "
+        f"it was {words}"[:1023]
+        + ".",
+        "ProductFields": {
+            "Source": MONITOR,
+            "Complete": str(complete).lower(),
+            "ScannedAt": iso(now),
+            "Scanned": scanned[:1024],
+            **{label.title(): str(count) for label, count in by_severity.items()},
+            **({"Missing": "; ".join(missing)[:1024]} if missing else {}),
+        },
+        "Resources": [
+            {
+                "Type": "AwsAccount",
+                "Id": f"AWS::::Account:{account}",
+                "Partition": partition,
+                "Region": hub_region,
+            }
+        ],
+        "Compliance": {"Status": "PASSED" if complete else "WARNING"},
+        "RecordState": "ACTIVE",
+    }
+
+
+def certificate_from_finding(raw: Mapping[str, Any]) -> Certificate | None:
+    """A member account's certificate as its finding describes it (every finding carries its
+    NotAfter and use, so days left and severity are judged again when the digest is made)."""
+    fields = raw.get("ProductFields") or {}
+    resource = (raw.get("Resources") or [{}])[0]
+    not_after = timestamp(fields.get("NotAfter"))
+    if not_after is None or not resource.get("Id"):
+        return None
+    details = resource.get("Details") or {}
+    acm = details.get("AwsCertificateManagerCertificate") or {}
+    kind = str(fields.get("Source") or (IAM if resource.get("Type") == "Other" else ACM))
+    in_use = {"true": True, "false": False}.get(str(fields.get("InUse")))
+    return Certificate(
+        arn=str(resource["Id"]),
+        domain=str(fields.get("Name") or acm.get("DomainName") or resource["Id"]),
+        kind=kind,
+        partition=str(resource.get("Partition", "aws")),
+        region=GLOBAL_REGION if kind in GLOBAL_SOURCES else str(resource.get("Region", "")),
+        account=str(raw.get("AwsAccountId", "")),
+        type=str(fields.get("CertificateType", "")),
+        status=str(acm.get("Status", "")),
+        key_algorithm=str(fields.get("KeyAlgorithm", "")),
+        not_after=not_after,
+        read_by="finding",
+        subject_alternative_names=tuple(acm.get("SubjectAlternativeNames") or ()),
+        in_use=in_use,
+        in_use_by=() if in_use is False else None,
+        exported=fields.get("Exported") == "true",
+        label=str(fields.get("Label", "")) if kind in HELD else "",
+    )
+
+
+@dataclass(frozen=True)
+class Reported:
+    """When a member account last reported (its monitor finding), and whether that scan was
+    complete."""
+
+    account: str
+    at: datetime
+    complete: bool
+    missing: str
+
+
+def reported_from(raw: Mapping[str, Any]) -> Reported | None:
+    if not str(raw.get("Id", "")).startswith(f"{GENERATOR_ID}/{MONITOR}/"):
+        return None
+    fields = raw.get("ProductFields") or {}
+    return Reported(
+        str(raw.get("AwsAccountId", "")),
+        timestamp(raw.get("UpdatedAt")) or datetime.min.replace(tzinfo=timezone.utc),
+        fields.get("Complete") == "true",
+        str(fields.get("Missing", "")),
+    )
+
+
+def silent_accounts(
+    members: Sequence[str], reports: Mapping[str, Reported], now: datetime
+) -> list[dict[str, Any]]:
+    """Associated members whose monitor is missing, older than 8 days, or incomplete: the
+    organisation's heartbeat."""
+    silent = []
+    for account in sorted(members):
+        report = reports.get(account)
+        if report is None:
+            reason = "no scan has reported"
+        elif report.at < now - SILENT_AFTER:
+            reason = f"no scan for {plural(whole_days(now - report.at), 'day')}"
+        elif not report.complete:
+            reason = f"the last scan was incomplete: {report.missing}".rstrip(": ")
+        else:
+            continue
+        last = iso(report.at) if report else None
+        silent.append({"account": account, "last_reported": last, "reason": reason})
+    return silent
+
+
+@dataclass(frozen=True)
+class OrganizationDigest:
+    """What an organisation digest adds to its certificates: whose they are, the counts of each
+    account, the accounts whose monitor is silent, and how many were left out of the detail."""
+
+    names: Mapping[str, str]
+    accounts: tuple[dict[str, Any], ...]
+    silent: tuple[dict[str, Any], ...]
+    certificates: int
+    left_out: int
+
+
+def organization_digest(
+    assessments: Sequence[Assessment],
+    names: Mapping[str, str],
+    silent: Sequence[dict[str, Any]],
+) -> tuple[list[Assessment], OrganizationDigest]:
+    """The most urgent certificates of the organisation in detail, and the rest as counts."""
+    ordered = by_urgency(assessments)
+    rows: dict[str, dict[str, Any]] = {}
+    for assessment in ordered:
+        account = assessment.certificate.account
+        row = rows.setdefault(
+            account,
+            {"account": account, "name": names.get(account, "")}
+            | {s.lower(): 0 for s in SEVERITY_ORDER},
+        )
+        row[assessment.severity.lower()] += 1
+    detail = ordered[:ORGANIZATION_DETAILS]
+    accounts = sorted(rows.values(), key=lambda r: [-r[s.lower()] for s in SEVERITY_ORDER])
+    digest = OrganizationDigest(
+        dict(names), tuple(accounts), tuple(silent), len(ordered), len(ordered) - len(detail)
+    )
+    return detail, digest
+
+
+def organization_text(digest: OrganizationDigest) -> str:
+    """The per-account table and the silent accounts, said once, after the certificates."""
+    lines = [f"Certificates by account ({plural(len(digest.accounts), 'account')}):"]
+    lines += [
+        f"  {row['account']} {row['name'][:30]:<30} "
+        + " ".join(f"{s.lower()} {row[s.lower()]}" for s in SEVERITY_ORDER)
+        for row in digest.accounts
+    ]
+    if digest.silent:
+        lines += ["", "Silent accounts (no complete scan within 8 days):"]
+        lines += [
+            f"  {row['account']} {digest.names.get(row['account'], '')[:30]:<30} "
+            f"last reported {row['last_reported'] or 'never'}: {row['reason']}"
+            for row in digest.silent
+        ]
+    return "\n".join(lines) + "\n\n"
+
+
 # The pure core: messages ########################################################################
 
 
-def certificate_entry(assessment: Assessment) -> dict[str, Any]:
+def certificate_entry(assessment: Assessment, account_name: str | None = None) -> dict[str, Any]:
     """One certificate in the machine-readable document (see docs/messages.md)."""
     cert = assessment.certificate
-    return {
+    named = {} if account_name is None else {"account_name": account_name}
+    return named | {
         "arn": cert.arn,
         "kind": cert.kind,
         "domain": cert.domain,
@@ -2059,12 +2274,15 @@ class MessageHeader:
     expiry_days: int
     now: datetime
     notes: tuple[str, ...] = ()  # said in every part: renewed certificates that were exported
+    organization: OrganizationDigest | None = None  # an organisation digest's accounts
 
 
 def _heading(
     header: MessageHeader, assessments: Sequence[Assessment], count: int, expired: int
 ) -> tuple[str, str]:
     """A message's subject and first line."""
+    if header.organization is not None:
+        return _organization_heading(header, header.organization, expired)
     if not assessments:
         renewed = plural(len(header.notes), "exported certificate")
         subject = fit_subject(f"{renewed} renewed: deploy the new copies", "")
@@ -2090,6 +2308,26 @@ def _heading(
     return subject, intro
 
 
+def _organization_heading(
+    header: MessageHeader, organization: OrganizationDigest, expired: int
+) -> tuple[str, str]:
+    count, accounts = organization.certificates, len(organization.accounts)
+    silent = f", {len(organization.silent)} silent" if organization.silent else ""
+    subject = fit_subject(
+        f"{plural(count, 'certificate')} in {plural(accounts, 'account')} expire within "
+        f"{header.expiry_days} days{silent}",
+        "",
+    )
+    detail = f" The {ORGANIZATION_DETAILS} most urgent" if organization.left_out else " All"
+    intro = (
+        f"{plural(count, 'certificate')} in {plural(accounts, 'account')} expire within "
+        f"{header.expiry_days} days or have expired ({header.scope}, "
+        f"{human_date(header.now)}).{detail} in detail, most urgent first; every account's "
+        "counts and the silent accounts follow."
+    )
+    return subject, intro
+
+
 def _render(
     header: MessageHeader,
     assessments: Sequence[Assessment],
@@ -2107,24 +2345,36 @@ def _render(
         suffix = f" (part {part} of {parts})"
         subject = subject[: MAX_SUBJECT_CHARS - len(suffix)] + suffix
         intro += f" Part {part} of {parts}."
+    organization = header.organization
     text = (
         intro
         + "".join(f"\n\n{note}" for note in header.notes)
         + "\n\n"
         + "".join(certificate_text(first + i, a) for i, a in enumerate(assessments))
+        + (organization_text(organization) if organization and part == parts else "")
         + "Sent by the handle-expiring-certificates Lambda function.\n"
     )
-    document = {
+    names = organization.names if organization else None
+    document: dict[str, Any] = {
         "version": DOCUMENT_VERSION,
         "trigger": header.trigger,
         "generated_at": iso(header.now),
         "expiry_days": header.expiry_days,
         "part": part,
         "parts": parts,
-        "certificates": [certificate_entry(a) for a in assessments],
+        "certificates": [
+            certificate_entry(a, None if names is None else names.get(a.certificate.account, ""))
+            for a in assessments
+        ],
     }
     if header.notes:
         document["notes"] = list(header.notes)
+    if organization:
+        document.update(scope="organization", left_out=organization.left_out)
+        if part == parts:
+            document.update(
+                accounts=list(organization.accounts), silent_accounts=list(organization.silent)
+            )
     return Notification(
         subject=subject,
         text=text,
@@ -2134,10 +2384,15 @@ def _render(
     )
 
 
-def _entry_bytes(number: int, assessment: Assessment) -> int:
+def _entry_bytes(
+    number: int, assessment: Assessment, names: Mapping[str, str] | None = None
+) -> int:
     """What one certificate adds to a published message: its text once, and its JSON entry
     (and a comma) once, escaped inside the "default" string."""
-    entry = json.dumps(certificate_entry(assessment), ensure_ascii=False, separators=(",", ":"))
+    name = None if names is None else names.get(assessment.certificate.account, "")
+    entry = json.dumps(
+        certificate_entry(assessment, name), ensure_ascii=False, separators=(",", ":")
+    )
     return _escaped_bytes(certificate_text(number, assessment)) + _escaped_bytes(entry + ",")
 
 
@@ -2150,12 +2405,16 @@ def build_notifications(
     """
     ordered = by_urgency(assessments)
     if not ordered:
-        return [_render(header, [], 1, 1, 1)] if header.notes else []
-    costs = [_entry_bytes(number, a) for number, a in enumerate(ordered, start=1)]
+        said = header.notes or (header.organization and header.organization.silent)
+        return [_render(header, [], 1, 1, 1)] if said else []
+    names = header.organization.names if header.organization else None
+    costs = [_entry_bytes(number, a, names) for number, a in enumerate(ordered, start=1)]
     # All but the entries, with part numbers and counts as wide as they get in any part: an
-    # upper bound, so every part packed within the limit is rendered within it.
+    # upper bound, so every part packed within the limit is rendered within it. An organisation
+    # digest's accounts come once, in the last part.
     heading = (len(ordered), sum(a.expired for a in ordered))
-    base = _render(header, ordered[:1], 9999, 9999, 1, heading=heading).size - costs[0]
+    with_trailer = _render(header, ordered[:1], 9999, 9999, 1, heading=heading).size - costs[0]
+    base = _render(header, ordered[:1], 9998, 9999, 1, heading=heading).size - costs[0]
     groups: list[list[Assessment]] = [[]]
     used = base
     for assessment, cost in zip(ordered, costs, strict=True):
@@ -2164,6 +2423,8 @@ def build_notifications(
             used = base
         groups[-1].append(assessment)
         used += cost
+    if used + with_trailer - base > limit:
+        groups.append([])
     notifications = []
     first = 1
     for number, group in enumerate(groups, start=1):
@@ -2180,6 +2441,8 @@ def build_metrics(summary: Summary, *, function_name: str, now: datetime) -> dic
     purpose: every distinct value is a metric CloudWatch bills for. ``Heartbeat`` only for a
     scan: 1 when it was complete."""
     values = summary.counts()
+    if summary.scope == "organization":
+        values["SilentAccounts"] = len(summary.silent_accounts)
     if summary.mode == "scan":
         values[HEARTBEAT_METRIC] = int(summary.complete)
     return {
@@ -2512,6 +2775,34 @@ def read_own_findings(
         for finding in found
         if finding is not None and resource_arn in (None, finding.certificate_arn)
     ]
+
+
+def organization_findings(securityhub: SecurityHubClient) -> Iterator[Mapping[str, Any]]:
+    """Every ACTIVE finding of this generator in the administrator's hub, every account's,
+    but those a person suppressed; paced at GetFindings' documented rate (3 a second), so ten
+    thousand findings read in about half a minute instead of throttling."""
+    filters: dict[str, Any] = {
+        "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+        "WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "NOT_EQUALS"}],
+    }
+    pages = securityhub.get_paginator("get_findings").paginate(
+        Filters=filters,  # type: ignore[arg-type]
+        PaginationConfig={"PageSize": FINDINGS_PAGE},
+    )
+    interval, last = 1 / GET_FINDINGS_PER_SECOND, time.monotonic()
+    for page in pages:
+        yield from page.get("Findings", [])
+        time.sleep(max(0.0, last + interval - time.monotonic()))
+        last = time.monotonic()
+
+
+def associated_members(securityhub: SecurityHubClient) -> list[str]:
+    """The member accounts associated with this administrator."""
+    pages = securityhub.get_paginator("list_members").paginate(
+        OnlyAssociated=True, PaginationConfig={"PageSize": MEMBERS_PAGE}
+    )
+    return [str(member["AccountId"]) for page in pages for member in page.get("Members", [])]
 
 
 def _raise_if_hub_off(error: botocore.exceptions.ClientError) -> None:
@@ -3060,7 +3351,11 @@ def write_findings(plan: FindingPlan, securityhub: SecurityHubClient) -> Written
     failed_ids = {problem.where for problem in problems}
     return Written(
         written=sum(1 for f in plan.write[: plan.active] if f["Id"] not in failed_ids),
-        archived=sum(1 for f in plan.write[plan.active :] if f["Id"] not in failed_ids),
+        archived=sum(
+            1
+            for f in plan.write[plan.active : plan.active + plan.archived]
+            if f["Id"] not in failed_ids
+        ),
         failed=len(failed_ids),
         problems=tuple(problems),
     )
@@ -3234,6 +3529,72 @@ def examine_certificate(
 
 
 @dataclass(frozen=True)
+class Organization:
+    """What the administrator's hub says of the member accounts."""
+
+    assessments: tuple[Assessment, ...] = ()  # their certificates inside the window, judged now
+    names: Mapping[str, str] = field(default_factory=dict)  # account -> AwsAccountName
+    silent: tuple[dict[str, Any], ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def read_organization(
+    config: Config, clients: AwsClients, now: datetime, account: str | None
+) -> Organization:
+    """Members' findings and monitors, read (never written) from the administrator's hub. This
+    account's own findings are left out: its fresh scan speaks for it."""
+    hub_region = config.security_hub_region
+    hub, where = clients.securityhub(hub_region), f"in {hub_region}"
+    problems: list[Problem] = []
+    try:
+        members = set(associated_members(hub)) - {account}
+    except AWS_ERRORS as error:
+        problems.append(failed("error", "ListMembers", where, error, "silent accounts unknown"))
+        members = set()
+    latest: dict[str, tuple[datetime, Assessment]] = {}
+    reports: dict[str, Reported] = {}
+    names: dict[str, str] = {}
+    try:
+        for raw in organization_findings(hub):
+            owner = str(raw.get("AwsAccountId", ""))
+            if raw.get("AwsAccountName"):
+                names[owner] = str(raw["AwsAccountName"])
+            if owner != account:
+                _member_finding(raw, now, config.expiry_days, latest, reports)
+    except AWS_ERRORS as error:
+        problems.append(failed("error", "GetFindings", where, error, "the digest is incomplete"))
+    return Organization(
+        tuple(assessment for _, assessment in latest.values()),
+        names,
+        tuple(silent_accounts(sorted(members), reports, now)),
+        tuple(problems),
+    )
+
+
+def _member_finding(
+    raw: Mapping[str, Any],
+    now: datetime,
+    expiry_days: int,
+    latest: dict[str, tuple[datetime, Assessment]],
+    reports: dict[str, Reported],
+) -> None:
+    """One member finding into what the digest keeps: the latest report of each account, the
+    latest finding of each certificate inside the window."""
+    report = reported_from(raw)
+    if report is not None:
+        if report.account not in reports or reports[report.account].at < report.at:
+            reports[report.account] = report
+        return
+    certificate = certificate_from_finding(raw)
+    assessment = assess(certificate, now, expiry_days) if certificate else None
+    updated = timestamp(raw.get("UpdatedAt")) or now
+    if assessment and assessment.in_window:
+        key = f"{assessment.certificate.account}/{assessment.certificate.arn}"
+        if key not in latest or latest[key][0] < updated:
+            latest[key] = (updated, assessment)
+
+
+@dataclass(frozen=True)
 class Decision:
     """What to write and send, decided from an examination without calling AWS."""
 
@@ -3250,20 +3611,13 @@ def decide(
     *,
     now: datetime,
     hub_partition: str,
-    incomplete: bool,
+    missing: Sequence[str],
+    organization: Organization | None = None,
 ) -> Decision:
-    """The findings to write or archive and the messages to send."""
+    """The findings to write or archive and the messages to send. ``missing``: what the run
+    could not read so far (the monitor finding names it); ``organization``: the members'
+    certificates and monitors, for an organisation digest instead of this account's."""
     in_window = examination.in_window()
-    if isinstance(trigger, ScheduledScan):
-        notify = in_window
-        scope = f"scan of {', '.join(config.scan_regions)}" + (
-            " and IAM" if config.include_iam else ""
-        )
-    else:
-        notify = [
-            a for a in in_window if should_notify(a, config.notify_days, trigger.days_to_expiry)
-        ]
-        scope = f"certificate {trigger.certificate_arn}"
     existing = examination.existing
     plan = plan_findings(
         in_window=in_window,
@@ -3274,12 +3628,51 @@ def decide(
         expiry_days=config.expiry_days,
         now=now,
     )
-    header = MessageHeader(
-        trigger.detail_type, scope, config.expiry_days, now, renewed_notes(examination, plan)
-    )
+    if isinstance(trigger, ScheduledScan) and examination.account:
+        scanned = f"{', '.join(config.scan_regions)} ({', '.join(config.sources)})"
+        monitor = build_monitor_finding(
+            examination.account,
+            partition=hub_partition,
+            hub_region=config.security_hub_region,
+            now=now,
+            scanned=scanned,
+            by_severity={s: sum(a.severity == s for a in in_window) for s in SEVERITY_ORDER},
+            missing=missing,
+            existing=next((f for f in existing.findings if f.kind == MONITOR), None),
+        )
+        plan = replace(plan, write=(*plan.write, monitor))
+    header, notify = _messages_of(trigger, config, in_window, now, organization, examination)
+    header = replace(header, notes=renewed_notes(examination, plan))
     notifications = build_notifications(header, notify)
-    quiet = quiet_reason(trigger, config, examination, notifications, incomplete)
+    quiet = quiet_reason(trigger, config, examination, notifications, bool(missing))
     return Decision(tuple(in_window), plan, tuple(notifications), quiet)
+
+
+def _messages_of(
+    trigger: Trigger,
+    config: Config,
+    in_window: Sequence[Assessment],
+    now: datetime,
+    organization: Organization | None,
+    examination: Examination,
+) -> tuple[MessageHeader, Sequence[Assessment]]:
+    """Who the messages speak of: one certificate, this account's scan, or the organisation."""
+    if isinstance(trigger, CertificateEvent):
+        days = trigger.days_to_expiry
+        notify = [a for a in in_window if should_notify(a, config.notify_days, days)]
+        scope = f"certificate {trigger.certificate_arn}"
+        return MessageHeader(trigger.detail_type, scope, config.expiry_days, now), notify
+    if organization is None:
+        scope = f"scan of {', '.join(config.scan_regions)}" + (
+            " and IAM" if config.include_iam else ""
+        )
+        return MessageHeader(trigger.detail_type, scope, config.expiry_days, now), in_window
+    detail, digest = organization_digest(
+        [*in_window, *organization.assessments], organization.names, organization.silent
+    )
+    scope = f"organization of {examination.account}"
+    header = MessageHeader(trigger.detail_type, scope, config.expiry_days, now)
+    return replace(header, organization=digest), detail
 
 
 def renewed_notes(examination: Examination, plan: FindingPlan) -> tuple[str, ...]:
@@ -3345,6 +3738,7 @@ def start_summary(trigger: Trigger, config: Config, now: datetime) -> Summary:
         expiry_days=config.expiry_days,
         dry_run=config.dry_run,
         now=iso(now),
+        scope=config.digest_scope if isinstance(trigger, ScheduledScan) else "account",
     )
 
 
@@ -3431,14 +3825,21 @@ def run(trigger: Trigger, config: Config, *, clients: AwsClients, deadline: Dead
         examination = examine_certificate(trigger, config, clients, deadline)
         summary.outcome = OPTION_1_OUTCOMES[examination.outcomes[0].status]
     report_examination(summary, examination)
+    organization = None
+    if isinstance(trigger, ScheduledScan) and config.digest_scope == "organization":
+        organization = read_organization(config, clients, deadline.now, examination.account)
+        summary.silent_accounts = list(organization.silent)
     decision = decide(
         trigger,
         config,
         examination,
         now=deadline.now,
         hub_partition=clients.partition(config.security_hub_region),
-        incomplete=bool(summary.errors),
+        missing=summary.errors,
+        organization=organization,
     )
+    if organization:
+        summary.record(*organization.problems)
     existing = examination.existing
     if existing.problem:
         summary.record(existing.problem)
