@@ -161,6 +161,22 @@ RETRYABLE_IMPORT_ERRORS = ("Throttl", "TooManyRequests", "Internal", "ServiceUna
 HUB_NOT_ENABLED_CODE = "InvalidAccessException"  # Security Hub's answer where it is off
 
 MAX_MESSAGE_BYTES = 262_144  # SNS: 256 KiB in UTF-8 bytes, the whole JSON envelope included
+HTTPS_FORMATS = ("chat", "json")
+# Amazon Q Developer in chat applications' custom notifications: well inside what the service
+# renders (its documentation gives no limits for these fields).
+CHAT_TITLE_CHARS = 250
+CHAT_DESCRIPTION_CHARS = 4000
+CHAT_STEPS = 5
+CHAT_STEP_CHARS = 350
+# A chat notification's share of a message, at most: every character of it may take 4 bytes
+# (UTF-8, or a quote escaped twice), the fields at their limits, and 1,500 for the rest.
+CHAT_RESERVE_BYTES = 4 * (
+    CHAT_TITLE_CHARS + CHAT_DESCRIPTION_CHARS + CHAT_STEPS * CHAT_STEP_CHARS + 1500
+)
+UNOWNED = "unowned"  # the owner of a certificate without the OWNER_TAG tag
+EVERYONE = "all"  # the owner attribute of the messages that carry every certificate
+# A tag key as AWS accepts one, which AWS reserves the "aws:" prefix of.
+TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}\Z")
 MAX_SUBJECT_CHARS = 99  # SNS: printable ASCII, one line, fewer than 100 characters
 NAMES_IN_TEXT = 3
 USERS_IN_TEXT = 5
@@ -432,6 +448,7 @@ class Certificate:
     label: str = ""  # what holds it, beyond ACM and IAM: "RDS DB instance", "Private CA", ...
     details: Mapping[str, str] = field(default_factory=dict)  # the finding's resource details
     tags: Mapping[str, str] | None = None  # None: its listing does not return them
+    owner: str = ""  # with OWNER_TAG: that tag's value, or "unowned"
 
     @property
     def certificate_id(self) -> str:
@@ -501,6 +518,7 @@ class Notification:
     document: Mapping[str, Any]
     message: str  # the JSON envelope for MessageStructure='json'
     certificate_arns: tuple[str, ...]
+    owners: tuple[str, ...] = ()  # the String.Array attribute "owner"; () without OWNER_TAG
 
     @property
     def size(self) -> int:
@@ -744,6 +762,21 @@ def _digest_scope(value: str) -> str:
     return value.lower()
 
 
+def _owner_tag(value: str) -> str:
+    if not TAG_KEY_PATTERN.match(value) or value.lower().startswith("aws:"):
+        raise ValueError(
+            "a tag key: 1 to 128 letters, digits, spaces or _ . : / = + - @, not starting "
+            "with 'aws:'"
+        )
+    return value
+
+
+def _https_format(value: str) -> str:
+    if value.lower() not in HTTPS_FORMATS:
+        raise ValueError(" or ".join(repr(name) for name in HTTPS_FORMATS))
+    return value.lower()
+
+
 def _ignore_tag(value: str) -> IgnoreTag:
     key, has_value, tag_value = value.partition("=")
     key = key.strip()
@@ -774,6 +807,8 @@ class Config:
     dry_run: bool = False
     ignore_tag: IgnoreTag | None = None
     digest_scope: str = "account"
+    owner_tag: str | None = None
+    https_format: str = "chat"
     account: str | None = None  # where it runs: known once the run starts, not a setting
 
     @property
@@ -804,6 +839,8 @@ class Config:
             dry_run=_read(environ, "DRY_RUN", _boolean, False),
             ignore_tag=_read(environ, "IGNORE_TAG", _ignore_tag, None),
             digest_scope=_read(environ, "DIGEST_SCOPE", _digest_scope, "account"),
+            owner_tag=_read(environ, "OWNER_TAG", _owner_tag, None),
+            https_format=_read(environ, "HTTPS_FORMAT", _https_format, "chat"),
         )
 
 
@@ -1776,6 +1813,7 @@ def _product_fields(assessment: Assessment, expiry_days: int) -> dict[str, str]:
         "SubjectAlternativeNameCount": str(len(cert.subject_alternative_names)),
     }
     fields["ConsoleUrl"] = console_url(cert) or ""
+    fields["Owner"] = cert.owner  # Security Hub automation rules can route on it
     return {key: value for key, value in fields.items() if value}
 
 
@@ -2092,6 +2130,7 @@ def certificate_from_finding(raw: Mapping[str, Any]) -> Certificate | None:
         in_use_by=() if in_use is False else None,
         exported=fields.get("Exported") == "true",
         label=str(fields.get("Label", "")) if kind in HELD else "",
+        owner=str(fields.get("Owner", "")),
     )
 
 
@@ -2155,8 +2194,9 @@ def organization_digest(
     assessments: Sequence[Assessment],
     names: Mapping[str, str],
     silent: Sequence[dict[str, Any]],
-) -> tuple[list[Assessment], OrganizationDigest]:
-    """The most urgent certificates of the organisation in detail, and the rest as counts."""
+) -> OrganizationDigest:
+    """Every account's counts, and how many certificates the detail leaves out (it gives the
+    100 most urgent)."""
     ordered = by_urgency(assessments)
     rows: dict[str, dict[str, Any]] = {}
     for assessment in ordered:
@@ -2167,12 +2207,9 @@ def organization_digest(
             | {s.lower(): 0 for s in SEVERITY_ORDER},
         )
         row[assessment.severity.lower()] += 1
-    detail = ordered[:ORGANIZATION_DETAILS]
     accounts = sorted(rows.values(), key=lambda r: [-r[s.lower()] for s in SEVERITY_ORDER])
-    digest = OrganizationDigest(
-        dict(names), tuple(accounts), tuple(silent), len(ordered), len(ordered) - len(detail)
-    )
-    return detail, digest
+    left_out = max(0, len(ordered) - ORGANIZATION_DETAILS)
+    return OrganizationDigest(dict(names), tuple(accounts), tuple(silent), len(ordered), left_out)
 
 
 def organization_text(digest: OrganizationDigest) -> str:
@@ -2217,6 +2254,7 @@ def certificate_entry(assessment: Assessment, account_name: str | None = None) -
         "in_use": cert.in_use,
         "in_use_by": list(cert.in_use_by) if cert.in_use_by is not None else None,
         "exported": cert.exported,
+        **({"owner": cert.owner} if cert.owner else {}),
         "console_url": console_url(cert),
         "finding_id": _finding_id_of(assessment),
     }
@@ -2247,11 +2285,129 @@ def certificate_text(number: int, assessment: Assessment) -> str:
             f"   Type:     {cert.type}, {cert.key_algorithm}, status {cert.status}",
         ]
     lines.append(f"   Used by:  {users_text(cert)}")
+    if cert.owner:
+        lines.append(f"   Owner:    {cert.owner}")
     url = console_url(cert)
     if url:
         lines.append(f"   Console:  {url}")
     lines.append(f"   To do:    {action_text(cert)}")
     return "\n".join(lines) + "\n\n"
+
+
+def headline(assessment: Assessment) -> str:
+    """One line that says what expires when: the title of a chat notification."""
+    cert = assessment.certificate
+    if cert.label:
+        return f"{cert.label} {cert.domain}: {HELD[cert.kind].subject} {when_text(assessment)}"
+    return f"{cert.domain} {when_text(assessment)}"
+
+
+def security_hub_console(context: ChatContext) -> str:
+    """The Security Hub console's findings of this generator."""
+    host = CONSOLE_HOSTS.get(context.partition, CONSOLE_HOSTS["aws"])
+    search = f"GeneratorId%3D%255Coperator%255C%253AEQUALS%255C%253A{GENERATOR_ID}"
+    region = context.hub_region
+    return (
+        f"{host.format(region=region)}/securityhub/home?region={region}#/findings?search={search}"
+    )
+
+
+def _thread(*parts: str) -> str:
+    """A thread id that stays the same for the same parts, run after run."""
+    return hashlib.sha256("/".join((GENERATOR_ID, *parts)).encode()).hexdigest()[:40]
+
+
+def _steps(*texts: str) -> list[str]:
+    return [text[:CHAT_STEP_CHARS] for text in texts if text][:CHAT_STEPS]
+
+
+def chat_notification(
+    header: MessageHeader, assessments: Sequence[Assessment], subject: str, part: int
+) -> dict[str, Any]:
+    """An Amazon Q Developer in chat applications custom notification (its documented event
+    schema: version 1.0, source custom, client-markdown content, a thread per subject)."""
+    assert header.chat is not None
+    console = security_hub_console(header.chat)
+    if header.trigger != SCHEDULED_DETAIL_TYPE and len(assessments) == 1:
+        return _certificate_chat(assessments[0], console)
+    lines: list[str] = []
+    used = 0
+    for assessment in assessments:
+        cert = assessment.certificate
+        line = f"• *{assessment.severity}* {headline(assessment)} ({cert.region}, {cert.account})"
+        if used + len(line) + 1 > CHAT_DESCRIPTION_CHARS - 60:  # room for "and N more"
+            break
+        lines.append(line)
+        used += len(line) + 1
+    shown = len(lines)
+    if shown < len(assessments):
+        lines.append(f"…and {len(assessments) - shown} more in this message.")
+    scope = "organization" if header.organization else "account"
+    owner = header.owner or EVERYONE
+    return _chat(
+        title=subject,
+        description="\n".join(lines or ["Nothing expires; see the accounts below."]),
+        steps=_steps(f"See every one in Security Hub: {console}", *header.notes),
+        keywords=[scope, "digest", owner],
+        thread=_thread(scope, header.chat.account, owner),
+        resources=[a.certificate.arn for a in assessments[:10]],
+        event="CertificateExpiryDigest",
+        context={"part": str(part)},
+    )
+
+
+def _certificate_chat(assessment: Assessment, console: str) -> dict[str, Any]:
+    cert = assessment.certificate
+    assert cert.not_after is not None  # assessed, so it has an expiry
+    facts = [
+        f"*What:* {kind_text(cert)} `{cert.domain}`",
+        f"*Where:* {cert.region}, account {cert.account}",
+        f"*Expires:* {human_date(cert.not_after)} ({when_text(assessment)})",
+        f"*Used by:* {users_text(cert)}",
+        f"*ARN:* `{cert.arn}`",
+    ]
+    url = console_url(cert)
+    return _chat(
+        title=f"{headline(assessment)} [{assessment.severity}]",
+        description="\n".join(facts + ([f"*Console:* {url}"] if url else [])),
+        steps=_steps(action_text(cert), f"Its finding in Security Hub: {console}"),
+        keywords=[assessment.severity, cert.kind, cert.region],
+        thread=_thread(_finding_id_of(assessment)),
+        resources=[cert.arn],
+        event="CertificateExpiring",
+        context={"days_left": str(assessment.days_left)},
+    )
+
+
+def _chat(
+    *,
+    title: str,
+    description: str,
+    steps: list[str],
+    keywords: list[str],
+    thread: str,
+    resources: list[str],
+    event: str,
+    context: dict[str, str],
+) -> dict[str, Any]:
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": title[:CHAT_TITLE_CHARS],
+            "description": description[:CHAT_DESCRIPTION_CHARS],
+            "nextSteps": steps,
+            "keywords": keywords,
+        },
+        "metadata": {
+            "threadId": thread,
+            "summary": title[:CHAT_TITLE_CHARS],
+            "eventType": event,
+            "relatedResources": resources,
+            "additionalContext": context,
+        },
+    }
 
 
 def _escaped_bytes(text: str) -> int:
@@ -2260,11 +2416,17 @@ def _escaped_bytes(text: str) -> int:
     return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
 
 
-def _envelope(text: str, document: Mapping[str, Any], short: str) -> str:
-    # SQS, Lambda, HTTP/S, Firehose and email-json subscribers fall back to "default": the
-    # document appears once, which leaves room for more certificates per message.
+def _envelope(
+    text: str, document: Mapping[str, Any], short: str, chat: Mapping[str, Any] | None
+) -> str:
+    # SQS, Lambda, Firehose and email-json subscribers fall back to "default": the document
+    # appears once, which leaves room for more certificates per message. HTTP/S subscribers
+    # (Amazon Q Developer's chat channels among them) get "https" when there is one.
     machine = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return json.dumps({"default": machine, "email": text, "sms": short}, ensure_ascii=False)
+    envelope = {"default": machine, "email": text, "sms": short}
+    if chat is not None:
+        envelope["https"] = json.dumps(chat, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(envelope, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -2275,6 +2437,19 @@ class MessageHeader:
     now: datetime
     notes: tuple[str, ...] = ()  # said in every part: renewed certificates that were exported
     organization: OrganizationDigest | None = None  # an organisation digest's accounts
+    chat: ChatContext | None = None  # HTTPS_FORMAT=chat: where a chat channel's links lead
+    owner: str | None = None  # a digest of one owner's certificates
+    owners: tuple[str, ...] = ()  # the message attribute the messages carry
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """What a chat notification needs beyond the certificates: whose digest it is (its thread)
+    and where to see every finding."""
+
+    account: str
+    hub_region: str
+    partition: str
 
 
 def _heading(
@@ -2341,6 +2516,9 @@ def _render(
     expired), to measure the longest heading any part of a digest can have."""
     count, expired = heading or (len(assessments), sum(a.expired for a in assessments))
     subject, intro = _heading(header, assessments, count, expired)
+    if header.owner is not None:
+        subject = fit_subject(f"[{header.owner}] {subject}", "")
+        intro = f"Certificates of {header.owner}. {intro}"
     if parts > 1:
         suffix = f" (part {part} of {parts})"
         subject = subject[: MAX_SUBJECT_CHARS - len(suffix)] + suffix
@@ -2375,12 +2553,14 @@ def _render(
             document.update(
                 accounts=list(organization.accounts), silent_accounts=list(organization.silent)
             )
+    chat = chat_notification(header, assessments, subject, part) if header.chat else None
     return Notification(
         subject=subject,
         text=text,
         document=document,
-        message=_envelope(text, document, subject),
+        message=_envelope(text, document, subject, chat),
         certificate_arns=tuple(a.certificate.arn for a in assessments),
+        owners=header.owners,
     )
 
 
@@ -2404,17 +2584,22 @@ def build_notifications(
     A digest that does not fit is split into numbered parts so that no certificate is left out.
     """
     ordered = by_urgency(assessments)
+    if header.organization is not None:
+        ordered = ordered[:ORGANIZATION_DETAILS]  # the rest are counted by account
     if not ordered:
         said = header.notes or (header.organization and header.organization.silent)
         return [_render(header, [], 1, 1, 1)] if said else []
     names = header.organization.names if header.organization else None
     costs = [_entry_bytes(number, a, names) for number, a in enumerate(ordered, start=1)]
+    # A chat notification takes what it takes of each part: counted at its most.
+    limit -= CHAT_RESERVE_BYTES if header.chat else 0
     # All but the entries, with part numbers and counts as wide as they get in any part: an
     # upper bound, so every part packed within the limit is rendered within it. An organisation
     # digest's accounts come once, in the last part.
     heading = (len(ordered), sum(a.expired for a in ordered))
-    with_trailer = _render(header, ordered[:1], 9999, 9999, 1, heading=heading).size - costs[0]
-    base = _render(header, ordered[:1], 9998, 9999, 1, heading=heading).size - costs[0]
+    plain = replace(header, chat=None)
+    with_trailer = _render(plain, ordered[:1], 9999, 9999, 1, heading=heading).size - costs[0]
+    base = _render(plain, ordered[:1], 9998, 9999, 1, heading=heading).size - costs[0]
     groups: list[list[Assessment]] = [[]]
     used = base
     for assessment, cost in zip(ordered, costs, strict=True):
@@ -2497,9 +2682,8 @@ def judge(certificate: Certificate, config: Config, now: datetime) -> Outcome:
 def needs_examination(certificate: Certificate, config: Config) -> bool:
     """Whether an ACM certificate in the window must be asked about one by one: its finding
     needs more than the listing gave, or its tags decide whether it is reported."""
-    return certificate.kind == ACM and (
-        certificate.needs_description or config.ignore_tag is not None
-    )
+    tags_matter = config.ignore_tag is not None or config.owner_tag is not None
+    return certificate.kind == ACM and (certificate.needs_description or tags_matter)
 
 
 def plan_scan(
@@ -2875,6 +3059,10 @@ def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
         "Message": notification.message,
         "MessageStructure": "json",
     }
+    if notification.owners:
+        # SNS delivers it to the subscriptions whose filter policy names one of these owners.
+        owners = json.dumps(list(notification.owners))
+        kwargs["MessageAttributes"] = {"owner": {"DataType": "String.Array", "StringValue": owners}}
     if topic_arn.endswith(".fifo"):
         kwargs["MessageGroupId"] = GENERATOR_ID
         kwargs["MessageDeduplicationId"] = hashlib.sha256(notification.message.encode()).hexdigest()
@@ -3297,23 +3485,28 @@ def examine(ask: Ask, acm: ACMClient | None, config: Config, deadline: Deadline)
     if (ask.exported or (known and known.exported)) and not certificate.exported:
         certificate = replace(certificate, exported=True, in_use=certificate.in_use or None)
     outcome = judge(certificate, config, deadline.now)
-    if outcome.status == "in_window" and config.ignore_tag is not None and acm is not None:
-        outcome = ignored_by_tag(outcome, acm, config.ignore_tag)
+    tags_matter = config.ignore_tag is not None or config.owner_tag is not None
+    if outcome.status == "in_window" and tags_matter and acm is not None:
+        outcome = with_tags(outcome, acm, config.ignore_tag)
     return replace(outcome, problems=problems + outcome.problems, not_described=not_described)
 
 
-def ignored_by_tag(outcome: Outcome, acm: ACMClient, ignore_tag: IgnoreTag) -> Outcome:
-    """The outcome of a certificate in the window once its tags are read."""
+def with_tags(outcome: Outcome, acm: ACMClient, ignore_tag: IgnoreTag | None) -> Outcome:
+    """The outcome of a certificate in the window once its tags are read: for IGNORE_TAG and
+    OWNER_TAG, once, and only inside the window."""
     try:
         tags = certificate_tags(acm, outcome.arn)
     except AWS_ERRORS as error:
         return replace(
             outcome, problems=(failed("warning", "ListTagsForCertificate", outcome.arn, error),)
         )
-    if ignore_tag.matches(tags):
+    assert outcome.assessment is not None  # inside the window
+    certificate = replace(outcome.assessment.certificate, tags=tags)
+    tagged = replace(outcome, assessment=replace(outcome.assessment, certificate=certificate))
+    if ignore_tag is not None and ignore_tag.matches(tags):
         reason = f"the certificate carries the ignore tag {ignore_tag}."
-        return replace(outcome, status="ignored", reason=reason)
-    return outcome
+        return replace(tagged, status="ignored", reason=reason)
+    return tagged
 
 
 def read_existing(
@@ -3617,7 +3810,7 @@ def decide(
     """The findings to write or archive and the messages to send. ``missing``: what the run
     could not read so far (the monitor finding names it); ``organization``: the members'
     certificates and monitors, for an organisation digest instead of this account's."""
-    in_window = examination.in_window()
+    in_window = [owned(a, config.owner_tag) for a in examination.in_window()]
     existing = examination.existing
     plan = plan_findings(
         in_window=in_window,
@@ -3642,8 +3835,13 @@ def decide(
         )
         plan = replace(plan, write=(*plan.write, monitor))
     header, notify = _messages_of(trigger, config, in_window, now, organization, examination)
-    header = replace(header, notes=renewed_notes(examination, plan))
-    notifications = build_notifications(header, notify)
+    chat = ChatContext(examination.account or "", config.security_hub_region, hub_partition)
+    header = replace(
+        header,
+        notes=renewed_notes(examination, plan),
+        chat=chat if config.https_format == "chat" else None,
+    )
+    notifications = owned_notifications(header, notify, config.owner_tag, trigger)
     quiet = quiet_reason(trigger, config, examination, notifications, bool(missing))
     return Decision(tuple(in_window), plan, tuple(notifications), quiet)
 
@@ -3667,12 +3865,46 @@ def _messages_of(
             " and IAM" if config.include_iam else ""
         )
         return MessageHeader(trigger.detail_type, scope, config.expiry_days, now), in_window
-    detail, digest = organization_digest(
-        [*in_window, *organization.assessments], organization.names, organization.silent
-    )
+    everyone = [*in_window, *organization.assessments]
+    digest = organization_digest(everyone, organization.names, organization.silent)
     scope = f"organization of {examination.account}"
     header = MessageHeader(trigger.detail_type, scope, config.expiry_days, now)
-    return replace(header, organization=digest), detail
+    return replace(header, organization=digest), everyone
+
+
+def owned(assessment: Assessment, owner_tag: str | None) -> Assessment:
+    """With OWNER_TAG, the certificate's owner: its tag's value (a member's finding says it),
+    or "unowned" when the tag is missing or the tags are not known."""
+    cert = assessment.certificate
+    if owner_tag is None:
+        return assessment
+    owner = cert.owner or (cert.tags or {}).get(owner_tag) or UNOWNED
+    return replace(assessment, certificate=replace(cert, owner=owner))
+
+
+def owned_notifications(
+    header: MessageHeader,
+    assessments: Sequence[Assessment],
+    owner_tag: str | None,
+    trigger: Trigger,
+) -> list[Notification]:
+    """Without OWNER_TAG, the messages as they are. With it, every message carries the
+    attribute "owner": a digest goes once to "all" and once to each owner with that owner's
+    certificates only; a message about one certificate to "all" and its owner."""
+    if owner_tag is None:
+        return build_notifications(header, assessments)
+    if isinstance(trigger, CertificateEvent):
+        owners = (EVERYONE, *sorted({a.certificate.owner for a in assessments}))
+        return build_notifications(replace(header, owners=owners), assessments)
+    notifications = build_notifications(replace(header, owners=(EVERYONE,)), assessments)
+    for owner in sorted({a.certificate.owner for a in assessments}):
+        theirs = [a for a in assessments if a.certificate.owner == owner]
+        digest = header.organization
+        if digest is not None:
+            digest = organization_digest(theirs, digest.names, ())
+        mine = replace(header, owner=owner, owners=(owner,), organization=digest, notes=())
+        notifications += build_notifications(mine, theirs)
+    return notifications
 
 
 def renewed_notes(examination: Examination, plan: FindingPlan) -> tuple[str, ...]:
