@@ -1,13 +1,14 @@
 """Correct in real organisations (issue 10): the administrator's hub, suppressed findings, the
 first release's findings, and certificates the search no longer returns.
 
-Edge to edge on the strict emulator's world (``testkit/aws_world.py``): an administrator's hub
+Edge to edge on the strict emulator's world (``testkit/securityhub.py``): an administrator's hub
 that holds members' findings and rejects their import, and a workflow status that belongs to
 people. Each test names the AWS behaviour it relies on and the problem of issue 10 it proves;
 each would have failed on the first release, whose finding Id was ``<generator>/<arn>``.
 """
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 # ruff: noqa: SIM300, RUF100
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import testkit.strict_aws
+import testkit.securityhub
 from handle_expiring_certificates import (
     GENERATOR_ID,
     AwsClients,
@@ -36,11 +37,12 @@ from testkit import (
     StrictAws,
     client,
     enable_hub,
+    finding_by_id,
     fresh_clients,
     get_findings,
-    invoke,
     invoke_outcome,
     load_event,
+    scan,
 )
 from testkit.certificates import import_certificate, set_in_use_by
 
@@ -55,11 +57,6 @@ LOAD_BALANCER = (
 )
 
 
-def scan(now: datetime, *, clients: AwsClients | None = None, **settings: str) -> dict[str, Any]:
-    """A scheduled scan by a deployment in ``REGION`` unless ``AWS_REGION`` says otherwise."""
-    return invoke(load_event("scheduled-event"), now=now, clients=clients, **settings)
-
-
 def human(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -67,11 +64,6 @@ def human(moment: datetime) -> str:
 def states() -> dict[str, tuple[str, str]]:
     """Finding Id -> (RecordState, Workflow.Status) of every finding in the hub."""
     return {f["Id"]: (f["RecordState"], f["Workflow"]["Status"]) for f in get_findings()}
-
-
-def finding_by_id(finding_id_: str, region: str = REGION) -> dict[str, Any]:
-    (finding,) = [f for f in get_findings(region) if f["Id"] == finding_id_]
-    return finding
 
 
 def active_per_certificate() -> dict[str, int]:
@@ -188,7 +180,7 @@ def test_administrator_hub_scan_leaves_member_findings_alone_and_completes(
     IncompleteRunError. Now the scan completes and never sends another account's finding;
     ``hub-ignores-filters`` proves the handler checks account and product in code too."""
     if not hub_filters:
-        monkeypatch.setattr(testkit.strict_aws, "_matches", lambda finding, filters: True)
+        monkeypatch.setattr(testkit.securityhub, "_matches", lambda finding, filters: True)
     enable_hub()
     member = member_finding(now, id_format)
     aws.world.add_member_finding(member, REGION)

@@ -1,12 +1,15 @@
 """The test infrastructure keeps its word: moto made strict where AWS is, and the helpers."""
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +22,7 @@ from testkit import (
     ACCOUNT_ID,
     ApiCall,
     FakeContext,
+    RealClockContext,
     StrictAws,
     client,
     create_topic_with_queue,
@@ -29,14 +33,16 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.aws_world import RealClockContext
 from testkit.certificates import (
     TEST_CA_NAME,
     import_certificate,
     make_certificate,
     set_in_use_by,
     to_a_label,
+    upload_server_certificate,
 )
+from testkit.moto_internals import MOTO_VERSION, installed_version
+from testkit.strict import SERVICES
 
 REGION = "us-east-1"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -577,7 +583,7 @@ def test_list_metrics_omits_metrics_silent_for_two_weeks(aws: StrictAws):
     assert ["arn:recent"] == [m["Dimensions"][0]["Value"] for m in metrics]
 
 
-# ACM SearchCertificates (testkit.aws_world) ##################################################
+# ACM SearchCertificates (testkit.acm) #########################################################
 
 
 def search_arns(acm: Any, statement: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
@@ -764,20 +770,7 @@ def test_search_answers_as_an_older_endpoint_or_a_role_without_it(
         assert "not authorized to perform: acm:SearchCertificates" in error_of(excinfo)[1]
 
 
-# IAM ListServerCertificates (testkit.aws_world) ##############################################
-
-
-def upload_server_certificate(name: str, days_left: int, path: str = "/") -> datetime:
-    """Upload a server certificate expiring ``days_left`` days from NOW; its NotAfter."""
-    expiry = NOW + timedelta(days=days_left)
-    body, key = make_certificate(f"{name}.example.com", not_after=expiry)
-    client("iam").upload_server_certificate(
-        ServerCertificateName=name,
-        CertificateBody=body.decode(),
-        PrivateKey=key.decode(),
-        Path=path,
-    )
-    return expiry
+# IAM ListServerCertificates (testkit.iam) #####################################################
 
 
 def test_list_server_certificates_reads_expiration_from_the_body_and_pages_by_marker(
@@ -785,10 +778,17 @@ def test_list_server_certificates_reads_expiration_from_the_body_and_pages_by_ma
 ):
     """AWS: Expiration is the certificate's NotAfter (moto: a fixed 2012 date), each has its own
     ServerCertificateId and UploadDate, and MaxItems pages with Marker and IsTruncated."""
-    expiries = {
-        name: upload_server_certificate(name, days, "/cloudfront/")
-        for name, days in (("one", 3), ("two", 40), ("three", -2))
-    }
+    expiries = {}
+    for name, days in (("one", 3), ("two", 40), ("three", -2)):
+        upload_server_certificate(
+            client("iam"),
+            name=name,
+            days_left=days,
+            now=NOW,
+            offset=timedelta(0),
+            path="/cloudfront/",
+        )
+        expiries[name] = NOW + timedelta(days=days)
     iam = client("iam")
 
     first = iam.list_server_certificates(MaxItems=2)
@@ -822,7 +822,7 @@ def test_list_server_certificates_refuses_max_items_outside_1_to_1000(
     assert error_of(excinfo)[0] == "ValidationError"
 
 
-# Throttling (testkit.aws_world) ###################################################################
+# Throttling (testkit.faults) ######################################################################
 
 
 def test_throttle_refuses_an_operation_a_number_of_times_then_serves_it(aws: StrictAws):
@@ -862,7 +862,7 @@ def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
     assert 1 == imported["SuccessCount"]
 
 
-# Security Hub as an administrator sees it (testkit.aws_world) ###############################
+# Security Hub as an administrator sees it (testkit.securityhub) ##############################
 
 MEMBER = "111122223333"
 
@@ -907,7 +907,7 @@ def test_importing_another_accounts_finding_is_rejected(aws: StrictAws):
     assert ["ACTIVE"] == [f["RecordState"] for f in get_findings()]
 
 
-# A Lambda context on the real clock (testkit.aws_world) #####################################
+# A Lambda context on the real clock (testkit.clock) #########################################
 
 
 def test_real_clock_context_runs_out_and_stays_at_zero():
@@ -1004,3 +1004,57 @@ def test_fake_context_time_can_run_down():
 
     assert [1_000, 600, 200, 0] == [context.get_remaining_time_in_millis() for _ in range(4)]
     assert 300_000 == FakeContext().get_remaining_time_in_millis()
+
+
+# The kit's own shape ###################################################################
+
+KIT = Path(__file__).resolve().parents[1] / "testkit"
+
+
+def kit_imports() -> dict[str, set[str]]:
+    """For each module of the kit, the modules it imports (anywhere in it, even in a function):
+    kit modules by their short name, others by their top-level package."""
+    imports: dict[str, set[str]] = {}
+    for path in sorted(KIT.glob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                if node.module == "testkit":
+                    names |= {f"testkit.{alias.name}" for alias in node.names}
+        imports[path.stem] = {
+            name.split(".")[1] if name.startswith("testkit.") else name.split(".")[0]
+            for name in names
+            if name != "testkit"
+        }
+    return imports
+
+
+def test_only_moto_internals_imports_moto():
+    """Every access to moto's internals is in one module, written against one moto version."""
+    assert ["moto_internals"] == [name for name, found in kit_imports().items() if "moto" in found]
+    assert MOTO_VERSION == installed_version()
+
+
+def test_the_kits_modules_import_no_cycle():
+    """Each module imports only modules below it: none needs another to dodge a cycle."""
+    imports = kit_imports()
+    modules = {name for name in imports if name != "__init__"}
+    graph = {name: imports[name] & modules for name in modules}
+    ordered: list[str] = []
+    while graph:
+        ready = sorted(name for name, needs in graph.items() if needs <= set(ordered))
+        assert ready, f"an import cycle among {sorted(graph)}"
+        ordered += ready
+        for name in ready:
+            del graph[name]
+    assert "moto_internals" in ordered
+
+
+def test_every_service_module_registers_its_patches_through_one_install_function():
+    assert ["acm", "cloudwatch", "iam", "securityhub", "sns"] == [
+        f"{install.__module__}.{install.__name__}".removeprefix("testkit.").removesuffix(".install")
+        for install in SERVICES
+    ]

@@ -1,0 +1,409 @@
+"""Security Hub as AWS answers where moto 5.2 does not, and reading findings back.
+
+- In a region where the hub is not enabled, ``GetFindings`` and ``BatchImportFindings`` raise
+  ``InvalidAccessException`` ("Account ... is not subscribed to AWS Security Hub"; moto:
+  success).
+- ``BatchImportFindings``: more than 100 findings raise ``InvalidInputException``; each finding
+  is checked (``FailedFindings`` entry, code ``InvalidInput``, on failure) for: ``AwsAccountId``
+  = caller (AWS: the default product takes only the caller's own findings, even one of another
+  account the hub shows), ``ProductArn`` = the default product of this account in the hub
+  region, ``Types`` namespaces, enum values (``Severity.Label``, ``Compliance.Status``,
+  ``RecordState``, ``Workflow.Status``), ISO 8601 timestamps, lengths (``Id``/``GeneratorId``
+  512, ``Title`` 256, ``Description`` 1024, ``Remediation.Recommendation.Text`` 512), 240 KB
+  per finding. Findings are keyed by ``(Id, ProductArn)``; an update replaces the stored
+  finding (moto merges) unless its ``UpdatedAt`` is older than the stored one, in which case it
+  is ignored but counted as a success; ``Workflow``, ``Note``, ``UserDefinedFields`` and
+  ``VerificationState`` stay as stored; ``RecordState`` defaults to ``ACTIVE``. ``Region``,
+  ``ProductName``, ``CompanyName``, ``ProcessedAt`` are added as AWS adds them.
+- Workflow status belongs to the customer: ``Workflow.Status`` starts ``NEW`` and an import
+  never changes it, except that AWS "resets the workflow status from NOTIFIED or RESOLVED to
+  NEW" when ``RecordState`` turns from ``ARCHIVED`` to ``ACTIVE`` or ``Compliance.Status`` from
+  ``PASSED`` to another value; ``SUPPRESSED`` stays. ``set_workflow(finding_id, status)`` is
+  what a person does in the console (``BatchUpdateFindings``).
+- ``GetFindings``: ``MaxResults`` 1..100 (default 100) with ``NextToken``; string ``Filters``
+  honoured (``EQUALS``, ``NOT_EQUALS``, ``PREFIX``, ``PREFIX_NOT_EQUALS``, ``CONTAINS``,
+  ``NOT_CONTAINS``; values of one field OR-ed for positive and AND-ed for negative comparisons)
+  on ``Id``, ``GeneratorId``, ``ProductArn``, ``AwsAccountId``, ``Region``, ``Title``,
+  ``RecordState``, ``ComplianceStatus``, ``SeverityLabel``, ``WorkflowStatus``,
+  ``WorkflowState``, ``ResourceId``, ``ResourceType``, ``ResourceRegion``, ``ResourcePartition``,
+  ``Type``, ``ProductName``, ``CompanyName``; any other filter, or ``SortCriteria``, raises
+  ``NotEmulated`` (moto ignores filters).
+- An administrator account's hub: ``add_member_finding(finding, region)`` stores a member
+  account's finding (AWS aggregates members' findings into the administrator's hub, and
+  ``GetFindings`` returns them), while ``BatchImportFindings`` still rejects it (above).
+
+Helpers (boto3, so both the in-process and the server mode, unless said otherwise):
+
+- ``enable_hub(region)``: ``EnableSecurityHub`` there.
+- ``get_findings(region, filters=None)`` -> list: every finding, paginated.
+- ``findings_by_arn(region, filters=None)`` -> {``Resources[0].Id``: finding};
+  ``record_states(region)`` -> {``Resources[0].Id``: ``RecordState``};
+  ``finding_of(arn, region)``: the one finding about a certificate;
+  ``finding_by_id(finding_id, region)``: the one finding with that ``Id``.
+- In the emulator's own state (no API call): ``add_member_finding``, ``set_workflow``,
+  ``clear_findings(region)``, ``stored_findings(region)`` and ``restore_findings(region,
+  findings)`` (the benchmark puts a hub back as it was).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from testkit import paging
+from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client
+from testkit.errors import AwsError, NotEmulated
+from testkit.moto_internals import HubRegion, Patcher, Request
+
+MAX_BATCH = 100
+MAX_FINDING_BYTES = 240 * 1024
+MAX_RESULTS = 100
+
+_TYPE_NAMESPACES = {
+    "Software and Configuration Checks",
+    "TTPs",
+    "Effects",
+    "Unusual Behaviors",
+    "Sensitive Data Identifications",
+}
+_ENUMS: dict[tuple[str, ...], set[str]] = {
+    ("Severity", "Label"): {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"},
+    ("Compliance", "Status"): {"PASSED", "WARNING", "FAILED", "NOT_AVAILABLE"},
+    ("RecordState",): {"ACTIVE", "ARCHIVED"},
+    ("Workflow", "Status"): {"NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"},
+}
+_MAX_LENGTHS: dict[tuple[str, ...], int] = {
+    ("Id",): 512,
+    ("GeneratorId",): 512,
+    ("Title",): 256,
+    ("Description",): 1024,
+    ("Remediation", "Recommendation", "Text"): 512,
+}
+_TIMESTAMPS = ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt")
+_KEPT_FROM_FIRST_IMPORT = ("Workflow", "Note", "UserDefinedFields", "VerificationState")
+_FILTER_PATHS: dict[str, tuple[str, ...]] = {
+    "Id": ("Id",),
+    "GeneratorId": ("GeneratorId",),
+    "ProductArn": ("ProductArn",),
+    "AwsAccountId": ("AwsAccountId",),
+    "Region": ("Region",),
+    "Title": ("Title",),
+    "RecordState": ("RecordState",),
+    "ComplianceStatus": ("Compliance", "Status"),
+    "SeverityLabel": ("Severity", "Label"),
+    "WorkflowStatus": ("Workflow", "Status"),
+    "WorkflowState": ("WorkflowState",),
+    "ResourceId": ("Resources", "*", "Id"),
+    "ResourceType": ("Resources", "*", "Type"),
+    "ResourceRegion": ("Resources", "*", "Region"),
+    "ResourcePartition": ("Resources", "*", "Partition"),
+    "Type": ("Types", "*"),
+    "ProductName": ("ProductName",),
+    "CompanyName": ("CompanyName",),
+}
+_COMPARISONS: dict[str, Callable[[str, str], bool]] = {
+    "EQUALS": lambda value, wanted: value == wanted,
+    "PREFIX": lambda value, wanted: value.startswith(wanted),
+    "CONTAINS": lambda value, wanted: wanted in value,
+}
+_NEGATIONS = {"NOT_EQUALS": "EQUALS", "PREFIX_NOT_EQUALS": "PREFIX", "NOT_CONTAINS": "CONTAINS"}
+
+
+def install(patch: Patcher) -> None:
+    """Security Hub's strictness, undone with the patcher's monkeypatch."""
+    patch.answer("securityhub", "GetFindings", get_findings_answer)
+    patch.answer("securityhub", "BatchImportFindings", batch_import_findings)
+
+
+def _invalid_input(message: str) -> AwsError:
+    return AwsError("InvalidInputException", message)
+
+
+def _require_hub(request: Request) -> HubRegion:
+    hub = request.hub()
+    if not hub.enabled:
+        raise AwsError(
+            "InvalidAccessException",
+            f"Account {request.account} is not subscribed to AWS Security Hub",
+        )
+    return hub
+
+
+def _values_at(data: Any, path: tuple[str, ...]) -> list[Any]:
+    if not path:
+        return [data]
+    head, rest = path[0], path[1:]
+    if head == "*":
+        items = data if isinstance(data, list) else []
+        return [v for item in items for v in _values_at(item, rest)]
+    if not isinstance(data, dict) or head not in data:
+        return []
+    return _values_at(data[head], rest)
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# BatchImportFindings ############################################################################
+
+
+def _finding_problem(finding: dict[str, Any], account_id: str, region: str) -> str | None:
+    if finding.get("AwsAccountId") != account_id:
+        return f"data.AwsAccountId should be the calling account {account_id}"
+    product_arn = str(finding.get("ProductArn", ""))
+    match = re.fullmatch(
+        r"arn:([\w-]+):securityhub:([\w-]+):(\d{12}):product/(\d{12})/default", product_arn
+    )
+    if not match or match.group(2) != region or {match.group(3), match.group(4)} != {account_id}:
+        return (
+            f"data.ProductArn should be arn:<partition>:securityhub:{region}:{account_id}"
+            f":product/{account_id}/default, got {product_arn!r}"
+        )
+    for path, limit in _MAX_LENGTHS.items():
+        for value in _values_at(finding, path):
+            if len(str(value)) > limit:
+                return f"data.{'.'.join(path)} should NOT be longer than {limit} characters"
+    for path, allowed in _ENUMS.items():
+        for value in _values_at(finding, path):
+            if value not in allowed:
+                return f"data.{'.'.join(path)} should be equal to one of the allowed values"
+    severity = finding.get("Severity") or {}
+    if "Label" not in severity and "Normalized" not in severity:
+        return "data.Severity should have required property 'Label'"
+    for finding_type in finding.get("Types", []):
+        parts = str(finding_type).split("/")
+        if not 1 <= len(parts) <= 3 or parts[0] not in _TYPE_NAMESPACES:
+            return f"data.Types has an invalid namespace: {finding_type!r}"
+    for name in _TIMESTAMPS:
+        if name in finding:
+            try:
+                _parse_timestamp(finding[name])
+            except ValueError:
+                return f"data.{name} should match format 'date-time'"
+    if not finding.get("Resources"):
+        return "data.Resources should NOT have fewer than 1 items"
+    for resource in finding["Resources"]:
+        if not resource.get("Type") or not resource.get("Id"):
+            return "data.Resources[] should have required properties 'Type' and 'Id'"
+    if len(json.dumps(finding).encode("utf-8")) > MAX_FINDING_BYTES:
+        return "Finding size exceeds the maximum allowed size of 240 KB"
+    return None
+
+
+def _workflow_status(stored: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    # AWS: the workflow status belongs to the customer (BatchUpdateFindings); an import never
+    # sets it, but "Security Hub resets the workflow status from NOTIFIED or RESOLVED to NEW"
+    # when RecordState changes from ARCHIVED to ACTIVE or Compliance.Status from PASSED to
+    # another value. SUPPRESSED stays SUPPRESSED.
+    if stored is None:
+        return "NEW"
+    status = str((stored.get("Workflow") or {}).get("Status", "NEW"))
+    reactivated = stored.get("RecordState") == "ARCHIVED" and new.get("RecordState") != "ARCHIVED"
+    failing_again = (stored.get("Compliance") or {}).get("Status") == "PASSED" and (
+        "Compliance" in new and new["Compliance"].get("Status") != "PASSED"
+    )
+    if status in ("NOTIFIED", "RESOLVED") and (reactivated or failing_again):
+        return "NEW"
+    return status
+
+
+def _stored_finding(
+    new: dict[str, Any], stored: dict[str, Any] | None, region: str
+) -> dict[str, Any]:
+    finding = copy.deepcopy(new)
+    finding.setdefault("RecordState", "ACTIVE")
+    if stored is not None:
+        for name in _KEPT_FROM_FIRST_IMPORT:
+            finding.pop(name, None)
+            if name in stored:
+                finding[name] = copy.deepcopy(stored[name])
+    workflow = dict(finding.get("Workflow") or {})
+    workflow["Status"] = _workflow_status(stored, new)
+    finding["Workflow"] = workflow
+    finding["WorkflowState"] = {"RESOLVED": "RESOLVED", "SUPPRESSED": "DEFERRED"}.get(
+        workflow["Status"], "NEW"
+    )
+    finding["Region"] = region
+    finding["ProductName"] = "Default"
+    finding["CompanyName"] = "Personal"
+    finding["ProcessedAt"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    product_fields = dict(finding.get("ProductFields") or {})
+    product_fields.update(
+        {
+            "aws/securityhub/FindingId": f"{finding['ProductArn']}/{finding['Id']}",
+            "aws/securityhub/ProductName": "Default",
+            "aws/securityhub/CompanyName": "Personal",
+        }
+    )
+    finding["ProductFields"] = product_fields
+    return finding
+
+
+def batch_import_findings(request: Request) -> dict[str, Any]:
+    hub = _require_hub(request)
+    findings: list[dict[str, Any]] = request.body().get("Findings", [])
+    if len(findings) > MAX_BATCH:
+        raise _invalid_input(
+            f"Findings: at most {MAX_BATCH} findings per request, got {len(findings)}"
+        )
+    failed: list[dict[str, str]] = []
+    for new in findings:
+        problem = _finding_problem(new, request.account, hub.region)
+        if problem is not None:
+            failed.append(
+                {
+                    "Id": str(new.get("Id", "")),
+                    "ErrorCode": "InvalidInput",
+                    "ErrorMessage": f"Finding does not adhere to Amazon Finding Format. {problem}",
+                }
+            )
+            continue
+        key = (new["Id"], new["ProductArn"])
+        existing = next((f for f in hub.findings() if (f["Id"], f["ProductArn"]) == key), None)
+        if existing is None:
+            hub.add(_stored_finding(new, None, hub.region))
+        elif _parse_timestamp(new["UpdatedAt"]) >= _parse_timestamp(existing["UpdatedAt"]):
+            hub.replace(existing, _stored_finding(new, existing, hub.region))
+        # else: AWS keeps the newer stored finding and still counts the import as a success.
+    return {
+        "FailedCount": len(failed),
+        "SuccessCount": len(findings) - len(failed),
+        "FailedFindings": failed,
+    }
+
+
+# GetFindings ####################################################################################
+
+
+def _matches(finding: dict[str, Any], filters: Mapping[str, list[dict[str, str]]]) -> bool:
+    for name, conditions in filters.items():
+        values = [str(v) for v in _values_at(finding, _FILTER_PATHS[name])]
+        positive = [c for c in conditions if c["Comparison"] in _COMPARISONS]
+        negative = [c for c in conditions if c["Comparison"] in _NEGATIONS]
+        if positive and not any(
+            _COMPARISONS[c["Comparison"]](v, c["Value"]) for c in positive for v in values
+        ):
+            return False
+        for c in negative:
+            if any(_COMPARISONS[_NEGATIONS[c["Comparison"]]](v, c["Value"]) for v in values):
+                return False
+    return True
+
+
+def get_findings_answer(request: Request) -> dict[str, Any]:
+    hub = _require_hub(request)
+    filters: dict[str, list[dict[str, str]]] = request.param("Filters") or {}
+    for name, conditions in filters.items():
+        if name not in _FILTER_PATHS:
+            raise NotEmulated(f"testkit.securityhub: GetFindings filter {name} is not emulated")
+        for condition in conditions:
+            if condition.get("Comparison") not in (*_COMPARISONS, *_NEGATIONS):
+                raise NotEmulated(
+                    f"testkit.securityhub: filter comparison {condition} is not emulated"
+                )
+    if request.param("SortCriteria"):
+        raise NotEmulated("testkit.securityhub: GetFindings SortCriteria is not emulated")
+    max_results = request.param("MaxResults")
+    if max_results is not None and not 1 <= int(max_results) <= MAX_RESULTS:
+        raise _invalid_input(f"MaxResults must be a number between 1 and {MAX_RESULTS}")
+    size = int(max_results or MAX_RESULTS)
+    start = paging.offset(request.param("NextToken"), lambda: _invalid_input("Invalid NextToken"))
+    matching = [f for f in hub.findings() if _matches(f, filters)]
+    result: dict[str, Any] = {"Findings": copy.deepcopy(matching[start : start + size])}
+    if start + size < len(matching):
+        result["NextToken"] = paging.token(start + size)
+    return result
+
+
+# Helpers ########################################################################################
+
+
+def enable_hub(region: str = DEFAULT_REGION) -> None:
+    client("securityhub", region).enable_security_hub(EnableDefaultStandards=False)
+
+
+def get_findings(
+    region: str = DEFAULT_REGION, filters: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every finding in the hub of ``region`` (optionally filtered), through GetFindings."""
+    paginator = client("securityhub", region).get_paginator("get_findings")
+    pages = paginator.paginate(Filters=dict(filters or {}), PaginationConfig={"PageSize": 100})
+    return [finding for page in pages for finding in page["Findings"]]
+
+
+def findings_by_arn(
+    region: str = DEFAULT_REGION, filters: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every finding by the resource it is about (``Resources[0].Id``: the certificate ARN);
+    the last one read wins where several are about one certificate."""
+    return {f["Resources"][0]["Id"]: f for f in get_findings(region, filters)}
+
+
+def record_states(region: str = DEFAULT_REGION) -> dict[str, str]:
+    """``RecordState`` by the resource each finding is about."""
+    return {arn: f["RecordState"] for arn, f in findings_by_arn(region).items()}
+
+
+def finding_of(arn: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """The one finding about the certificate ``arn`` (fails if there are several or none).
+    Picked here, not by a filter, so that it holds where a test makes the hub ignore filters."""
+    (finding,) = [f for f in get_findings(region) if f["Resources"][0]["Id"] == arn]
+    return finding
+
+
+def finding_by_id(finding_id: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """The one finding whose ``Id`` is ``finding_id``."""
+    (finding,) = [f for f in get_findings(region) if f["Id"] == finding_id]
+    return finding
+
+
+def add_member_finding(
+    finding: Mapping[str, Any], region: str = DEFAULT_REGION, account: str = ACCOUNT_ID
+) -> None:
+    """A member account's finding, as the administrator's aggregated hub holds it."""
+    data = copy.deepcopy(dict(finding))
+    data.setdefault("RecordState", "ACTIVE")
+    data.setdefault("Workflow", {"Status": "NEW"})
+    data["Region"] = region
+    HubRegion.of(account, region).add(data)
+
+
+def set_workflow(
+    finding_id: str, status: str, region: str = DEFAULT_REGION, account: str = ACCOUNT_ID
+) -> None:
+    """What BatchUpdateFindings (a person in the console) does to Workflow.Status."""
+    for finding in HubRegion.of(account, region).findings():
+        if finding["Id"] == finding_id:
+            finding["Workflow"] = {"Status": status}
+            return
+    raise KeyError(finding_id)
+
+
+def clear_findings(region: str = DEFAULT_REGION, account: str = ACCOUNT_ID) -> None:
+    HubRegion.of(account, region).clear()
+
+
+def stored_findings(
+    region: str = DEFAULT_REGION, account: str = ACCOUNT_ID
+) -> list[dict[str, Any]]:
+    """A copy of every finding the hub holds, as it holds them."""
+    return copy.deepcopy(HubRegion.of(account, region).findings())
+
+
+def restore_findings(
+    region: str, findings: Sequence[Mapping[str, Any]], account: str = ACCOUNT_ID
+) -> None:
+    """The hub holds ``findings`` (from ``stored_findings``) and nothing else."""
+    hub = HubRegion.of(account, region)
+    hub.clear()
+    for finding in findings:
+        hub.add(copy.deepcopy(dict(finding)))
