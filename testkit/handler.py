@@ -11,6 +11,8 @@
   instead of raising ``IncompleteRunError``. ``scan(now, **kwargs)`` and
   ``scan_outcome(now, **kwargs)``: the same with the sample "Scheduled Event";
   ``certificate_event(arn, now, **kwargs)``: with ACM's event about one certificate.
+- What the handler writes, as a test expects it: ``current_finding_id(arn, region)`` (the Id
+  of the finding of a certificate's current version), ``human(moment)`` (a time for people).
 - ``Requests``: a botocore ``before-parameter-build`` hook that records every request the
   handler's clients build (once per call, whatever the retries) with its parameters;
   ``Requests.clients()`` gives ``AwsClients`` on a new session with it.
@@ -28,7 +30,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.session
 
 from testkit.clock import FakeContext
-from testkit.environment import DEFAULT_REGION
+from testkit.environment import DEFAULT_REGION, client
 
 if TYPE_CHECKING:
     from handle_expiring_certificates import AwsClients, IncompleteRunError
@@ -126,6 +128,19 @@ def scan_outcome(
 ) -> tuple[dict[str, Any], IncompleteRunError | None]:
     """A scheduled scan, as ``invoke_outcome``."""
     return invoke_outcome(load_event("scheduled-event"), now=now, **kwargs)
+
+
+def current_finding_id(arn: str, region: str = DEFAULT_REGION) -> str:
+    """The Id the handler gives the finding of the certificate's current version (its
+    ``NotAfter`` in ACM now)."""
+    described = client("acm", region).describe_certificate(CertificateArn=arn)["Certificate"]
+    finding_id: str = _handler().finding_id(arn, described["NotAfter"])
+    return finding_id
+
+
+def human(moment: datetime) -> str:
+    """A moment as the messages and findings write it for people: ``2026-12-09 14:04 UTC``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def acm_event(arn: str, name: str = "acm-approaching-expiration") -> dict[str, Any]:

@@ -37,7 +37,6 @@ from handle_expiring_certificates import (
     AwsClients,
     Deadline,
     IncompleteRunError,
-    finding_id,
 )
 from testkit import (
     ACCOUNT_ID,
@@ -47,6 +46,7 @@ from testkit import (
     acm_event,
     client,
     create_topic_with_queue,
+    current_finding_id,
     enable_hub,
     findings_by_arn,
     invoke_outcome,
@@ -82,12 +82,6 @@ def import_certs(count: int, now: datetime, region: str = REGION, days_left: int
         )
         for i in range(count)
     ]
-
-
-def current_finding_id(arn: str, region: str = REGION) -> str:
-    """The Id of the finding of the certificate's current version (its NotAfter in ACM)."""
-    not_after = client("acm", region).describe_certificate(CertificateArn=arn)["Certificate"]
-    return finding_id(arn, not_after["NotAfter"])
 
 
 def settings(topic_arn: str, **extra: str) -> dict[str, str]:

@@ -40,6 +40,7 @@ from testkit import (
     finding_of,
     fresh_clients,
     get_findings,
+    human,
     invoke,
     load_event,
     put_days_to_expiry_metric,
@@ -57,10 +58,6 @@ LOAD_BALANCER = (
 
 def timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def human(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def closed_fields(finding: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from testkit import (
     enable_hub,
     findings_by_arn,
     get_findings,
+    human,
     published,
     receive_messages,
     scan,
@@ -55,10 +56,6 @@ IMPORTED_ACTION = (
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def human(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def console(arn: str) -> str:

@@ -36,10 +36,12 @@ from testkit import (
     ACCOUNT_ID,
     StrictAws,
     client,
+    current_finding_id,
     enable_hub,
     finding_by_id,
     fresh_clients,
     get_findings,
+    human,
     invoke_outcome,
     load_event,
     scan,
@@ -57,10 +59,6 @@ LOAD_BALANCER = (
 )
 
 
-def human(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def states() -> dict[str, tuple[str, str]]:
     """Finding Id -> (RecordState, Workflow.Status) of every finding in the hub."""
     return {f["Id"]: (f["RecordState"], f["Workflow"]["Status"]) for f in get_findings()}
@@ -73,18 +71,6 @@ def active_per_certificate() -> dict[str, int]:
             arn = finding["Resources"][0]["Id"]
             counts[arn] = counts.get(arn, 0) + 1
     return counts
-
-
-def not_after_of(arn: str, region: str = REGION) -> datetime:
-    not_after: datetime = client("acm", region).describe_certificate(CertificateArn=arn)[
-        "Certificate"
-    ]["NotAfter"]
-    return not_after
-
-
-def own_finding_id(arn: str, region: str = REGION) -> str:
-    """The Id the handler gives the certificate's current version."""
-    return finding_id(arn, not_after_of(arn, region))
 
 
 def finding_as_built(arn: str, now: datetime, region: str = REGION) -> dict[str, Any]:
@@ -198,7 +184,7 @@ def test_administrator_hub_scan_leaves_member_findings_alone_and_completes(
     after = finding_by_id(member["Id"])
     assert before == after
     assert ("ACTIVE", member["UpdatedAt"]) == (after["RecordState"], after["UpdatedAt"])
-    assert [(own_finding_id(own), ACCOUNT_ID, product_arn("aws", REGION, ACCOUNT_ID))] == [
+    assert [(current_finding_id(own), ACCOUNT_ID, product_arn("aws", REGION, ACCOUNT_ID))] == [
         (f["Id"], f["AwsAccountId"], f["ProductArn"]) for f in imports.findings
     ]
 
@@ -219,13 +205,13 @@ def test_suppressed_finding_does_not_hide_the_renewed_certificates_next_expiry(
     arn = import_certificate(acm, common_name="yearly.example.com", days_left=10, now=now)
     set_in_use_by(arn, REGION, [LOAD_BALANCER])
     scan(now)
-    first_id = own_finding_id(arn)
+    first_id = current_finding_id(arn)
     aws.world.set_workflow(first_id, "SUPPRESSED")
     # Re-imported (renewed): expires 20 days later than the first version, again in the window.
     import_certificate(
         acm, common_name="yearly.example.com", days_left=30, now=now, certificate_arn=arn
     )
-    renewed_id = own_finding_id(arn)
+    renewed_id = current_finding_id(arn)
     later = now + timedelta(hours=1)
 
     summary = scan(later)
@@ -296,7 +282,7 @@ def test_first_release_finding_is_archived_and_replaced_never_duplicated(
     arn = import_certificate(client("acm"), common_name="old.example.com", days_left=10, now=now)
     old_id = first_release_finding_id(arn)
     client("securityhub").batch_import_findings(Findings=[first_release_finding(arn, now)])
-    new_id = own_finding_id(arn)
+    new_id = current_finding_id(arn)
     later = now + timedelta(hours=1)
 
     first = scan(later)
@@ -328,7 +314,7 @@ def test_search_misses_renewed_and_deleted_certificates_so_their_findings_are_ch
     renewed = import_certificate(acm, common_name="renewed.example.com", days_left=10, now=now)
     deleted = import_certificate(acm, common_name="deleted.example.com", days_left=12, now=now)
     scan(now)
-    renewed_id, deleted_id = own_finding_id(renewed), own_finding_id(deleted)
+    renewed_id, deleted_id = current_finding_id(renewed), current_finding_id(deleted)
     later = now + timedelta(days=1)
     import_certificate(
         acm, common_name="renewed.example.com", days_left=300, now=later, certificate_arn=renewed
@@ -371,7 +357,7 @@ def test_scan_never_archives_findings_of_a_region_it_does_not_scan(
     europe = import_certificate(europe_acm, common_name="eu.example.com", days_left=10, now=now)
     home = import_certificate(client("acm"), common_name="us.example.com", days_left=10, now=now)
     scan(now, AWS_REGION=OTHER_REGION, SECURITY_HUB_REGION=REGION, SCAN_REGIONS=OTHER_REGION)
-    europe_id = own_finding_id(europe, OTHER_REGION)
+    europe_id = current_finding_id(europe, OTHER_REGION)
     before = finding_by_id(europe_id)
     if change == "renewed":
         import_certificate(
@@ -389,7 +375,7 @@ def test_scan_never_archives_findings_of_a_region_it_does_not_scan(
     summary = scan(now + timedelta(hours=1), clients=clients, SCAN_REGIONS=REGION)
 
     assert before == finding_by_id(europe_id)
-    assert {europe_id: "ACTIVE", own_finding_id(home): "ACTIVE"} == {
+    assert {europe_id: "ACTIVE", current_finding_id(home): "ACTIVE"} == {
         f["Id"]: f["RecordState"] for f in get_findings()
     }
     assert ([], [REGION]) == (describes.arns, summary["regions"])
