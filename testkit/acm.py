@@ -2,7 +2,20 @@
 
 - ``DescribeCertificate``: ``KeyUsages`` ``[{"Name"}]`` and ``ExtendedKeyUsages``
   ``[{"Name", "OID"}]`` from the certificate (moto: missing / empty), ``Serial`` as
-  colon-separated hex like AWS (moto: decimal).
+  colon-separated hex like AWS (moto: decimal); ``Options`` with both
+  ``CertificateTransparencyLoggingPreference`` and ``Export`` (moto gives the request's
+  ``Options`` instead of its defaults, so ``{"Export": "ENABLED"}`` alone).
+- Export (issue 17). ``ExportCertificate`` serves a ``PRIVATE`` certificate, or an
+  ``AMAZON_ISSUED`` one requested with ``Options.Export`` ``ENABLED`` (AWS's exportable public
+  certificates); another is a ``ValidationException``, one not yet issued a
+  ``RequestInProgressException``, a passphrase outside 4..128 bytes a ``ValidationException``
+  (moto counts base64 characters). AWS then reports the certificate exported, which moto never
+  does: ``Exported`` in ``ListCertificates`` summaries of ``PRIVATE`` certificates ("This value
+  exists only when the certificate type is PRIVATE"; moto: ``Exported`` = the export option, for
+  every certificate), and ``CertificateMetadata.AcmCertificateMetadata.Exported`` in search
+  results of certificates that can be exported (private, or public and exportable).
+  ``ExportOption`` (``ENABLED`` / ``DISABLED``) is in every summary and search result, as
+  requested (``DISABLED`` for imported certificates and, unless requested, private ones).
 - ``ListCertificates``: without ``Includes.keyTypes`` only ``RSA_2048`` certificates;
   ``MaxItems`` (1..1000, default 1000) pages with ``NextToken``; the summary shape of AWS
   (``SubjectAlternativeNameSummaries`` (first 100), ``HasAdditionalSubjectAlternativeNames``,
@@ -22,7 +35,17 @@
   ``NextToken`` pages. Each result has the AWS shape: ``X509Attributes`` (issuer and subject
   names, every DNS name, key usages, key algorithm, colon-separated serial, validity) and
   ``CertificateMetadata.AcmCertificateMetadata`` (type, status, ``InUse``, renewal
-  eligibility, timestamps). An endpoint without it, or a role denied it: ``testkit.faults``.
+  eligibility, ``ExportOption``, ``Exported``, timestamps); ``AcmCertificateMetadataFilter``
+  ``Exported`` too. An endpoint without it, or a role denied it: ``testkit.faults``.
+
+Helpers (boto3, so both the in-process and the server mode):
+
+- ``request_certificate(region, *, common_name, days_left, now, export=False,
+  certificate_authority_arn=None, key_type=..., sans=(), offset=1 hour)`` -> ARN: a
+  certificate ACM issued (``RequestCertificate``), public and exportable with
+  ``export=True``, ``PRIVATE`` with a CA ARN, with the validity the test chose.
+- ``export_certificate(region, arn, passphrase=...)`` -> the ``ExportCertificate`` answer;
+  the certificate is ``Exported`` from then on.
 
 A certificate's listing summary and search result are computed once per imported certificate,
 as AWS has them stored; ``store_summaries(region)`` computes them ahead (the benchmark, while
@@ -32,8 +55,9 @@ seeding). ``digest_entries(region, arns)`` reads what a digest must carry about 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cryptography import x509
@@ -41,7 +65,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from testkit import paging
 from testkit.calls import DigestEntry
-from testkit.environment import ACCOUNT_ID
+from testkit.certificates import DEFAULT_IMPORT_OFFSET, make_certificate
+from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client
 from testkit.errors import AwsError, NotEmulated
 from testkit.moto_internals import AcmCertificate, AcmRegion, Patcher, Request
 
@@ -69,12 +94,17 @@ _EXTENDED_KEY_USAGE_NAMES = {
 }
 
 
+_DEFAULT_OPTIONS = {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "DISABLED"}
+PASSPHRASE_BYTES = (4, 128)
+
+
 def install(patch: Patcher) -> None:
     """ACM's strictness, undone with the patcher's monkeypatch."""
     patch.answer("acm", "ListCertificates", list_certificates)
     patch.amend("acm", "DescribeCertificate", _describe_as_aws)
     patch.around_acm_import(_reimport_keeps_tags)
     patch.answer("acm", "SearchCertificates", search_certificates)
+    patch.answer("acm", "ExportCertificate", export_certificate_answer)
 
 
 def _validation(message: str) -> AwsError:
@@ -118,6 +148,9 @@ def _describe_as_aws(request: Request, data: dict[str, Any]) -> None:
     described["KeyUsages"] = [{"Name": name} for name in key_usages]
     described["ExtendedKeyUsages"] = [{"Name": name, "OID": oid} for name, oid in extended]
     described["Serial"] = aws_serial(stored.x509.serial_number)
+    # moto gives the Options a certificate was requested with in place of its defaults (a
+    # request with Options {"Export": "ENABLED"} loses the logging preference); AWS gives both.
+    described["Options"] = _DEFAULT_OPTIONS | stored.options
 
 
 # ListCertificates ###############################################################################
@@ -144,8 +177,6 @@ def _certificate_summary(stored: AcmCertificate) -> dict[str, Any]:
     for name in ("NotBefore", "NotAfter", "CreatedAt", "IssuedAt", "ImportedAt", "RevokedAt"):
         if described.get(name) is not None:
             summary[name] = described[name]
-    if described["Type"] == "PRIVATE":
-        summary["Exported"] = False
     return summary
 
 
@@ -153,7 +184,11 @@ def listed_summary(stored: AcmCertificate) -> dict[str, Any]:
     """A ListCertificates summary; its static part (the key usages parse the certificate) is
     computed once per imported certificate, as AWS has it stored."""
     static: dict[str, Any] = stored.memo("summary", lambda: _certificate_summary(stored))
-    return {**static, "Status": stored.status(), "InUse": bool(stored.in_use_by)}
+    summary = {**static, "Status": stored.status(), "InUse": bool(stored.in_use_by)}
+    # AWS: Exported "exists only when the certificate type is PRIVATE" (moto: Export option).
+    if static["Type"] == "PRIVATE":
+        summary["Exported"] = stored.exported
+    return summary
 
 
 def list_certificates(request: Request) -> dict[str, Any]:
@@ -230,6 +265,39 @@ def _reimport_keeps_tags(
     return new_arn
 
 
+# ExportCertificate ##############################################################################
+
+
+def export_certificate_answer(request: Request) -> dict[str, Any]:
+    arn = str(request.param("CertificateArn") or "")
+    region = request.acm()
+    stored = region.get(arn)
+    if stored is None:
+        raise AwsError("ResourceNotFoundException", f"Could not find certificate {arn}.")
+    # The passphrase is a blob: base64 on the wire, 4 to 128 bytes once decoded (moto counts
+    # the base64 characters).
+    passphrase = str(request.param("Passphrase") or "")
+    try:
+        size = len(base64.b64decode(passphrase, validate=True))
+    except ValueError as error:
+        raise _validation("Value at 'passphrase' failed to satisfy constraint") from error
+    low, high = PASSPHRASE_BYTES
+    if not low <= size <= high:
+        raise _validation(
+            f"1 validation error detected: Value at 'passphrase' failed to satisfy constraint:"
+            f" Member must have length between {low} and {high}"
+        )
+    if not _exportable(stored):
+        raise _validation(f"Certificate ARN: {arn} is not a private certificate")
+    if stored.status() == "PENDING_VALIDATION":
+        # AWS: "The certificate request is in process and the certificate in your account has
+        # not yet been issued."
+        raise AwsError("RequestInProgressException", f"Certificate {arn} has not been issued yet.")
+    certificate, chain, private_key = region.export(arn, passphrase)
+    stored.exported = True
+    return {"Certificate": certificate, "CertificateChain": chain, "PrivateKey": private_key}
+
+
 # SearchCertificates #############################################################################
 
 
@@ -295,11 +363,21 @@ def _search_result(stored: AcmCertificate) -> dict[str, Any]:
         "Status": stored.status(),
         "InUse": bool(stored.in_use_by),
     }
+    if _exportable(stored):
+        metadata["Exported"] = stored.exported
     return {
         "CertificateArn": static["CertificateArn"],
         "X509Attributes": static["X509Attributes"],
         "CertificateMetadata": {"AcmCertificateMetadata": metadata},
     }
+
+
+def _exportable(stored: AcmCertificate) -> bool:
+    """ExportCertificate serves private certificates and public ones requested with
+    Options.Export ENABLED (since June 2025); never imported ones."""
+    return stored.type == "PRIVATE" or (
+        stored.type == "AMAZON_ISSUED" and stored.export_option == "ENABLED"
+    )
 
 
 def _in_range(value: float, bounds: Mapping[str, Any]) -> bool:
@@ -345,6 +423,8 @@ def _filter_matches(stored: AcmCertificate, certificate_filter: Mapping[str, Any
     if kind == "AcmCertificateMetadataFilter":
         ((attribute, wanted),) = value.items()
         metadata = _search_result(stored)["CertificateMetadata"]["AcmCertificateMetadata"]
+        if attribute == "Exported":
+            return bool(metadata.get("Exported", False) == wanted)
         if attribute in ("Type", "Status", "InUse", "ExportOption"):
             return bool(metadata.get(attribute) == wanted)
         raise NotEmulated(f"testkit.acm: AcmCertificateMetadataFilter.{attribute} is not emulated")
@@ -386,6 +466,63 @@ def search_certificates(request: Request) -> dict[str, Any]:
         return None
 
     return acm_page(request, size, item_for, "Results")
+
+
+# Helpers ########################################################################################
+
+
+def request_certificate(
+    region: str = DEFAULT_REGION,
+    *,
+    common_name: str,
+    days_left: float,
+    now: datetime,
+    export: bool = False,
+    certificate_authority_arn: str | None = None,
+    key_type: str = "EC_prime256v1",
+    sans: Sequence[str] = (),
+    offset: timedelta = DEFAULT_IMPORT_OFFSET,
+    account: str = ACCOUNT_ID,
+) -> str:
+    """A certificate ACM issued, expiring at ``now + days_left days + offset``; its ARN.
+
+    ``RequestCertificate`` through boto3: a public (``AMAZON_ISSUED``) certificate, exportable
+    with ``export=True`` (``Options.Export`` ENABLED, which AWS allows only when requesting: an
+    imported certificate is never exportable), or a ``PRIVATE`` one with
+    ``certificate_authority_arn`` (moto does not check that the CA exists). moto then issues a
+    certificate valid 365 days from the real clock, pending validation for a minute; the kit
+    puts in its place what the CA issues once DNS validation succeeds, with the validity the
+    test chose and status ``ISSUED`` (``EXPIRED`` once ``NotAfter`` has passed).
+    """
+    kwargs: dict[str, Any] = {
+        "DomainName": common_name,
+        "ValidationMethod": "DNS",
+        "Options": {"Export": "ENABLED" if export else "DISABLED"},
+        "KeyAlgorithm": key_type,
+    }
+    if sans:
+        kwargs["SubjectAlternativeNames"] = [common_name, *sans]
+    if certificate_authority_arn is not None:
+        kwargs["CertificateAuthorityArn"] = certificate_authority_arn
+    arn: str = client("acm", region).request_certificate(**kwargs)["CertificateArn"]
+    not_after = (now + timedelta(days=days_left) + offset).replace(microsecond=0)
+    certificate, key = make_certificate(
+        common_name, sans=sans, key_type=key_type, not_after=not_after
+    )
+    AcmRegion.of(account, region)[arn].issue(certificate, key)
+    return arn
+
+
+def export_certificate(
+    region: str, arn: str, passphrase: bytes = b"correct horse battery"
+) -> dict[str, Any]:
+    """``ExportCertificate`` through boto3 (the certificate, its chain and the encrypted key);
+    from then on ACM reports the certificate ``Exported``. AWS exports private certificates
+    and public ones requested exportable (``request_certificate(..., export=True)``)."""
+    exported: dict[str, Any] = client("acm", region).export_certificate(
+        CertificateArn=arn, Passphrase=passphrase
+    )
+    return exported
 
 
 # Reading the emulator ###########################################################################

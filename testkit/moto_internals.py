@@ -9,8 +9,9 @@ may change in any release:
   ``boto3_service_name``, ``current_account`` (every request);
 - the response classes of ACM, Security Hub and IAM, whose operation methods are replaced;
 - the backends dicts (``acm_backends``, ``securityhub_backends``, ``sns_backends``), ACM's
-  ``_certificates`` and ``CertBundle`` (``_cert``, ``check()``, ``status``, ``in_use_by``,
-  ``tags``, ``cert_options``, ``describe()``), ``moto.acm.models.utcnow``;
+  ``_certificates``, ``export_certificate`` and ``CertBundle`` (``_cert``, ``_key``, ``cert``,
+  ``key``, ``validate_pk()``, ``check()``, ``status``, ``type``, ``common_name``,
+  ``in_use_by``, ``tags``, ``cert_options``, ``describe()``), ``moto.acm.models.utcnow``;
 - CloudWatch's ``get_filtered_metrics``, ``get_metric_data``, ``get_all_metrics`` and its
   metric data points; Security Hub's ``Finding`` list; SNS's ``publish`` and
   ``sent_notifications``; IAM's server ``Certificate`` objects and ``upload_server_certificate``;
@@ -296,6 +297,9 @@ class Patcher:
 # ACM ############################################################################################
 
 
+_MEMO = "_testkit_memo_"
+
+
 class AcmCertificate:
     """One certificate in moto's ACM (a ``CertBundle``)."""
 
@@ -328,8 +332,40 @@ class AcmCertificate:
         self._bundle.in_use_by = list(arns)
 
     @property
+    def type(self) -> str:
+        return str(self._bundle.type)
+
+    @property
+    def options(self) -> dict[str, str]:
+        """The options it was requested with (moto replaces its defaults with the request's)."""
+        return dict(self._bundle.cert_options or {})
+
+    @property
     def export_option(self) -> str:
         return str(self._bundle.cert_options.get("Export", "DISABLED"))
+
+    @property
+    def exported(self) -> bool:
+        """Whether ExportCertificate gave it out (moto does not record it)."""
+        return bool(getattr(self._bundle, "_testkit_exported", False))
+
+    @exported.setter
+    def exported(self, value: bool) -> None:
+        self._bundle._testkit_exported = value
+
+    def issue(self, certificate: bytes, private_key: bytes) -> None:
+        """What the CA issues once a requested certificate is validated: ``certificate`` (PEM)
+        and its key take the place of the one moto made (a fixed 365 days), status ISSUED."""
+        bundle = self._bundle
+        bundle.cert = certificate
+        bundle.key = private_key
+        bundle._key = bundle.validate_pk()
+        bundle._cert = x509.load_pem_x509_certificate(certificate)
+        names = bundle._cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        bundle.common_name = names[0].value
+        bundle.status = "ISSUED"
+        for name in [name for name in vars(bundle) if name.startswith(_MEMO)]:
+            delattr(bundle, name)
 
     def described(self) -> dict[str, Any]:
         """What moto's DescribeCertificate gives (timestamps as moto holds them)."""
@@ -348,7 +384,7 @@ class AcmCertificate:
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per imported certificate: what AWS keeps stored with it."""
-        name = f"_testkit_{key}"
+        name = f"{_MEMO}{key}"
         if not hasattr(self._bundle, name):
             setattr(self._bundle, name, compute())
         return getattr(self._bundle, name)
@@ -382,6 +418,11 @@ class AcmRegion:
 
     def delete(self, arn: str) -> None:
         self._backend.delete_certificate(arn)
+
+    def export(self, arn: str, passphrase_base64: str) -> tuple[str, str, str]:
+        """moto's ExportCertificate: (certificate, chain, encrypted private key), PEM."""
+        certificate, chain, key = self._backend.export_certificate(arn, passphrase_base64)
+        return str(certificate), str(chain), str(key)
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
+from testkit.acm import export_certificate, request_certificate
 from testkit.certificates import (
     TEST_CA_NAME,
     import_certificate,
@@ -217,6 +218,173 @@ def test_reimport_keeps_tags_and_in_use_by(aws: StrictAws):
     ]
     assert ["arn:aws:elasticloadbalancing:us-east-1:123456789012:lb/x"] == certificate["InUseBy"]
     assert NOW + timedelta(days=300, hours=1) == certificate["NotAfter"]
+
+
+# ACM export (testkit.acm, issue 17) ####################################################
+
+CA_ARN = (
+    f"arn:aws:acm-pca:{REGION}:{ACCOUNT_ID}"
+    ":certificate-authority/0f0e0d0c-1111-2222-3333-444455556666"
+)
+
+
+def export_fields(summary_or_metadata: dict[str, Any]) -> tuple[Any, Any]:
+    return summary_or_metadata.get("ExportOption"), summary_or_metadata.get("Exported")
+
+
+@pytest.fixture
+def three_kinds(aws: StrictAws) -> dict[str, str]:
+    """An imported, a public exportable and a private certificate, 10 days left each."""
+    return {
+        "imported": import_certificate(
+            client("acm"), common_name="imported.example.com", days_left=10, now=NOW
+        ),
+        "exportable": request_certificate(
+            common_name="public.example.com", days_left=10, now=NOW, export=True
+        ),
+        "private": request_certificate(
+            common_name="private.example.com",
+            days_left=10,
+            now=NOW,
+            certificate_authority_arn=CA_ARN,
+        ),
+    }
+
+
+def listed_export(acm: Any) -> dict[str, tuple[Any, Any]]:
+    summaries = acm.list_certificates(Includes={"keyTypes": ALL_KEY_TYPES})
+    return {s["CertificateArn"]: export_fields(s) for s in summaries["CertificateSummaryList"]}
+
+
+def searched_export(acm: Any) -> dict[str, tuple[Any, Any]]:
+    return {
+        r["CertificateArn"]: export_fields(r["CertificateMetadata"]["AcmCertificateMetadata"])
+        for r in acm.search_certificates()["Results"]
+    }
+
+
+def test_listing_and_search_report_export_option_and_exported_as_aws_does(
+    three_kinds: dict[str, str],
+):
+    """AWS: ExportOption in every summary and search result; Exported in summaries only of
+    PRIVATE certificates, in search results of those that can be exported; true once
+    ExportCertificate gave them out (moto: Exported = the export option, never recorded)."""
+    acm = client("acm")
+    imported, exportable, private = three_kinds.values()
+    before = (listed_export(acm), searched_export(acm))
+
+    export_certificate(REGION, private)
+    export_certificate(REGION, exportable)
+
+    assert (
+        {
+            imported: ("DISABLED", None),
+            exportable: ("ENABLED", None),
+            private: ("DISABLED", False),
+        },
+        {
+            imported: ("DISABLED", None),
+            exportable: ("ENABLED", False),
+            private: ("DISABLED", False),
+        },
+    ) == before
+    assert {
+        imported: ("DISABLED", None),
+        exportable: ("ENABLED", None),
+        private: ("DISABLED", True),
+    } == listed_export(acm)
+    assert {
+        imported: ("DISABLED", None),
+        exportable: ("ENABLED", True),
+        private: ("DISABLED", True),
+    } == searched_export(acm)
+
+
+def test_export_filters_pick_exportable_and_exported_certificates(three_kinds: dict[str, str]):
+    """ListCertificates Includes.exportOption and the search's AcmCertificateMetadataFilter
+    ExportOption and Exported."""
+    acm = client("acm")
+    export_certificate(REGION, three_kinds["private"])
+
+    listed = acm.list_certificates(Includes={"keyTypes": ALL_KEY_TYPES, "exportOption": "ENABLED"})[
+        "CertificateSummaryList"
+    ]
+    exported = search_arns(acm, {"Filter": {"AcmCertificateMetadataFilter": {"Exported": True}}})
+    enabled = search_arns(
+        acm, {"Filter": {"AcmCertificateMetadataFilter": {"ExportOption": "ENABLED"}}}
+    )
+
+    assert [three_kinds["exportable"]] == [s["CertificateArn"] for s in listed]
+    assert [three_kinds["private"]] == exported
+    assert [three_kinds["exportable"]] == enabled
+
+
+def test_describe_certificate_gives_both_options(three_kinds: dict[str, str]):
+    """AWS: Options holds the logging preference and Export; moto gives only what was requested."""
+    acm = client("acm")
+
+    options = {
+        kind: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Options"]
+        for kind, arn in three_kinds.items()
+    }
+
+    assert {
+        "imported": {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "DISABLED"},
+        "exportable": {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "ENABLED"},
+        "private": {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "DISABLED"},
+    } == options
+
+
+def test_a_requested_certificate_is_issued_with_the_validity_the_test_chose(aws: StrictAws):
+    arn = request_certificate(
+        common_name="www.example.com", days_left=-2, now=NOW, export=True, key_type="RSA_2048"
+    )
+
+    certificate = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+
+    assert ("AMAZON_ISSUED", "EXPIRED", "RSA_2048", NOW + timedelta(days=-2, hours=1)) == (
+        certificate["Type"],
+        certificate["Status"],
+        certificate["KeyAlgorithm"],
+        certificate["NotAfter"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "passphrase", "code"),
+    [
+        ("imported", b"long enough", "ValidationException"),
+        ("pending", b"long enough", "RequestInProgressException"),
+        ("private", b"abc", "ValidationException"),
+        ("private", b"x" * 129, "ValidationException"),
+    ],
+)
+def test_export_certificate_refuses_what_aws_refuses(
+    three_kinds: dict[str, str], kind: str, passphrase: bytes, code: str
+):
+    """Imported certificates are never exportable; a requested one is not until issued; the
+    passphrase is 4 to 128 bytes."""
+    arns = dict(three_kinds)
+    arns["pending"] = client("acm").request_certificate(
+        DomainName="pending.example.com", Options={"Export": "ENABLED"}
+    )["CertificateArn"]
+
+    with pytest.raises(ClientError) as excinfo:
+        unvalidated("acm").export_certificate(CertificateArn=arns[kind], Passphrase=passphrase)
+
+    assert code == error_of(excinfo)[0]
+    assert [] == [s for s in listed_export(client("acm")).values() if s[1]]
+
+
+def test_export_helpers_work_against_the_server(aws_server: StrictAws):
+    arn = request_certificate(
+        common_name="private.example.com", days_left=5, now=NOW, certificate_authority_arn=CA_ARN
+    )
+
+    exported = export_certificate(REGION, arn)
+
+    assert exported["Certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert {arn: ("DISABLED", True)} == listed_export(client("acm"))
 
 
 # Security Hub ##########################################################################
