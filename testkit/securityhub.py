@@ -10,9 +10,18 @@
   region, ``Types`` namespaces, enum values (``Severity.Label``, ``Compliance.Status``,
   ``RecordState``, ``Workflow.Status``), ISO 8601 timestamps, lengths (``Id``/``GeneratorId``
   512, ``Title`` 256, ``Description`` 1024, ``Remediation.Recommendation.Text`` 512), 240 KB
-  per finding. Findings are keyed by ``(Id, ProductArn)``; an update replaces the stored
-  finding (moto merges) unless its ``UpdatedAt`` is older than the stored one, in which case it
-  is ignored but counted as a success; ``Workflow``, ``Note``, ``UserDefinedFields`` and
+  per finding. ``Resources`` (issue 17): at most 32, each checked against botocore's
+  ``Resource`` shape (member types, no unknown member, ``Type`` and ``Id`` required, the
+  ``Partition`` enumeration, non-blank strings; ``Type`` 1..256 and ``Region`` 1..16
+  characters), so ``Details.AwsRdsDbInstance`` fields have the model's types (moto takes any
+  JSON); the values the model documents for ``Details.AwsCertificateManagerCertificate``:
+  ``KeyAlgorithm`` RSA_1024 | RSA_2048 | RSA_4096 | EC_prime256v1 | EC_secp384r1 |
+  EC_secp521r1 (no RSA_3072), ``Status``, ``Type``, ``RenewalEligibility``; ISO 8601 in its
+  timestamps and RDS's; ``Details.Other`` at most 50 string values, keys fewer than 128 and
+  values fewer than 1,024 characters (the ASFF ``Other`` page). ``Type`` is free text (AWS
+  lists types but takes any, ``Other`` included). Findings are keyed by ``(Id, ProductArn)``;
+  an update replaces the stored finding (moto merges) unless its ``UpdatedAt`` is older than
+  the stored one, in which case it is ignored but counted as a success; ``Workflow``, ``Note``, ``UserDefinedFields`` and
   ``VerificationState`` stay as stored; ``RecordState`` defaults to ``ACTIVE``. ``Region``,
   ``ProductName``, ``CompanyName``, ``ProcessedAt`` are added as AWS adds them.
 - Workflow status belongs to the customer: ``Workflow.Status`` starts ``NEW`` and an import
@@ -48,11 +57,14 @@ Helpers (boto3, so both the in-process and the server mode, unless said otherwis
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
+
+import botocore.session
 
 from testkit import paging
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client
@@ -84,6 +96,45 @@ _MAX_LENGTHS: dict[tuple[str, ...], int] = {
     ("Remediation", "Recommendation", "Text"): 512,
 }
 _TIMESTAMPS = ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt")
+MAX_RESOURCES = 32
+OTHER_MAX_FIELDS = 50
+OTHER_KEY_LIMIT = 128  # keys "fewer than 128 characters"
+OTHER_VALUE_LIMIT = 1024  # values "fewer than 1,024 characters"
+_RESOURCE_LENGTHS = {"Type": (1, 256), "Region": (1, 16)}
+# "Valid values" the securityhub model documents for AwsCertificateManagerCertificateDetails
+# (in its documentation: the shapes say only NonEmptyString). ACM knows RSA_3072 too;
+# Security Hub does not take it.
+_DETAIL_VALUES: dict[str, dict[str, frozenset[str]]] = {
+    "AwsCertificateManagerCertificate": {
+        "KeyAlgorithm": frozenset(
+            ("RSA_1024", "RSA_2048", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
+        ),
+        "Status": frozenset(
+            (
+                "PENDING_VALIDATION",
+                "ISSUED",
+                "INACTIVE",
+                "EXPIRED",
+                "VALIDATION_TIMED_OUT",
+                "REVOKED",
+                "FAILED",
+            )
+        ),
+        "Type": frozenset(("IMPORTED", "AMAZON_ISSUED", "PRIVATE")),
+        "RenewalEligibility": frozenset(("ELIGIBLE", "INELIGIBLE")),
+    },
+}
+# Details fields the model documents as timestamps ("see Timestamps"): ISO 8601.
+_DETAIL_TIMESTAMPS: dict[str, tuple[str, ...]] = {
+    "AwsCertificateManagerCertificate": (
+        "CreatedAt",
+        "ImportedAt",
+        "IssuedAt",
+        "NotAfter",
+        "NotBefore",
+    ),
+    "AwsRdsDbInstance": ("InstanceCreateTime", "LatestRestorableTime"),
+}
 _KEPT_FROM_FIRST_IMPORT = ("Workflow", "Note", "UserDefinedFields", "VerificationState")
 _FILTER_PATHS: dict[str, tuple[str, ...]] = {
     "Id": ("Id",),
@@ -191,11 +242,128 @@ def _finding_problem(finding: dict[str, Any], account_id: str, region: str) -> s
                 return f"data.{name} should match format 'date-time'"
     if not finding.get("Resources"):
         return "data.Resources should NOT have fewer than 1 items"
-    for resource in finding["Resources"]:
-        if not resource.get("Type") or not resource.get("Id"):
-            return "data.Resources[] should have required properties 'Type' and 'Id'"
+    problem = _resources_problem(finding["Resources"])
+    if problem is not None:
+        return problem
     if len(json.dumps(finding).encode("utf-8")) > MAX_FINDING_BYTES:
         return "Finding size exceeds the maximum allowed size of 240 KB"
+    return None
+
+
+@functools.cache
+def _model() -> Any:
+    return botocore.session.get_session().get_service_model("securityhub")
+
+
+def _shape_problem(value: Any, shape: Any, where: str) -> str | None:
+    """What AWS's schema says of ``value`` against botocore's ``shape``: the member types, no
+    unknown member, required members, enums, string patterns (JSON Schema: unanchored)."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return f"{where} should be object"
+        for name in value:
+            if name not in shape.members:
+                return f"{where} should NOT have additional properties ({name})"
+        for name in shape.required_members:
+            if name not in value:
+                return f"{where} should have required property '{name}'"
+        for name, member in value.items():
+            problem = _shape_problem(member, shape.members[name], f"{where}.{name}")
+            if problem is not None:
+                return problem
+        return None
+    if kind == "list":
+        if not isinstance(value, list):
+            return f"{where} should be array"
+        for index, item in enumerate(value):
+            problem = _shape_problem(item, shape.member, f"{where}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return f"{where} should be object"
+        for key, item in value.items():
+            problem = _shape_problem(item, shape.value, f"{where}.{key}")
+            if problem is not None:
+                return problem
+        return None
+    if kind == "string":
+        if not isinstance(value, str):
+            return f"{where} should be string"
+        if shape.enum and value not in shape.enum:
+            return f"{where} should be equal to one of the allowed values"
+        pattern = shape.metadata.get("pattern")
+        if pattern and not re.search(pattern, value, re.DOTALL):
+            return f'{where} should match pattern "{pattern}"'
+        return None
+    if kind in ("integer", "long"):
+        return (
+            None
+            if isinstance(value, int) and not isinstance(value, bool)
+            else (f"{where} should be integer")
+        )
+    if kind in ("double", "float"):
+        return (
+            None
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else (f"{where} should be number")
+        )
+    if kind == "boolean":
+        return None if isinstance(value, bool) else f"{where} should be boolean"
+    return None
+
+
+def _resources_problem(resources: Any) -> str | None:
+    if not isinstance(resources, list):
+        return "data.Resources should be array"
+    if len(resources) > MAX_RESOURCES:
+        return f"data.Resources should NOT have more than {MAX_RESOURCES} items"
+    resource_shape = _model().shape_for("Resource")
+    for index, resource in enumerate(resources):
+        where = f"data.Resources[{index}]"
+        problem = _shape_problem(resource, resource_shape, where)
+        if problem is not None:
+            return problem
+        for name, (low, high) in _RESOURCE_LENGTHS.items():
+            if name in resource and not low <= len(resource[name]) <= high:
+                return f"{where}.{name} should have {low} to {high} characters"
+        details = resource.get("Details") or {}
+        problem = _details_problem(details, f"{where}.Details")
+        if problem is not None:
+            return problem
+    return None
+
+
+def _details_problem(details: Mapping[str, Any], where: str) -> str | None:
+    """The documented rules botocore's shapes do not carry: ACM's enumerations (in the model's
+    documentation only), timestamps, and the limits of ``Other``."""
+    for kind, fields in _DETAIL_VALUES.items():
+        for name, allowed in fields.items():
+            value = (details.get(kind) or {}).get(name)
+            if value is not None and value not in allowed:
+                return f"{where}.{kind}.{name} should be equal to one of the allowed values"
+    for kind, names in _DETAIL_TIMESTAMPS.items():
+        for name in names:
+            value = (details.get(kind) or {}).get(name)
+            if value is None:
+                continue
+            try:
+                _parse_timestamp(value)
+            except ValueError:
+                return f"{where}.{kind}.{name} should match format 'date-time'"
+    other = details.get("Other")
+    if other is not None:
+        if len(other) > OTHER_MAX_FIELDS:
+            return f"{where}.Other should NOT have more than {OTHER_MAX_FIELDS} properties"
+        for key, value in other.items():
+            # AWS: "The key must contain fewer than 128 characters. The value must contain
+            # fewer than 1,024 characters."
+            if len(key) >= OTHER_KEY_LIMIT:
+                return f"{where}.Other key {key[:20]!r}... should be fewer than 128 characters"
+            if len(value) >= OTHER_VALUE_LIMIT:
+                return f"{where}.Other.{key} should be fewer than 1024 characters"
     return None
 
 

@@ -1,0 +1,274 @@
+"""The test kit keeps its word on Security Hub (issues 17 and 19) and SNS (issue 20): what AWS
+refuses, what an administrator's hub holds, throttling by rate, filter policies and what each
+subscriber receives."""
+
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from testkit import ACCOUNT_ID, StrictAws, enable_hub, get_findings
+
+REGION = "us-east-1"
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+PRODUCT_ARN = f"arn:aws:securityhub:{REGION}:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default"
+CERTIFICATE_ARN = (
+    f"arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/1f2e3d4c-5b6a-4789-9abc-def012345678"
+)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def unvalidated(service: str, **config: Any) -> Any:
+    """A client that sends what it is given (botocore's own checks off) and never retries, to
+    see the service's answer itself."""
+    settings = Config(
+        parameter_validation=False, retries={"mode": "standard", "total_max_attempts": 1}
+    )
+    return boto3.session.Session().client(
+        service, region_name=REGION, config=settings.merge(Config(**config))
+    )
+
+
+def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    error = excinfo.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def finding(finding_id: str = "f-1", *, resource: dict[str, Any] | None = None, **fields: Any):
+    return {
+        "SchemaVersion": "2018-10-08",
+        "Id": finding_id,
+        "ProductArn": PRODUCT_ARN,
+        "GeneratorId": "handle-expiring-certificates",
+        "AwsAccountId": ACCOUNT_ID,
+        "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+        "CreatedAt": iso(NOW),
+        "UpdatedAt": iso(NOW),
+        "Severity": {"Label": "HIGH"},
+        "Title": "Certificate expires in 3 days",
+        "Description": "Renew it.",
+        "Resources": [resource or {"Type": "AwsCertificateManagerCertificate", "Id": "arn:x"}],
+        **fields,
+    }
+
+
+def acm_resource(**details: Any) -> dict[str, Any]:
+    return {
+        "Type": "AwsCertificateManagerCertificate",
+        "Id": CERTIFICATE_ARN,
+        "Partition": "aws",
+        "Region": REGION,
+        "Details": {"AwsCertificateManagerCertificate": details},
+    }
+
+
+def imported(*findings: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """(Ids accepted, [(Id, ErrorCode, ErrorMessage)] refused), through an unvalidated client."""
+    enable_hub()
+    result = unvalidated("securityhub").batch_import_findings(Findings=list(findings))
+    refused = [(f["Id"], f["ErrorCode"], f["ErrorMessage"]) for f in result["FailedFindings"]]
+    refused_ids = {f[0] for f in refused}
+    return [f["Id"] for f in findings if f["Id"] not in refused_ids], refused
+
+
+# Security Hub: the documented values of Resources (issue 17) #################################
+
+ACM_DOCUMENTED = {
+    "KeyAlgorithm": [
+        "RSA_1024",
+        "RSA_2048",
+        "RSA_4096",
+        "EC_prime256v1",
+        "EC_secp384r1",
+        "EC_secp521r1",
+    ],
+    "Status": [
+        "PENDING_VALIDATION",
+        "ISSUED",
+        "INACTIVE",
+        "EXPIRED",
+        "VALIDATION_TIMED_OUT",
+        "REVOKED",
+        "FAILED",
+    ],
+    "Type": ["IMPORTED", "AMAZON_ISSUED", "PRIVATE"],
+    "RenewalEligibility": ["ELIGIBLE", "INELIGIBLE"],
+}
+
+
+def test_every_documented_acm_detail_value_is_accepted(aws: StrictAws):
+    findings = [
+        finding(f"{field}-{value}", resource=acm_resource(**{field: value}))
+        for field, values in ACM_DOCUMENTED.items()
+        for value in values
+    ]
+
+    accepted, refused = imported(*findings)
+
+    assert ([], 18) == (refused, len(accepted))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("KeyAlgorithm", "RSA_3072"),  # ACM has it, Security Hub does not document it
+        ("KeyAlgorithm", "EC-prime256v1"),
+        ("Status", "ACTIVE"),
+        ("Type", "PUBLIC"),
+        ("RenewalEligibility", "UNKNOWN"),
+    ],
+)
+def test_an_undocumented_acm_detail_value_fails_the_finding(aws: StrictAws, field: str, value: str):
+    """AWS refuses the finding (a FailedFindings entry, InvalidInput), keeps the others."""
+    accepted, refused = imported(
+        finding("bad", resource=acm_resource(**{field: value})), finding("good")
+    )
+
+    assert ["good"] == accepted
+    assert [
+        (
+            "bad",
+            "InvalidInput",
+            "Finding does not adhere to Amazon Finding Format. data.Resources[0].Details."
+            f"AwsCertificateManagerCertificate.{field} should be equal to one of the allowed "
+            "values",
+        )
+    ] == refused
+    assert ["good"] == [f["Id"] for f in get_findings()]
+
+
+@pytest.mark.parametrize(
+    "resource_type", ["AwsCertificateManagerCertificate", "AwsRdsDbInstance", "Other", "AwsAccount"]
+)
+def test_the_resource_types_the_function_sends_are_accepted(aws: StrictAws, resource_type: str):
+    accepted, refused = imported(
+        finding(resource={"Type": resource_type, "Id": "arn:aws:x", "Partition": "aws"})
+    )
+
+    assert (["f-1"], []) == (accepted, refused)
+
+
+@pytest.mark.parametrize(
+    ("resource", "problem"),
+    [
+        ({"Type": "", "Id": "x"}, 'data.Resources[0].Type should match pattern ".*\\S.*"'),
+        ({"Type": "T" * 257, "Id": "x"}, "data.Resources[0].Type should have 1 to 256 characters"),
+        ({"Id": "x"}, "data.Resources[0] should have required property 'Type'"),
+        (
+            {"Type": "Other", "Id": "x", "Partition": "aws-eu"},
+            "data.Resources[0].Partition should be equal to one of the allowed values",
+        ),
+        (
+            {"Type": "Other", "Id": "x", "Region": "x" * 17},
+            "data.Resources[0].Region should have 1 to 16 characters",
+        ),
+    ],
+)
+def test_a_resource_outside_the_model_fails_the_finding(
+    aws: StrictAws, resource: dict[str, Any], problem: str
+):
+    _, refused = imported(finding(resource=resource))
+
+    assert [f"Finding does not adhere to Amazon Finding Format. {problem}"] == [
+        r[2] for r in refused
+    ]
+
+
+def test_at_most_32_resources(aws: StrictAws):
+    resources = [{"Type": "Other", "Id": f"r{i}"} for i in range(33)]
+
+    accepted, refused = imported(
+        finding("33", Resources=resources), finding("32", Resources=resources[:32])
+    )
+
+    assert (["32"], ["33"]) == (accepted, [r[0] for r in refused])
+
+
+def other(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Type": "Other",
+        "Id": "arn:aws:iam::123456789012:server-certificate/x",
+        "Details": {"Other": details},
+    }
+
+
+@pytest.mark.parametrize(
+    ("details", "ok"),
+    [
+        ({"k": "v" * 1023}, True),
+        ({"k": "v" * 1024}, False),  # "fewer than 1,024 characters"
+        ({"k" * 127: "v"}, True),
+        ({"k" * 128: "v"}, False),  # "fewer than 128 characters"
+        ({f"k{i}": "v" for i in range(50)}, True),
+        ({f"k{i}": "v" for i in range(51)}, False),  # "a map of up to 50 key-value pairs"
+        ({"k": 7}, False),  # a map of strings
+        ({"k": ""}, False),  # NonEmptyString
+        ({"k": ["a"]}, False),
+    ],
+)
+def test_details_other_is_a_map_of_strings_within_the_documented_limits(
+    aws: StrictAws, details: dict[str, Any], ok: bool
+):
+    accepted, _ = imported(finding(resource=other(details)))
+
+    assert ok == (accepted == ["f-1"])
+
+
+def rds(**details: Any) -> dict[str, Any]:
+    return {
+        "Type": "AwsRdsDbInstance",
+        "Id": f"arn:aws:rds:{REGION}:{ACCOUNT_ID}:db:orders",
+        "Partition": "aws",
+        "Region": REGION,
+        "Details": {"AwsRdsDbInstance": details},
+    }
+
+
+@pytest.mark.parametrize(
+    ("details", "problem"),
+    [
+        (
+            {
+                "DBInstanceIdentifier": "orders",
+                "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+                "DbInstancePort": 5432,
+                "Engine": "postgres",
+                "Endpoint": {"Address": "orders.example.rds.amazonaws.com", "Port": 5432},
+                "PubliclyAccessible": False,
+                "InstanceCreateTime": iso(NOW),
+            },
+            None,
+        ),
+        ({"DbInstancePort": "5432"}, "AwsRdsDbInstance.DbInstancePort should be integer"),
+        ({"PubliclyAccessible": "false"}, "AwsRdsDbInstance.PubliclyAccessible should be boolean"),
+        ({"Endpoint": {"Port": "5432"}}, "AwsRdsDbInstance.Endpoint.Port should be integer"),
+        (
+            {"InstanceCreateTime": "yesterday"},
+            "AwsRdsDbInstance.InstanceCreateTime should match format 'date-time'",
+        ),
+    ],
+)
+def test_rds_instance_details_have_the_models_types(
+    aws: StrictAws, details: dict[str, Any], problem: str | None
+):
+    _, refused = imported(finding(resource=rds(**details)))
+
+    expected = (
+        []
+        if problem is None
+        else [
+            f"Finding does not adhere to Amazon Finding Format. data.Resources[0].Details.{problem}"
+        ]
+    )
+    assert expected == [r[2] for r in refused]
