@@ -19,7 +19,13 @@ NOT_EMULATED = "NotEmulated"
 
 
 class AwsError(ServiceException):
-    """An error answer of AWS: ``AwsError(code, message)``."""
+    """An error answer of AWS: ``AwsError(code, message)``; ``http_status`` where AWS's status
+    is not the one the service's model gives the code (400 for a code it does not list), e.g.
+    Security Hub's ``TooManyRequestsException`` (429), answered by the one call hook."""
+
+    def __init__(self, *args: str, http_status: int | None = None) -> None:
+        super().__init__(*args)
+        self.http_status = http_status
 
 
 class NotEmulated(AwsError):

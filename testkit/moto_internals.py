@@ -153,14 +153,16 @@ class Patcher:
 
     def on_every_call(self, hook: Callable[[Request], ServiceException | None]) -> None:
         """``hook`` sees every request before moto serves it (helpers' requests too); an error
-        it returns is the answer instead, serialised with the service's error shape. The one
-        patch of ``BaseResponse.call_action``: call it once."""
+        it returns is the answer instead, serialised with the service's error shape (its
+        ``http_status`` attribute, if set, is the HTTP status). The one patch of
+        ``BaseResponse.call_action``: call it once."""
         original = BaseResponse.call_action
 
         def call_action(self: BaseResponse) -> Any:
             error = hook(Request(self))
             if error is not None:
                 status, headers, body = self.serialized(ActionResult(error))
+                status = getattr(error, "http_status", None) or status
                 headers["status"] = status
                 return status, headers, body
             return original(self)

@@ -21,9 +21,10 @@
   values fewer than 1,024 characters (the ASFF ``Other`` page). ``Type`` is free text (AWS
   lists types but takes any, ``Other`` included). Findings are keyed by ``(Id, ProductArn)``;
   an update replaces the stored finding (moto merges) unless its ``UpdatedAt`` is older than
-  the stored one, in which case it is ignored but counted as a success; ``Workflow``, ``Note``, ``UserDefinedFields`` and
-  ``VerificationState`` stay as stored; ``RecordState`` defaults to ``ACTIVE``. ``Region``,
-  ``ProductName``, ``CompanyName``, ``ProcessedAt`` are added as AWS adds them.
+  the stored one, in which case it is ignored but counted as a success; ``Workflow``,
+  ``Note``, ``UserDefinedFields`` and ``VerificationState`` stay as stored; ``RecordState``
+  defaults to ``ACTIVE``. ``Region``, ``ProductName``, ``CompanyName``, ``ProcessedAt`` are
+  added as AWS adds them.
 - Workflow status belongs to the customer: ``Workflow.Status`` starts ``NEW`` and an import
   never changes it, except that AWS "resets the workflow status from NOTIFIED or RESOLVED to
   NEW" when ``RecordState`` turns from ``ARCHIVED`` to ``ACTIVE`` or ``Compliance.Status`` from

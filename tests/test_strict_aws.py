@@ -1013,7 +1013,8 @@ def test_throttle_refuses_an_operation_a_number_of_times_then_serves_it(aws: Str
 
 def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
     """A throttled operation is retried by botocore's standard mode (a throttling error), then
-    raised; the other operations of the service are served."""
+    raised; the other operations of the service are served. Security Hub answers with its own
+    throttling error, TooManyRequestsException (HTTP 429)."""
     aws.world.throttle("securityhub", "GetFindings")
     enable_hub()
     hub = unvalidated("securityhub", retries={"mode": "standard", "total_max_attempts": 3})
@@ -1022,8 +1023,9 @@ def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
         hub.get_findings()
     imported = hub.batch_import_findings(Findings=[finding()])
 
-    assert ("ThrottlingException", 2) == (
+    assert ("TooManyRequestsException", 429, 2) == (
         error_of(excinfo)[0],
+        excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"],
         excinfo.value.response["ResponseMetadata"]["RetryAttempts"],
     )
     assert {("securityhub", "GetFindings"): 3} == dict(aws.world.throttled)

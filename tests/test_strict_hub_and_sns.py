@@ -272,3 +272,59 @@ def test_rds_instance_details_have_the_models_types(
         ]
     )
     assert expected == [r[2] for r in refused]
+
+
+# Throttling by rate (testkit.faults) ##########################################################
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def outcomes(calls: int) -> list[str]:
+    hub = unvalidated("securityhub")
+    answers = []
+    for _ in range(calls):
+        try:
+            hub.get_findings()
+            answers.append("ok")
+        except ClientError as error:
+            status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+            answers.append(f"{error.response['Error']['Code']} {status}")
+    return answers
+
+
+def test_get_findings_is_served_at_the_documented_rate_after_a_burst(aws: StrictAws):
+    """AWS: GetFindings "RateLimit of 3 requests per second. BurstLimit of 6"; beyond it,
+    TooManyRequestsException (HTTP 429)."""
+    enable_hub()
+    clock = FakeClock()
+    aws.world.limit_rate("securityhub", "GetFindings", clock=clock)
+    refused = "TooManyRequestsException 429"
+
+    burst = outcomes(7)
+    clock.now += 1 / 3
+    refilled = outcomes(2)
+    clock.now += 60
+    capped = outcomes(7)
+
+    assert ["ok"] * 6 + [refused] == burst
+    assert ["ok", refused] == refilled
+    assert ["ok"] * 6 + [refused] == capped
+    assert {("securityhub", "GetFindings"): 3} == dict(aws.world.throttled)
+
+
+def test_a_rate_runs_on_the_real_clock(aws: StrictAws):
+    enable_hub()
+    aws.world.limit_rate("securityhub", "GetFindings", per_second=0.5, burst=2)
+
+    assert ["ok", "ok", "TooManyRequestsException 429"] == outcomes(3)
+
+
+def test_a_rate_needs_numbers_where_aws_documents_none(aws: StrictAws):
+    with pytest.raises(ValueError, match="no documented rate"):
+        aws.world.limit_rate("acm", "DescribeCertificate")
