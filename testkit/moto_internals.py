@@ -13,7 +13,7 @@ may change in any release:
   ``key``, ``validate_pk()``, ``check()``, ``status``, ``type``, ``common_name``,
   ``in_use_by``, ``tags``, ``cert_options``, ``describe()``), ``moto.acm.models.utcnow``;
 - CloudWatch's ``get_filtered_metrics``, ``get_metric_data``, ``get_all_metrics`` and its
-  metric data points; Security Hub's ``Finding`` list; SNS's ``publish`` and
+  metric data points; Security Hub's ``Finding`` list and ``members``; SNS's ``publish`` and
   ``sent_notifications``; IAM's server ``Certificate`` objects and ``upload_server_certificate``;
 - ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request).
 
@@ -504,6 +504,12 @@ class HubRegion:
 
     def clear(self) -> None:
         self._backend.findings.clear()
+
+    def members(self) -> dict[str, dict[str, Any]]:
+        """The member accounts of this (administrator's) hub, by account ID (the dict itself:
+        moto's own ``members``, emptied with the rest of the backend)."""
+        members: dict[str, dict[str, Any]] = self._backend.members
+        return members
 
 
 # SNS ############################################################################################

@@ -33,14 +33,25 @@
 - ``GetFindings``: ``MaxResults`` 1..100 (default 100) with ``NextToken``; string ``Filters``
   honoured (``EQUALS``, ``NOT_EQUALS``, ``PREFIX``, ``PREFIX_NOT_EQUALS``, ``CONTAINS``,
   ``NOT_CONTAINS``; values of one field OR-ed for positive and AND-ed for negative comparisons)
-  on ``Id``, ``GeneratorId``, ``ProductArn``, ``AwsAccountId``, ``Region``, ``Title``,
-  ``RecordState``, ``ComplianceStatus``, ``SeverityLabel``, ``WorkflowStatus``,
-  ``WorkflowState``, ``ResourceId``, ``ResourceType``, ``ResourceRegion``, ``ResourcePartition``,
-  ``Type``, ``ProductName``, ``CompanyName``; any other filter, or ``SortCriteria``, raises
-  ``NotEmulated`` (moto ignores filters).
-- An administrator account's hub: ``add_member_finding(finding, region)`` stores a member
-  account's finding (AWS aggregates members' findings into the administrator's hub, and
-  ``GetFindings`` returns them), while ``BatchImportFindings`` still rejects it (above).
+  on ``Id``, ``GeneratorId``, ``ProductArn``, ``AwsAccountId``, ``AwsAccountName``,
+  ``Region``, ``Title``, ``RecordState``, ``ComplianceStatus``, ``SeverityLabel``,
+  ``WorkflowStatus``, ``WorkflowState``, ``ResourceId``, ``ResourceType``, ``ResourceRegion``,
+  ``ResourcePartition``, ``Type``, ``ProductName``, ``CompanyName``; any other filter, or
+  ``SortCriteria``, raises ``NotEmulated`` (moto ignores filters). The combinations
+  ``StringFilter`` forbids on one field (``EQUALS`` with ``NOT_EQUALS`` or
+  ``PREFIX_NOT_EQUALS``; ``CONTAINS`` or ``NOT_CONTAINS`` with anything but itself) raise
+  ``InvalidInputException``. Throttling at AWS's rate: ``testkit.faults``.
+- An administrator account's hub (issue 19). AWS aggregates its members' findings into the
+  administrator's hub and ``GetFindings`` returns them, while ``BatchImportFindings`` still
+  rejects them (above). ``ListMembers`` (moto: members from ``CreateMembers``, all
+  ``ENABLED``, ``AdministratorId`` only with an organisation configuration): ``OnlyAssociated``
+  (default true) keeps the members whose relationship is enabled (``Enabled``, or
+  ``Associated`` as the CLI's example shows it), ``MaxResults`` 1..50 (default 50) with
+  ``NextToken``; each member with ``AccountId``, ``AdministratorId``, ``MasterId``,
+  ``MemberStatus``, ``InvitedAt``, ``UpdatedAt`` (and ``Email`` if known). ``AwsAccountName``:
+  AWS documents the field (1..50 characters) but not when it is filled; Security Hub takes it
+  from AWS Organizations, so the kit writes it only into findings of members ``add_member``
+  named.
 
 Helpers (boto3, so both the in-process and the server mode, unless said otherwise):
 
@@ -50,9 +61,13 @@ Helpers (boto3, so both the in-process and the server mode, unless said otherwis
   ``record_states(region)`` -> {``Resources[0].Id``: ``RecordState``};
   ``finding_of(arn, region)``: the one finding about a certificate;
   ``finding_by_id(finding_id, region)``: the one finding with that ``Id``.
-- In the emulator's own state (no API call): ``add_member_finding``, ``set_workflow``,
-  ``clear_findings(region)``, ``stored_findings(region)`` and ``restore_findings(region,
-  findings)`` (the benchmark puts a hub back as it was).
+- In the emulator's own state (no API call): ``add_member(account_id, status="Enabled", *,
+  region, account_name=None, email=None, invited_at=None, updated_at=None)``: a member of the
+  administrator's hub; ``add_member_finding(finding, region)``: a member's finding as the
+  administrator's hub holds it, checked as the member's import was, with the fields Security
+  Hub adds (``ProcessedAt`` and ``Workflow`` as given, else now and ``NEW``; ``UpdatedAt`` as
+  written); ``set_workflow``, ``clear_findings(region)``, ``stored_findings(region)`` and
+  ``restore_findings(region, findings)`` (the benchmark puts a hub back as it was).
 """
 
 from __future__ import annotations
@@ -142,6 +157,7 @@ _FILTER_PATHS: dict[str, tuple[str, ...]] = {
     "GeneratorId": ("GeneratorId",),
     "ProductArn": ("ProductArn",),
     "AwsAccountId": ("AwsAccountId",),
+    "AwsAccountName": ("AwsAccountName",),
     "Region": ("Region",),
     "Title": ("Title",),
     "RecordState": ("RecordState",),
@@ -163,12 +179,38 @@ _COMPARISONS: dict[str, Callable[[str, str], bool]] = {
     "CONTAINS": lambda value, wanted: wanted in value,
 }
 _NEGATIONS = {"NOT_EQUALS": "EQUALS", "PREFIX_NOT_EQUALS": "PREFIX", "NOT_CONTAINS": "CONTAINS"}
+# StringFilter: "You can't have both a CONTAINS filter and a NOT_CONTAINS filter on the same
+# field. Similarly, you can't provide both an EQUALS filter and a NOT_EQUALS or
+# PREFIX_NOT_EQUALS filter on the same field. [...] CONTAINS filters can only be used with other
+# CONTAINS filters. NOT_CONTAINS filters can only be used with other NOT_CONTAINS filters."
+_CONFLICTS = (
+    ({"EQUALS"}, {"NOT_EQUALS", "PREFIX_NOT_EQUALS"}),
+    ({"CONTAINS"}, {"EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS", "NOT_CONTAINS"}),
+    ({"NOT_CONTAINS"}, {"EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS", "CONTAINS"}),
+)
+MAX_MEMBERS_RESULTS = 50
+# Member.MemberStatus as the API reference lists them, and ASSOCIATED as AWS CLI's example of
+# ListMembers shows it; OnlyAssociated (default true) keeps "member accounts whose relationship
+# status with the administrator account is set to ENABLED".
+MEMBER_STATUSES = (
+    "Created",
+    "Invited",
+    "Enabled",
+    "Associated",
+    "Removed",
+    "Resigned",
+    "Deleted",
+    "AccountSuspended",
+)
+_ASSOCIATED = {"ENABLED", "ASSOCIATED"}
+_ACCOUNT_NAME = "_testkit_account_name"  # kept beside moto's member record, never answered
 
 
 def install(patch: Patcher) -> None:
     """Security Hub's strictness, undone with the patcher's monkeypatch."""
     patch.answer("securityhub", "GetFindings", get_findings_answer)
     patch.answer("securityhub", "BatchImportFindings", batch_import_findings)
+    patch.answer("securityhub", "ListMembers", list_members_answer)
 
 
 def _invalid_input(message: str) -> AwsError:
@@ -479,6 +521,13 @@ def get_findings_answer(request: Request) -> dict[str, Any]:
                 raise NotEmulated(
                     f"testkit.securityhub: filter comparison {condition} is not emulated"
                 )
+        comparisons = {condition["Comparison"] for condition in conditions}
+        for these, those in _CONFLICTS:
+            if comparisons & these and comparisons & those:
+                raise _invalid_input(
+                    f"Invalid filter combination on {name}: {sorted(comparisons)} may not be "
+                    "combined on one field"
+                )
     if request.param("SortCriteria"):
         raise NotEmulated("testkit.securityhub: GetFindings SortCriteria is not emulated")
     max_results = request.param("MaxResults")
@@ -489,6 +538,33 @@ def get_findings_answer(request: Request) -> dict[str, Any]:
     matching = [f for f in hub.findings() if _matches(f, filters)]
     result: dict[str, Any] = {"Findings": copy.deepcopy(matching[start : start + size])}
     if start + size < len(matching):
+        result["NextToken"] = paging.token(start + size)
+    return result
+
+
+# ListMembers ####################################################################################
+
+
+def _only_associated(value: Any) -> bool:
+    # A query-string parameter: "false" on the wire; true by default.
+    return not (value is False or str(value).lower() == "false")
+
+
+def list_members_answer(request: Request) -> dict[str, Any]:
+    hub = _require_hub(request)
+    max_results = request.param("MaxResults")
+    if max_results is not None and not 1 <= int(max_results) <= MAX_MEMBERS_RESULTS:
+        raise _invalid_input(f"MaxResults must be a number between 1 and {MAX_MEMBERS_RESULTS}")
+    size = int(max_results or MAX_MEMBERS_RESULTS)
+    start = paging.offset(request.param("NextToken"), lambda: _invalid_input("Invalid NextToken"))
+    only_associated = _only_associated(request.param("OnlyAssociated"))
+    members = [
+        {key: value for key, value in member.items() if key != _ACCOUNT_NAME}
+        for member in hub.members().values()
+        if not only_associated or str(member.get("MemberStatus", "")).upper() in _ASSOCIATED
+    ]
+    result: dict[str, Any] = {"Members": copy.deepcopy(members[start : start + size])}
+    if start + size < len(members):
         result["NextToken"] = paging.token(start + size)
     return result
 
@@ -535,15 +611,73 @@ def finding_by_id(finding_id: str, region: str = DEFAULT_REGION) -> dict[str, An
     return finding
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def add_member(
+    account_id: str,
+    status: str = "Enabled",
+    *,
+    region: str = DEFAULT_REGION,
+    account_name: str | None = None,
+    email: str | None = None,
+    invited_at: datetime | None = None,
+    updated_at: datetime | None = None,
+    administrator: str = ACCOUNT_ID,
+) -> None:
+    """``account_id`` is a member of the administrator's hub in ``region``, with ``status``
+    (``MEMBER_STATUSES``; ``Enabled`` and ``Associated`` are associated), as ``ListMembers``
+    then gives it. ``account_name`` is its name in AWS Organizations: Security Hub writes it
+    into the member's findings as ``AwsAccountName`` (``add_member_finding``); a member
+    invited by hand, outside an organisation, has none."""
+    if status not in MEMBER_STATUSES and status.upper() not in _ASSOCIATED:
+        raise ValueError(f"MemberStatus is one of {MEMBER_STATUSES}, not {status!r}")
+    if account_name is not None and not 1 <= len(account_name) <= 50:
+        raise ValueError("AwsAccountName has 1 to 50 characters")
+    now = datetime.now(timezone.utc)
+    member: dict[str, Any] = {
+        "AccountId": account_id,
+        "AdministratorId": administrator,
+        "MasterId": administrator,
+        "MemberStatus": status,
+        "InvitedAt": _iso(invited_at or now),
+        "UpdatedAt": _iso(updated_at or now),
+    }
+    if email is not None:
+        member["Email"] = email
+    if account_name is not None:
+        member[_ACCOUNT_NAME] = account_name
+    HubRegion.of(administrator, region).members()[account_id] = member
+
+
 def add_member_finding(
     finding: Mapping[str, Any], region: str = DEFAULT_REGION, account: str = ACCOUNT_ID
 ) -> None:
-    """A member account's finding, as the administrator's aggregated hub holds it."""
-    data = copy.deepcopy(dict(finding))
-    data.setdefault("RecordState", "ACTIVE")
-    data.setdefault("Workflow", {"Status": "NEW"})
-    data["Region"] = region
-    HubRegion.of(account, region).add(data)
+    """A member account's finding, as the administrator's aggregated hub holds it: checked as
+    the member's own ``BatchImportFindings`` checked it (``ValueError`` otherwise), with what
+    Security Hub adds (``Region``, ``ProductName``, ``CompanyName``, ``WorkflowState``,
+    ``ProductFields``, ``RecordState`` ``ACTIVE`` and ``Workflow`` ``NEW`` unless given,
+    ``ProcessedAt`` now unless given, ``AwsAccountName`` for a member ``add_member`` named);
+    ``UpdatedAt`` and the rest as written."""
+    given = copy.deepcopy(dict(finding))
+    member_account = str(given.get("AwsAccountId", ""))
+    problem = _finding_problem(given, member_account, region)
+    if problem is not None:
+        raise ValueError(f"not a finding the member could have imported: {problem}")
+    data = _stored_finding(given, None, region)
+    if "Workflow" in given:
+        data["Workflow"] = given["Workflow"]
+        data["WorkflowState"] = {"RESOLVED": "RESOLVED", "SUPPRESSED": "DEFERRED"}.get(
+            given["Workflow"].get("Status", "NEW"), "NEW"
+        )
+    if "ProcessedAt" in given:
+        data["ProcessedAt"] = given["ProcessedAt"]
+    hub = HubRegion.of(account, region)
+    name = (hub.members().get(member_account) or {}).get(_ACCOUNT_NAME)
+    if name is not None:
+        data["AwsAccountName"] = name
+    hub.add(data)
 
 
 def set_workflow(

@@ -26,8 +26,8 @@ Fixtures (wired in ``testkit/fixtures.py``), each yielding a ``StrictAws`` (``re
 region)`` (``service`` as boto3 names it), helpers' calls included: call ``calls.clear()``
 before the code under test. ``StrictAws.operations(service)`` lists the operation names.
 ``StrictAws.world`` is the ``World`` a test turns: the faults (``world.throttle(...)``,
-``world.throttled``, ``world.search``) and the administrator's hub
-(``world.add_member_finding(...)``, ``world.set_workflow(...)``).
+``world.limit_rate(...)``, ``world.throttled``, ``world.search``) and the administrator's hub
+(``world.add_member(...)``, ``world.add_member_finding(...)``, ``world.set_workflow(...)``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,13 @@ class ApiCall:
 class World(Faults):
     """What a test turns beyond one moto account: the faults (``testkit.faults``), and the
     hub of a Security Hub administrator (``testkit.securityhub``)."""
+
+    def add_member(
+        self, account_id: str, status: str = "Enabled", region: str = DEFAULT_REGION, **kwargs: Any
+    ) -> None:
+        """A member account of the administrator's hub, as ListMembers gives it
+        (``testkit.securityhub.add_member``: ``account_name``, ``email``, timestamps)."""
+        securityhub.add_member(account_id, status, region=region, **kwargs)
 
     def add_member_finding(self, finding: Mapping[str, Any], region: str = DEFAULT_REGION) -> None:
         """A member account's finding, as the administrator's aggregated hub holds it."""

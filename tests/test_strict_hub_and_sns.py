@@ -7,7 +7,7 @@ subscriber receives."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from testkit import ACCOUNT_ID, StrictAws, enable_hub, get_findings
+from testkit import ACCOUNT_ID, StrictAws, client, enable_hub, get_findings
 
 REGION = "us-east-1"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -272,6 +272,163 @@ def test_rds_instance_details_have_the_models_types(
         ]
     )
     assert expected == [r[2] for r in refused]
+
+
+# Security Hub as an administrator account sees it (issue 19) ##################################
+
+MEMBER = "111122223333"
+GENERATOR = "handle-expiring-certificates"
+
+
+def member_finding(finding_id: str, account: str = MEMBER, **fields: Any) -> dict[str, Any]:
+    product = f"arn:aws:securityhub:{REGION}:{account}:product/{account}/default"
+    return finding(finding_id, AwsAccountId=account, ProductArn=product, **fields)
+
+
+def test_list_members_gives_the_associated_members_unless_asked_for_all(aws: StrictAws):
+    """AWS: OnlyAssociated defaults to true, keeping members whose relationship is enabled."""
+    enable_hub()
+    statuses = {"111111111111": "Enabled", "222222222222": "Invited", "333333333333": "Removed"}
+    statuses |= {"444444444444": "Associated", "555555555555": "Resigned"}
+    for account, status in statuses.items():
+        aws.world.add_member(account, status)
+    hub = client("securityhub")
+
+    default = hub.list_members()["Members"]
+    every = hub.list_members(OnlyAssociated=False)["Members"]
+
+    assert ["111111111111", "444444444444"] == [m["AccountId"] for m in default]
+    assert statuses == {m["AccountId"]: m["MemberStatus"] for m in every}
+    first = default[0]
+    assert (ACCOUNT_ID, ACCOUNT_ID) == (first["AdministratorId"], first["MasterId"])
+    assert {"AccountId", "AdministratorId", "MasterId", "MemberStatus", "InvitedAt"} | {
+        "UpdatedAt"
+    } == set(first)
+    assert isinstance(first["UpdatedAt"], datetime)
+
+
+def test_list_members_pages_by_max_results_up_to_50(aws: StrictAws):
+    enable_hub()
+    for index in range(51):
+        aws.world.add_member(f"{100000000000 + index}")
+    pages = client("securityhub").get_paginator("list_members").paginate()
+
+    sizes = [len(page["Members"]) for page in pages]
+    codes = []
+    for max_results in (0, 51):
+        with pytest.raises(ClientError) as excinfo:
+            unvalidated("securityhub").list_members(MaxResults=max_results)
+        codes.append(error_of(excinfo)[0])
+
+    assert [50, 1] == sizes
+    assert ["InvalidInputException", "InvalidInputException"] == codes
+
+
+def test_list_members_needs_the_hub(aws: StrictAws):
+    with pytest.raises(ClientError) as excinfo:
+        client("securityhub").list_members()
+
+    assert "InvalidAccessException" == error_of(excinfo)[0]
+
+
+def test_a_members_finding_carries_what_security_hub_adds(aws: StrictAws):
+    """The administrator's hub holds a member's finding as Security Hub stored it: Region,
+    product and company names, workflow, the FindingId product field, AwsAccountName for an
+    account of the organisation, ProcessedAt and UpdatedAt as written."""
+    enable_hub()
+    aws.world.add_member(MEMBER, account_name="shop-production")
+    aws.world.add_member("444455556666")  # invited by hand: no name
+    written = iso(NOW - timedelta(days=2))
+    processed = iso(NOW - timedelta(days=2, seconds=-3))
+
+    aws.world.add_member_finding(member_finding("named", UpdatedAt=written, ProcessedAt=processed))
+    aws.world.add_member_finding(member_finding("unnamed", account="444455556666"))
+
+    named, unnamed = get_findings()
+    expected = {
+        "AwsAccountName": "shop-production",
+        "Region": REGION,
+        "ProductName": "Default",
+        "CompanyName": "Personal",
+        "RecordState": "ACTIVE",
+        "Workflow": {"Status": "NEW"},
+        "WorkflowState": "NEW",
+        "UpdatedAt": written,
+        "ProcessedAt": processed,
+    }
+    assert expected == {key: named.get(key) for key in expected}
+    assert f"{named['ProductArn']}/named" == named["ProductFields"]["aws/securityhub/FindingId"]
+    assert "AwsAccountName" not in unnamed
+
+
+def test_a_finding_the_member_could_not_have_imported_is_not_planted(aws: StrictAws):
+    enable_hub()
+
+    with pytest.raises(ValueError, match="KeyAlgorithm should be equal to one of the allowed"):
+        aws.world.add_member_finding(
+            member_finding("bad", Resources=[acm_resource(KeyAlgorithm="RSA_3072")])
+        )
+
+    assert [] == get_findings()
+
+
+def condition(value: str, comparison: str = "EQUALS") -> list[dict[str, str]]:
+    return [{"Value": value, "Comparison": comparison}]
+
+
+def test_the_filters_of_an_organisation_digest_work_on_planted_findings(aws: StrictAws):
+    """GeneratorId, RecordState ACTIVE, WorkflowStatus NOT_EQUALS SUPPRESSED, AwsAccountId and
+    Id PREFIX, AND-ed across fields."""
+    enable_hub()
+    prefix = f"{GENERATOR}/arn:aws:acm:"
+    client("securityhub").batch_import_findings(Findings=[finding(f"{prefix}own")])
+    planted = {
+        "wanted": {},
+        "suppressed": {"Workflow": {"Status": "SUPPRESSED"}},
+        "archived": {"RecordState": "ARCHIVED"},
+        "other-generator": {"GeneratorId": "someone-else"},
+    }
+    for name, fields in planted.items():
+        aws.world.add_member_finding(member_finding(f"{prefix}{name}", **fields))
+    aws.world.add_member_finding(member_finding(f"{GENERATOR}/monitor/{MEMBER}"))
+
+    found = get_findings(
+        filters={
+            "GeneratorId": condition(GENERATOR),
+            "RecordState": condition("ACTIVE"),
+            "WorkflowStatus": condition("SUPPRESSED", "NOT_EQUALS"),
+            "AwsAccountId": condition(MEMBER),
+            "Id": condition(prefix, "PREFIX"),
+        }
+    )
+
+    assert [f"{prefix}wanted"] == [f["Id"] for f in found]
+
+
+@pytest.mark.parametrize(
+    ("comparisons", "refused"),
+    [
+        (("EQUALS", "NOT_EQUALS"), True),
+        (("EQUALS", "PREFIX_NOT_EQUALS"), True),
+        (("CONTAINS", "NOT_CONTAINS"), True),
+        (("CONTAINS", "EQUALS"), True),
+        (("PREFIX", "NOT_EQUALS"), False),
+        (("EQUALS", "PREFIX"), False),
+    ],
+)
+def test_comparisons_security_hub_forbids_on_one_field_are_refused(
+    aws: StrictAws, comparisons: tuple[str, str], refused: bool
+):
+    enable_hub()
+    filters = {"Id": [{"Value": "a", "Comparison": comparison} for comparison in comparisons]}
+
+    try:
+        client("securityhub").get_findings(Filters=filters)
+        code = None
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+
+    assert ("InvalidInputException" if refused else None) == code
 
 
 # Throttling by rate (testkit.faults) ##########################################################
