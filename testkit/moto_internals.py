@@ -13,8 +13,11 @@ may change in any release:
   ``key``, ``validate_pk()``, ``check()``, ``status``, ``type``, ``common_name``,
   ``in_use_by``, ``tags``, ``cert_options``, ``describe()``), ``moto.acm.models.utcnow``;
 - CloudWatch's ``get_filtered_metrics``, ``get_metric_data``, ``get_all_metrics`` and its
-  metric data points; Security Hub's ``Finding`` list and ``members``; SNS's ``publish`` and
-  ``sent_notifications``; IAM's server ``Certificate`` objects and ``upload_server_certificate``;
+  metric data points; Security Hub's ``Finding`` list and ``members``; SNS's ``publish``,
+  ``sent_notifications``, ``subscriptions``, ``Subscription.publish`` (``protocol``,
+  ``endpoint``, ``attributes``, ``_filter_policy_matcher``, ``_parse_message_structure``,
+  ``get_post_data``) and ``FilterPolicyMatcher`` (``matches``, ``filter_policy``,
+  ``filter_policy_scope``); IAM's server ``Certificate`` objects and ``upload_server_certificate``;
 - ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request).
 
 Upgrading moto means reading this file again, and only this one: the service modules
@@ -26,7 +29,8 @@ Upgrading moto means reading this file again, and only this one: the service mod
 - ``Request``: one request as an operation sees it (service, operation, region, account,
   parameters) and the state of its region (``acm()``, ``hub()``, ``server_certificates()``).
 - Views of moto's state: ``AcmRegion`` / ``AcmCertificate``, ``HubRegion``, ``Datum``
-  (a CloudWatch data point), ``ServerCertificate``, ``sent_notifications``.
+  (a CloudWatch data point), ``ServerCertificate``, ``sent_notifications``,
+  ``SnsSubscription``.
 - Running moto: ``mock_aws``, ``start_server``, ``reset_server``.
 """
 
@@ -55,7 +59,8 @@ from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
 from moto.securityhub.models import Finding, securityhub_backends
 from moto.securityhub.responses import SecurityHubResponse
-from moto.sns.models import SNSBackend, sns_backends
+from moto.sns.models import SNSBackend, Subscription, sns_backends
+from moto.sns.utils import FilterPolicyMatcher
 
 MOTO_VERSION = "5.2.1"
 
@@ -69,6 +74,7 @@ __all__ = [
     "Request",
     "ServerCertificate",
     "ServiceException",
+    "SnsSubscription",
     "installed_version",
     "mock_aws",
     "reset_server",
@@ -238,6 +244,75 @@ class Patcher:
             return original(self, message, arn, *args, **kwargs)
 
         self.monkeypatch.setattr(SNSBackend, "publish", publish)
+
+    def match_sns_filter_policies(
+        self,
+        matches: Callable[[Mapping[str, Any], str, Mapping[str, Any], str], bool],
+    ) -> None:
+        """``matches(policy, scope, message attributes, message)`` decides whether a message
+        reaches a subscription with a filter policy (every protocol); attributes as SNS
+        forwards them: ``{name: {"Type", "Value"}}``."""
+
+        def method(
+            matcher: FilterPolicyMatcher, attributes: dict[str, Any] | None, message: str
+        ) -> bool:
+            policy = matcher.filter_policy
+            return matches(policy, matcher.filter_policy_scope, attributes or {}, message)
+
+        self.monkeypatch.setattr(FilterPolicyMatcher, "matches", method)
+
+    def deliver_sns_http(
+        self, record: Callable[[SnsSubscription, str, dict[str, str]], None]
+    ) -> None:
+        """What an ``http`` / ``https`` subscriber gets is given to ``record(subscription, body,
+        headers)`` instead of moto's ``requests.post`` to its URL (no network)."""
+        original = Subscription.publish
+
+        def publish(
+            self: Subscription,
+            message: str,
+            message_id: str,
+            subject: str | None = None,
+            message_attributes: dict[str, Any] | None = None,
+            group_id: str | None = None,
+            deduplication_id: str | None = None,
+            message_structure: str | None = None,
+        ) -> None:
+            if self.protocol not in ("http", "https"):
+                original(
+                    self,
+                    message,
+                    message_id,
+                    subject=subject,
+                    message_attributes=message_attributes,
+                    group_id=group_id,
+                    deduplication_id=deduplication_id,
+                    message_structure=message_structure,
+                )
+                return
+            matcher = self._filter_policy_matcher
+            if matcher is not None and not matcher.matches(message_attributes, message):
+                return
+            if message_structure == "json":
+                message = self._parse_message_structure(message, self.protocol)
+            raw = str(self.attributes.get("RawMessageDelivery")).lower() == "true"
+            headers = {
+                "x-amz-sns-message-type": "Notification",
+                "x-amz-sns-message-id": message_id,
+                "x-amz-sns-topic-arn": self.topic.arn,
+                "x-amz-sns-subscription-arn": self.arn,
+                "Content-Type": "text/plain; charset=UTF-8",
+                "User-Agent": "Amazon Simple Notification Service Agent",
+            }
+            if raw:
+                headers["x-amz-sns-rawdelivery"] = "true"
+                body = message
+            else:
+                envelope = self.get_post_data(message, message_id, subject, message_attributes)
+                body = json.dumps(envelope)
+            record(SnsSubscription(self), body, headers)
+
+        self.monkeypatch.setattr(Subscription, "publish", publish)
 
     def serve_metric_listing(
         self, select: Callable[[Sequence[Datum], str, str, list[dict[str, str]]], list[Datum]]
@@ -520,6 +595,43 @@ def sent_notifications(topic_arn: str) -> list[tuple[str | None, str]]:
     _, _, _, region, account, _ = topic_arn.split(":", 5)
     topic = sns_backends[account][region].topics[topic_arn]
     return [(subject, message) for _, message, subject, _, _ in topic.sent_notifications]
+
+
+class SnsSubscription:
+    """One subscription in moto's SNS."""
+
+    __slots__ = ("_subscription",)
+
+    def __init__(self, subscription: Subscription) -> None:
+        self._subscription = subscription
+
+    @classmethod
+    def find(cls, arn_or_endpoint: str) -> list[SnsSubscription]:
+        """The subscriptions with this ARN, or to this endpoint (a URL, a queue ARN)."""
+        found = []
+        for account_backends in list(sns_backends.values()):
+            for backend in list(account_backends.values()):
+                for subscription in list(backend.subscriptions.values()):
+                    if arn_or_endpoint in (subscription.arn, subscription.endpoint):
+                        found.append(cls(subscription))
+        return found
+
+    @property
+    def arn(self) -> str:
+        return str(self._subscription.arn)
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._subscription.endpoint)
+
+    @property
+    def deliveries(self) -> list[Any]:
+        """What the kit recorded as delivered to it (kept with moto's state, reset with it)."""
+        subscription = self._subscription
+        if not hasattr(subscription, "_testkit_deliveries"):
+            subscription._testkit_deliveries = []
+        deliveries: list[Any] = subscription._testkit_deliveries
+        return deliveries
 
 
 # IAM ############################################################################################

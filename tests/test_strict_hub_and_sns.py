@@ -7,6 +7,8 @@ subscriber receives."""
 
 from __future__ import annotations
 
+import json
+import socket
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,7 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from testkit import ACCOUNT_ID, StrictAws, client, enable_hub, get_findings
+from testkit import ACCOUNT_ID, StrictAws, client, enable_hub, get_findings, receive_messages
+from testkit.sns import https_deliveries, subscribe_https, subscribe_queue
 
 REGION = "us-east-1"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -485,3 +488,206 @@ def test_a_rate_runs_on_the_real_clock(aws: StrictAws):
 def test_a_rate_needs_numbers_where_aws_documents_none(aws: StrictAws):
     with pytest.raises(ValueError, match="no documented rate"):
         aws.world.limit_rate("acm", "DescribeCertificate")
+
+
+# SNS filter policies and subscribers (issue 20) ###############################################
+
+
+def attribute(data_type: str, value: Any) -> dict[str, Any]:
+    if data_type == "Binary":
+        return {"DataType": "Binary", "BinaryValue": value}
+    return {"DataType": data_type, "StringValue": value}
+
+
+def owners(*names: str) -> dict[str, Any]:
+    return {"owner": attribute("String.Array", json.dumps(list(names)))}
+
+
+def topic(name: str = "certificate-expiry") -> str:
+    arn: str = client("sns").create_topic(Name=name)["TopicArn"]
+    return arn
+
+
+def received(queue_url: str) -> list[str]:
+    return [envelope["Message"] for envelope in receive_messages(queue_url)]
+
+
+def test_each_team_queue_receives_what_its_owner_policy_selects(aws: StrictAws):
+    """A policy {"owner": ["team-a"]} matches a String.Array ["all", "team-a"]: one element
+    equal to one value of the policy is enough."""
+    arn = topic()
+    queues = {
+        team: subscribe_queue(arn, team, filter_policy={"owner": [team]})
+        for team in ("all", "team-a", "team-b")
+    }
+    everything = subscribe_queue(arn, "everything")
+    sns = client("sns")
+
+    sns.publish(TopicArn=arn, Message="digest", MessageAttributes=owners("all"))
+    sns.publish(TopicArn=arn, Message="renewed", MessageAttributes=owners("all", "team-a"))
+    sns.publish(TopicArn=arn, Message="team-b digest", MessageAttributes=owners("team-b"))
+    sns.publish(TopicArn=arn, Message="no attributes")
+
+    assert {
+        "all": ["digest", "renewed"],
+        "team-a": ["renewed"],
+        "team-b": ["team-b digest"],
+    } == {team: received(url) for team, url in queues.items()}
+    assert ["digest", "renewed", "team-b digest", "no attributes"] == received(everything)
+
+
+@pytest.mark.parametrize(
+    ("policy", "attributes", "delivered"),
+    [
+        ({"owner": ["team-a"]}, {"owner": attribute("String", "team-a")}, True),
+        ({"owner": ["team-a"]}, {"owner": attribute("String", "team-a-ops")}, False),
+        ({"owner": ["team-a"]}, {"owner": attribute("String", '["team-a"]')}, False),
+        ({"owner": ["team-a"]}, {"owner": attribute("String", '"team-a"')}, False),
+        ({"owner": ["team-a"]}, owners("team-b", "all"), False),
+        ({"owner": ["team-a", "team-b"]}, owners("team-b"), True),
+        ({"owner": ["team-a"]}, {"team": attribute("String", "team-a")}, False),
+        ({"owner": ["team-a"]}, {}, False),
+        ({"owner": ["team-a"], "kind": ["digest"]}, owners("team-a"), False),
+        ({"owner": ["team-a"]}, {"owner": attribute("String.Array", "team-a")}, False),
+        ({"size": [5]}, {"size": attribute("Number", "5")}, True),
+        ({"size": [5]}, {"size": attribute("String", "5")}, False),
+        ({"size": [5]}, {"size": attribute("String.Array", "[5, 6]")}, True),
+        ({"owner": [{"exists": True}]}, owners("team-a"), True),
+        ({"owner": [{"exists": True}]}, {"owner": attribute("Binary", b"team-a")}, False),
+        ({"owner": [{"exists": False}]}, {}, True),
+    ],
+)
+def test_filter_policies_match_as_aws_documents(
+    aws: StrictAws, policy: dict[str, Any], attributes: dict[str, Any], delivered: bool
+):
+    arn = topic()
+    queue = subscribe_queue(arn, "team", filter_policy=policy)
+
+    client("sns").publish(TopicArn=arn, Message="m", MessageAttributes=attributes)
+
+    assert (["m"] if delivered else []) == received(queue)
+
+
+def test_a_string_array_that_is_not_json_is_published_and_filtered_out(aws: StrictAws):
+    """AWS takes the publish; every filter policy that names the attribute rejects the message
+    (NumberOfNotificationsFilteredOut-InvalidAttributes); a subscriber without one gets it."""
+    arn = topic()
+    filtered = subscribe_queue(arn, "team-a", filter_policy={"owner": ["team-a"]})
+    unfiltered = subscribe_queue(arn, "everything")
+
+    answer = client("sns").publish(
+        TopicArn=arn, Message="m", MessageAttributes={"owner": attribute("String.Array", "team-a")}
+    )
+
+    assert "MessageId" in answer
+    assert ([], ["m"]) == (received(filtered), received(unfiltered))
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [{"owner": [{"prefix": "team-"}]}, {"owner": [{"anything-but": ["all"]}]}],
+)
+def test_operators_the_kit_does_not_emulate_are_refused(aws: StrictAws, policy: dict[str, Any]):
+    arn = topic()
+    subscribe_queue(arn, "team", filter_policy=policy)
+
+    with pytest.raises(ClientError) as excinfo:
+        client("sns").publish(TopicArn=arn, Message="m", MessageAttributes=owners("team-a"))
+
+    assert "NotEmulated" == error_of(excinfo)[0]
+
+
+def json_message(**keys: str) -> str:
+    return json.dumps({"default": "the document", **keys})
+
+
+def test_an_https_subscriber_gets_the_https_key_in_the_sns_envelope(aws: StrictAws):
+    arn = topic()
+    url = "https://chat.example.com/hooks/certificates"
+    subscription = subscribe_https(arn, url)
+    sns = client("sns")
+
+    sns.publish(
+        TopicArn=arn,
+        Subject="Certificates expiring",
+        Message=json_message(https="for chat", email="for people"),
+        MessageStructure="json",
+        MessageAttributes=owners("all"),
+    )
+    sns.publish(TopicArn=arn, Message=json_message(email="for people"), MessageStructure="json")
+
+    first, second = https_deliveries(url)
+    envelope = first.envelope
+    assert envelope is not None
+    assert {
+        "Type": "Notification",
+        "TopicArn": arn,
+        "Subject": "Certificates expiring",
+        "Message": "for chat",
+        "MessageAttributes": {"owner": {"Type": "String.Array", "Value": '["all"]'}},
+    } == {key: envelope[key] for key in ("Type", "TopicArn", "Subject", "Message")} | {
+        "MessageAttributes": envelope["MessageAttributes"]
+    }
+    assert {"MessageId", "Timestamp", "SignatureVersion", "Signature", "SigningCertURL"} <= set(
+        envelope
+    )
+    assert ("Notification", subscription, arn) == (
+        first.headers["x-amz-sns-message-type"],
+        first.headers["x-amz-sns-subscription-arn"],
+        first.headers["x-amz-sns-topic-arn"],
+    )
+    assert ["for chat", "the document"] == [d.message for d in (first, second)]
+    assert [first, second] == https_deliveries(subscription)
+
+
+def test_a_raw_https_subscriber_gets_the_bare_message_and_its_filter_applies(aws: StrictAws):
+    arn = topic()
+    url = "https://itsm.example.com/sns"
+    subscribe_https(arn, url, raw=True, filter_policy={"owner": ["team-a"]})
+    sns = client("sns")
+
+    sns.publish(TopicArn=arn, Message=json_message(https="H"), MessageStructure="json")
+    sns.publish(
+        TopicArn=arn,
+        Message=json_message(https="H"),
+        MessageStructure="json",
+        MessageAttributes=owners("all", "team-a"),
+    )
+
+    (delivery,) = https_deliveries(url)
+    assert ("H", None, "true") == (
+        delivery.body,
+        delivery.envelope,
+        delivery.headers["x-amz-sns-rawdelivery"],
+    )
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Any connection beyond loopback fails, and is noted."""
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            attempts.append(address)
+            raise OSError(f"test: no connection to {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+@pytest.mark.parametrize("mode", ["aws", "aws_server"])
+def test_https_subscribers_are_never_connected_to(
+    request: pytest.FixtureRequest, no_network: list[Any], mode: str
+):
+    request.getfixturevalue(mode)
+    arn = topic()
+    url = "https://203.0.113.10/hook"
+    subscribe_https(arn, url)
+
+    client("sns").publish(TopicArn=arn, Message="m")
+
+    assert ([], ["m"]) == (no_network, [d.message for d in https_deliveries(url)])
