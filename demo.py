@@ -26,15 +26,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
-from moto.sns.models import sns_backends
 
 import handle_expiring_certificates as function
 from testkit import (
     ACCOUNT_ID,
     DEFAULT_REGION,
+    create_topic_with_queue,
     import_certificate,
     load_event,
     make_certificate,
+    published,
+    put_days_to_expiry_metric,
     set_in_use_by,
     strict_moto,
 )
@@ -50,7 +52,6 @@ def banner(title: str) -> None:
 def seed(now: datetime) -> dict[str, str]:
     """Certificates of a small but realistic account; returns their ARNs by name."""
     acm = boto3.client("acm", region_name=REGION)
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     plan = [
         ("shop.example.com", 3, "RSA_2048", ("www.shop.example.com", "api.shop.example.com")),
         ("intranet.example.com", 20, "EC_prime256v1", ()),
@@ -64,16 +65,7 @@ def seed(now: datetime) -> dict[str, str]:
         arns[name] = import_certificate(
             acm, common_name=name, days_left=days, now=now, key_type=key_type, sans=sans
         )
-        cloudwatch.put_metric_data(
-            Namespace="AWS/CertificateManager",
-            MetricData=[
-                {
-                    "MetricName": "DaysToExpiry",
-                    "Dimensions": [{"Name": "CertificateArn", "Value": arns[name]}],
-                    "Value": float(days),
-                }
-            ],
-        )
+        put_days_to_expiry_metric(REGION, arns[name], float(days))
     set_in_use_by(
         arns["shop.example.com"],
         REGION,
@@ -97,19 +89,6 @@ def seed(now: datetime) -> dict[str, str]:
     return arns
 
 
-def subscribe_queue(topic_arn: str) -> str:
-    sqs = boto3.client("sqs", region_name=REGION)
-    queue_url = sqs.create_queue(QueueName="ticketing")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    boto3.client("sns", region_name=REGION).subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=queue_arn["Attributes"]["QueueArn"],
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return queue_url
-
-
 def show_findings() -> None:
     findings = boto3.client("securityhub", region_name=REGION).get_findings()["Findings"]
     for finding in sorted(findings, key=lambda f: (f.get("RecordState", ""), f["Title"])):
@@ -129,8 +108,7 @@ def show_findings() -> None:
 
 def show_last_message(topic_arn: str, queue_url: str) -> None:
     """The message as an e-mail subscriber reads it, and as the SQS subscriber receives it."""
-    sent = sns_backends[ACCOUNT][REGION].topics[topic_arn].sent_notifications[-1]
-    _, envelope, subject = sent[0], json.loads(sent[1]), sent[2]
+    subject, envelope, _ = published(topic_arn)[-1]
     print(f"--- E-mail ---\nSubject: {subject}\n\n{envelope['email']}")
     print(f"--- SMS ---\n{envelope['sms']}\n")
     sqs = boto3.client("sqs", region_name=REGION)
@@ -155,10 +133,8 @@ def main() -> int:
         now = datetime.now(timezone.utc)
         arns = seed(now)
         boto3.client("securityhub", region_name=REGION).enable_security_hub()
-        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="certificate-expiry")[
-            "TopicArn"
-        ]
-        queue_url = subscribe_queue(topic_arn)
+        # The SQS queue stands for a ticketing system, subscribed with raw message delivery.
+        topic_arn, queue_url = create_topic_with_queue(REGION, raw=True)
         os.environ.update(SNS_TOPIC_ARN=topic_arn, EXPIRY_DAYS="45")
 
         banner("1. Before deploying: a dry run writes nothing and sends nothing")

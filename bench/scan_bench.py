@@ -12,7 +12,7 @@ memory and CPU measured here are the handler's alone) and seeded there with N im
 certificates, M of them inside the 45-day window (from expired 5 days ago to 44 days left; one
 in three in use), a ``DaysToExpiry`` metric for every certificate, Security Hub enabled and an
 SNS topic with an SQS subscriber. The server is made as strict as AWS by the test kit
-(``testkit.strict_aws``), which also emulates ACM ``SearchCertificates`` and IAM
+(``testkit.strict``), which also emulates ACM ``SearchCertificates`` and IAM
 ``ListServerCertificates``; each certificate's listing summary and search result are computed
 once while seeding, as AWS has them stored. The child takes commands on its stdin: ``search
 unknown_operation`` makes ``SearchCertificates`` answer as an endpoint that predates it (the
@@ -78,7 +78,15 @@ from typing import Any
 import botocore.session
 import pytest
 
-from testkit import aws_world, invoke, load_event, strict_aws
+from testkit import (
+    create_topic_with_queue,
+    enable_hub,
+    install_strictness,
+    invoke,
+    load_event,
+    set_fake_environment,
+)
+from testkit.acm import store_summaries
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,7 +159,7 @@ def minimum_calls(
 def _fake_environment(endpoint_url: str | None = None) -> None:
     """The kit's fake credentials and region, for the life of this process; no config files
     (they would be looked for under /dev/null)."""
-    strict_aws.set_fake_environment(pytest.MonkeyPatch(), Path(os.devnull), endpoint_url)
+    set_fake_environment(pytest.MonkeyPatch(), Path(os.devnull), endpoint_url)
 
 
 def _seed(n: int, m: int, region: str, seed: int, with_metrics: bool = True) -> dict[str, Any]:
@@ -216,8 +224,6 @@ def _seed(n: int, m: int, region: str, seed: int, with_metrics: bool = True) -> 
                 f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/app/"
                 f"bench-{index}/0123456789abcdef"
             ]
-        # Its listing summary and search result, computed once as AWS has them stored.
-        aws_world._search_static(acm._certificates[arn])
         metrics.append(
             {
                 "MetricName": "DaysToExpiry",
@@ -227,6 +233,8 @@ def _seed(n: int, m: int, region: str, seed: int, with_metrics: bool = True) -> 
                 "Unit": "None",
             }
         )
+    # Each listing summary and search result, computed once as AWS has them stored.
+    store_summaries(region)
     cloudwatch = cloudwatch_backends[ACCOUNT_ID][region]
     for start in range(0, len(metrics) if with_metrics else 0, 1000):  # 1000 a PutMetricData
         cloudwatch.put_metric_data("AWS/CertificateManager", metrics[start : start + 1000])
@@ -250,7 +258,7 @@ def serve(config: dict[str, Any]) -> None:
     _fake_environment()
     from moto.server import ThreadedMotoServer
 
-    _, world = strict_aws.install_strictness(pytest.MonkeyPatch())  # for the life of the process
+    _, world = install_strictness(pytest.MonkeyPatch())  # for the life of the process
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -259,8 +267,8 @@ def serve(config: dict[str, Any]) -> None:
     seeded = _seed(
         config["n"], config["m"], config["region"], config["seed"], config.get("metrics", True)
     )
-    strict_aws.enable_hub(config["region"])
-    topic_arn, queue_url = strict_aws.create_topic_with_queue(config["region"], name=TOPIC_NAME)
+    enable_hub(config["region"])
+    topic_arn, queue_url = create_topic_with_queue(config["region"], name=TOPIC_NAME)
     print(
         json.dumps(
             {"endpoint": endpoint, "topic_arn": topic_arn, "queue_url": queue_url, **seeded}

@@ -8,7 +8,9 @@
   real certificates (``unicode_common_name=True`` keeps the CN in Unicode instead, as some
   private CAs do).
 - ``import_many(region, days_left, now)``: many EC certificates straight into moto's backend,
-  for paging and scale tests; yields (ARN, days left).
+  for paging and scale tests; yields (ARN, days left). ``import_fleet(...)`` does the same and
+  yields what it made (``Imported``: ARN, names, ``NotAfter``, users), with more names per
+  certificate and users if asked: the benchmark's seeding.
 - ``import_certificate(acm_client, *, common_name, days_left, now, ...)`` imports one into ACM
   and returns its ARN. ``NotAfter = now + days_left days + offset`` with ``offset`` one hour by
   default, so an integer ``days_left`` is exactly what ``floor((NotAfter - now) / 1 day)``
@@ -19,7 +21,10 @@
   clock is outside the validity period the import runs under ``freezegun.freeze_time`` at a
   moment inside it (``ImportedAt`` is then that moment). moto computes ``Status`` (``EXPIRED``)
   from the clock at the time of each call, not from the ``now`` the test chose.
-- ``set_in_use_by(arn, region, arns, account_id=...)`` sets what moto reports in ``InUseBy``.
+- ``set_in_use_by(arn, region, arns, account_id=...)`` sets what moto reports in ``InUseBy``;
+  ``set_domain_name(arn, region, name)`` what it reports as ``DomainName``.
+- ``upload_server_certificate(iam_client, *, name, days_left, now, ...)`` uploads one to IAM
+  (``NotAfter`` as for ``import_certificate``) and returns its ARN.
 - ``KEY_TYPES`` lists the key types (ACM's names); private keys are generated once per key type
   per process (RSA-4096 takes a second or so).
 """
@@ -27,7 +32,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -38,7 +44,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-DEFAULT_ACCOUNT_ID = "123456789012"
+from testkit.environment import ACCOUNT_ID
+from testkit.moto_internals import AcmRegion, acm_clock
+
+DEFAULT_ACCOUNT_ID = ACCOUNT_ID
 TEST_CA_NAME = "Test Issuing CA"
 DEFAULT_IMPORT_OFFSET = timedelta(hours=1)
 
@@ -237,6 +246,17 @@ def import_certificate(
     return arn
 
 
+@dataclass(frozen=True)
+class Imported:
+    """A certificate ``import_fleet`` made."""
+
+    arn: str
+    days_left: float
+    names: tuple[str, ...]  # its DNS names, the common name first
+    not_after: datetime
+    in_use_by: tuple[str, ...] = ()
+
+
 def import_many(
     region: str,
     days_left: Sequence[float],
@@ -246,10 +266,26 @@ def import_many(
     domain: str = "many.example.com",
 ) -> Iterator[tuple[str, float]]:
     """Many certificates quickly: one EC key, straight into moto's ACM backend (the API costs a
-    few milliseconds each); NotAfter = now + days + 1 hour, so none may be expired. Yields
-    (ARN, days left) in import order."""
-    from moto.acm.models import acm_backends
+    few milliseconds each); NotAfter = now + days + 1 hour. Yields (ARN, days left) in import
+    order."""
+    for made in import_fleet(region, days_left, now, account_id=account_id, domain=domain):
+        yield made.arn, made.days_left
 
+
+def import_fleet(
+    region: str,
+    days_left: Sequence[float],
+    now: datetime,
+    *,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    domain: str = "many.example.com",
+    prefixes: Sequence[str] = (),
+    users: Callable[[int], Sequence[str]] | None = None,
+) -> Iterator[Imported]:
+    """``import_many``, yielding what it made. Certificate ``i`` is ``host<i>.<domain>``, also
+    named ``<prefix>.host<i>.<domain>`` for each of ``prefixes``, used by ``users(i)``; one
+    that is already expired is imported at a moment it was valid (ACM, like AWS, refuses an
+    expired import)."""
     key = ec.generate_private_key(ec.SECP256R1())
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -257,31 +293,78 @@ def import_many(
         serialization.NoEncryption(),
     )
     issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Many Certificates Test CA")])
-    backend = acm_backends[account_id][region]
+    acm = AcmRegion.of(account_id, region)
     for index, days in enumerate(days_left):
         name = f"host{index:04d}.{domain}"
+        names = (name, *(f"{prefix}.{name}" for prefix in prefixes))
+        not_after = now + timedelta(days=days, hours=1)
         pem = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
             .issuer_name(issuer)
             .public_key(key.public_key())
             .serial_number(index + 1)
-            .not_valid_before(now - timedelta(days=30))
-            .not_valid_after(now + timedelta(days=days, hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .not_valid_before(min(now - timedelta(days=30), not_after - timedelta(days=2)))
+            .not_valid_after(not_after)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+            )
             .sign(key, hashes.SHA256())
             .public_bytes(serialization.Encoding.PEM)
         )
-        yield backend.import_certificate(pem, key_pem, None, None, []), days
+        if not_after > datetime.now(timezone.utc):
+            arn = acm.import_pem(pem, key_pem)
+        else:
+            with acm_clock((not_after - timedelta(days=1)).replace(tzinfo=None)):
+                arn = acm.import_pem(pem, key_pem)
+        used_by = tuple(users(index)) if users else ()
+        if used_by:
+            acm[arn].in_use_by = used_by
+        yield Imported(arn, days, names, not_after.replace(microsecond=0), used_by)
 
 
 def set_in_use_by(
     arn: str, region: str, arns: Iterable[str], *, account_id: str = DEFAULT_ACCOUNT_ID
 ) -> None:
     """Make moto report ``arns`` as the resources using the certificate (``InUseBy``)."""
-    from moto.acm.models import acm_backends
+    AcmRegion.of(account_id, region)[arn].in_use_by = list(arns)
 
-    acm_backends[account_id][region]._certificates[arn].in_use_by = list(arns)
+
+def set_domain_name(
+    arn: str, region: str, domain_name: str, *, account_id: str = DEFAULT_ACCOUNT_ID
+) -> None:
+    """Make ACM report ``domain_name`` as the certificate's ``DomainName``.
+
+    ACM reports the requested DomainName (up to 253 characters) of a certificate it issues,
+    while a certificate's CN holds at most 64; moto reports the CN, so set it directly.
+    """
+    AcmRegion.of(account_id, region)[arn].set_common_name(domain_name)
+
+
+def upload_server_certificate(
+    iam_client: Any,
+    *,
+    name: str,
+    days_left: float,
+    now: datetime,
+    path: str = "/",
+    offset: timedelta = DEFAULT_IMPORT_OFFSET,
+    common_name: str | None = None,
+) -> str:
+    """Upload an IAM server certificate for ``common_name`` (``<name>.example.com``) expiring
+    at ``now + days_left days + offset``; its ARN. Uploading again under a name that was
+    deleted gives the same ARN."""
+    body, key = make_certificate(
+        common_name or f"{name}.example.com",
+        not_after=_aware(now) + timedelta(days=days_left) + offset,
+    )
+    arn: str = iam_client.upload_server_certificate(
+        ServerCertificateName=name,
+        CertificateBody=body.decode(),
+        PrivateKey=key.decode(),
+        Path=path,
+    )["ServerCertificateMetadata"]["Arn"]
+    return arn
 
 
 def _aware(moment: datetime) -> datetime:

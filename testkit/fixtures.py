@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.strict_aws import StrictAws, start_server, strict_mock_aws, strict_server
+from testkit.strict import StrictAws, start_server, strict_mock_aws, strict_server
 
 
 @pytest.fixture

@@ -1,15 +1,22 @@
-"""Running the handler the way Lambda does: sample events, a fake context, the one invoker.
+"""Running the handler the way Lambda does: sample events, the one invoker, scans, requests.
 
 - ``load_event(name, **overrides)`` -> dict: ``events/<name>.json`` of the repository
   (``.json`` optional); keyword names map ``_`` to ``-`` where the event has such a key
   (``detail_type=...``); a dict value is merged into a dict field (``detail={...}``), anything
-  else replaces it.
-- ``FakeContext(remaining_ms=300_000, ...)``: a Lambda context; ``remaining_ms`` may be a
-  callable; ``FakeContext.decreasing(start_ms, step_ms)`` loses ``step_ms`` per call.
+  else replaces it. ``acm_event(arn, name=...)``: an ACM event about ``arn``, in the region its
+  ARN names.
 - ``fresh_clients()``: the ``AwsClients`` of a cold container (one botocore session per process).
 - ``invoke(event, *, now=None, context=None, clients=None, environ=None, **settings)``: the
   one place that calls ``lambda_handler``; ``invoke_outcome(...)`` returns ``(summary, error)``
-  instead of raising ``IncompleteRunError``.
+  instead of raising ``IncompleteRunError``. ``scan(now, **kwargs)`` and
+  ``scan_outcome(now, **kwargs)``: the same with the sample "Scheduled Event";
+  ``certificate_event(arn, now, **kwargs)``: with ACM's event about one certificate.
+- What the handler writes, as a test expects it: ``current_finding_id(arn, region)`` (the Id
+  of the finding of a certificate's current version), ``human(moment)`` (a time for people).
+- ``Requests``: a botocore ``before-parameter-build`` hook that records every request the
+  handler's clients build (once per call, whatever the retries) with its parameters;
+  ``Requests.clients()`` gives ``AwsClients`` on a new session with it.
+- The Lambda context (``FakeContext``) is in ``testkit.clock``.
 
 The handler module is looked up when called, not when this module is imported, so that the
 benchmark can load another copy of ``handle_expiring_certificates.py`` under the same name.
@@ -19,19 +26,19 @@ from __future__ import annotations
 
 import functools
 import importlib
-import itertools
 import json
-import uuid
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
-from testkit.strict_aws import ACCOUNT_ID, DEFAULT_REGION
+from testkit.clock import FakeContext
+from testkit.environment import DEFAULT_REGION, client
 
 if TYPE_CHECKING:
     from handle_expiring_certificates import AwsClients, IncompleteRunError
@@ -57,31 +64,6 @@ def load_event(name: str, **overrides: Any) -> dict[str, Any]:
     return event
 
 
-@dataclass
-class FakeContext:
-    """The parts of the Lambda context object a handler uses."""
-
-    remaining_ms: int | Callable[[], int] = 300_000
-    function_name: str = "handle-expiring-certificates"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = (
-        f"arn:aws:lambda:{DEFAULT_REGION}:{ACCOUNT_ID}:function:handle-expiring-certificates"
-    )
-    memory_limit_in_mb: int = 128
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/handle-expiring-certificates"
-    log_stream_name: str = "2026/11/29/[$LATEST]00000000000000000000000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms() if callable(self.remaining_ms) else self.remaining_ms
-
-    @classmethod
-    def decreasing(cls, start_ms: int, step_ms: int, **kwargs: Any) -> FakeContext:
-        """A context whose remaining time drops by ``step_ms`` at every query (never below 0)."""
-        counter = itertools.count()
-        return cls(remaining_ms=lambda: max(0, start_ms - step_ms * next(counter)), **kwargs)
-
-
 @functools.cache
 def shared_session() -> botocore.session.Session:
     """One botocore session per test process for every fresh ``AwsClients``: a new session
@@ -93,7 +75,8 @@ def shared_session() -> botocore.session.Session:
 
 def fresh_clients() -> AwsClients:
     """The clients of a cold Lambda container, as ``lambda_handler(clients=...)`` takes them."""
-    return _handler().AwsClients(shared_session())
+    clients: AwsClients = _handler().AwsClients(shared_session())
+    return clients
 
 
 def invoke(
@@ -114,13 +97,14 @@ def invoke(
     """
     env = {"AWS_REGION": DEFAULT_REGION} if environ is None else dict(environ)
     env.update(settings)
-    return _handler().lambda_handler(  # type: ignore[no-any-return]
+    summary: dict[str, Any] = _handler().lambda_handler(
         event,
         FakeContext() if context is None else context,
         environ=env,
         now=now,
         clients=fresh_clients() if clients is None else clients,
     )
+    return summary
 
 
 def invoke_outcome(
@@ -132,3 +116,107 @@ def invoke_outcome(
         return invoke(event, **kwargs), None
     except _handler().IncompleteRunError as error:
         return error.summary, error
+
+
+def scan(now: datetime | None = None, **kwargs: Any) -> dict[str, Any]:
+    """A scheduled scan: ``invoke`` with the sample "Scheduled Event" (keywords as ``invoke``)."""
+    return invoke(load_event("scheduled-event"), now=now, **kwargs)
+
+
+def scan_outcome(
+    now: datetime | None = None, **kwargs: Any
+) -> tuple[dict[str, Any], IncompleteRunError | None]:
+    """A scheduled scan, as ``invoke_outcome``."""
+    return invoke_outcome(load_event("scheduled-event"), now=now, **kwargs)
+
+
+def current_finding_id(arn: str, region: str = DEFAULT_REGION) -> str:
+    """The Id the handler gives the finding of the certificate's current version (its
+    ``NotAfter`` in ACM now)."""
+    described = client("acm", region).describe_certificate(CertificateArn=arn)["Certificate"]
+    finding_id: str = _handler().finding_id(arn, described["NotAfter"])
+    return finding_id
+
+
+def human(moment: datetime) -> str:
+    """A moment as the messages and findings write it for people: ``2026-12-09 14:04 UTC``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_AS_ACM_COUNTS = -1  # certificate_event's default: DaysToExpiry as ACM counts it at ``now``
+
+
+def acm_event(
+    arn: str, name: str = "acm-approaching-expiration", *, days_to_expiry: int | None = None
+) -> dict[str, Any]:
+    """The sample ACM event ``name`` about the certificate ``arn``, from the region it is in,
+    with ``detail.DaysToExpiry`` (ACM's count of days left when it sent the event) set to
+    ``days_to_expiry``, or left out when None (as in "ACM Certificate Expired")."""
+    event = load_event(name, resources=[arn], region=arn.split(":")[3])
+    detail = dict(event.get("detail") or {})
+    detail.pop("DaysToExpiry", None)
+    if days_to_expiry is not None:
+        detail["DaysToExpiry"] = days_to_expiry
+    event["detail"] = detail
+    return event
+
+
+def certificate_event(
+    arn: str,
+    now: datetime | None = None,
+    *,
+    name: str = "acm-approaching-expiration",
+    days_to_expiry: int | None = _AS_ACM_COUNTS,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Option 1: ``invoke`` with ACM's event ``name`` about the certificate ``arn``. Its
+    ``detail.DaysToExpiry`` is what ACM would send at ``now`` (whole days left, none once
+    expired) unless given; None leaves it out."""
+    if days_to_expiry == _AS_ACM_COUNTS:
+        days_to_expiry = acm_days_to_expiry(arn, now or datetime.now(timezone.utc))
+    return invoke(acm_event(arn, name, days_to_expiry=days_to_expiry), now=now, **kwargs)
+
+
+def acm_days_to_expiry(arn: str, now: datetime) -> int | None:
+    """ACM's count in its daily event: whole days left, or None once the certificate expired
+    (or is gone)."""
+    acm = client("acm", arn.split(":")[3])
+    try:
+        described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    except acm.exceptions.ResourceNotFoundException:
+        return None
+    not_after: datetime = described["NotAfter"]
+    return (not_after - now) // timedelta(days=1) if not_after > now else None
+
+
+@dataclass
+class Requests:
+    """A botocore ``before-parameter-build`` hook: every request the handler's clients build
+    (once per call, whatever the retries), with its parameters."""
+
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, **kwargs: Any) -> None:
+        _, service, operation = str(kwargs["event_name"]).split(".", 2)
+        self.calls.append((service, operation, dict(kwargs["params"])))
+
+    def clients(self, session: botocore.session.Session | None = None) -> AwsClients:
+        """The clients of a cold container (a new session unless given), recorded here."""
+        session = session or botocore.session.get_session()
+        session.register("before-parameter-build", self)
+        clients: AwsClients = _handler().AwsClients(session)
+        return clients
+
+    def params(self, operation: str) -> list[dict[str, Any]]:
+        return [params for _, name, params in self.calls if name == operation]
+
+    def counts(self) -> Counter[str]:
+        """Requests per operation name."""
+        return Counter(operation for _, operation, _ in self.calls)
+
+    def service_counts(self) -> Counter[str]:
+        """Requests per ``service:Operation``, as ``testkit.calls.minimum_calls`` counts."""
+        return Counter(f"{service}:{operation}" for service, operation, _ in self.calls)
+
+    def clear(self) -> None:
+        self.calls.clear()

@@ -7,7 +7,6 @@ ListTagsForCertificate per certificate inside the window, none outside it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,14 +15,16 @@ import pytest
 
 from handle_expiring_certificates import ConfigurationError
 from testkit import (
-    ACCOUNT_ID,
     StrictAws,
     client,
     create_topic_with_queue,
     enable_hub,
+    finding_of,
     get_findings,
     invoke,
     load_event,
+    messaged_arns,
+    published,
     receive_messages,
 )
 from testkit.certificates import import_certificate
@@ -44,14 +45,6 @@ def event_for(option: str, arn: str) -> dict[str, Any]:
     return load_event("acm-approaching-expiration", resources=[arn])
 
 
-def sent(topic_arn: str) -> list[tuple[str | None, str]]:
-    """(Subject, whole Message) of everything published to the topic, as SNS received it."""
-    from moto.sns.models import sns_backends
-
-    topic = sns_backends[ACCOUNT_ID][REGION].topics[topic_arn]
-    return [(subject, message) for _, message, subject, _, _ in topic.sent_notifications]
-
-
 def described(finding: Mapping[str, Any]) -> dict[str, Any]:
     """A stored finding as the dry-run summary describes one."""
     return {
@@ -64,20 +57,6 @@ def described(finding: Mapping[str, Any]) -> dict[str, Any]:
 
 def by_id(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda entry: entry["Id"])
-
-
-def finding_of(arn: str) -> dict[str, Any]:
-    """The one finding about the certificate (one version of it, in these tests)."""
-    (finding,) = get_findings(filters={"ResourceId": [{"Value": arn, "Comparison": "EQUALS"}]})
-    return finding
-
-
-def digest_arns(queue_url: str) -> list[list[str]]:
-    """For each message the SQS subscriber got, the certificate ARNs it lists."""
-    return [
-        [entry["arn"] for entry in json.loads(message["Message"])["certificates"]]
-        for message in receive_messages(queue_url)
-    ]
 
 
 @pytest.fixture
@@ -116,7 +95,7 @@ def test_dry_run_writes_and_sends_nothing_and_describes_what_a_real_run_then_doe
     dry = invoke(event, now=now, DRY_RUN="true", SNS_TOPIC_ARN=topic_arn)
 
     assert [] == [op for op in aws.operations() if op in WRITES]
-    assert ([], [], []) == (get_findings(), receive_messages(queue_url), sent(topic_arn))
+    assert ([], [], []) == (get_findings(), receive_messages(queue_url), published(topic_arn))
     assert (True, "dry run", {"message_ids": [], "parts": 1, "reason": "dry run"}) == (
         dry["dry_run"],
         dry["findings"]["skipped"],
@@ -127,12 +106,8 @@ def test_dry_run_writes_and_sends_nothing_and_describes_what_a_real_run_then_doe
 
     assert by_id([described(finding) for finding in get_findings()]) == by_id(dry["would_write"])
     assert [
-        {
-            "subject": subject,
-            "bytes": len(message.encode("utf-8")),
-            "text": json.loads(message)["email"],
-        }
-        for subject, message in sent(topic_arn)
+        {"subject": subject, "bytes": size, "text": envelope["email"]}
+        for subject, envelope, size in published(topic_arn)
     ] == dry["would_send"]
     assert (False, None, 1) == (
         real["dry_run"],
@@ -284,7 +259,7 @@ def test_scan_leaves_out_of_findings_and_digest_exactly_the_certificates_with_th
     )
 
     assert sorted(expected) == sorted(f["Resources"][0]["Id"] for f in get_findings())
-    assert [expected] == digest_arns(queue_url)
+    assert [expected] == messaged_arns(queue_url)
     assert expected == [entry["arn"] for entry in summary["in_window"]]
     assert (
         [{"arn": arns[TAGGED], "reason": f"ignored by tag {ignore_tag}"}] if ignored else []
@@ -338,7 +313,7 @@ def test_certificate_tagged_after_its_finding_was_written_has_the_finding_archiv
     assert ("ARCHIVED", "PASSED") == (archived["RecordState"], archived["Compliance"]["Status"])
     assert 1 == summary["findings"]["archived"]
     expected_digests = [[arns[d] for d in IN_WINDOW_UNTAGGED]] if option == SCAN else []
-    assert expected_digests == digest_arns(queue_url)
+    assert expected_digests == messaged_arns(queue_url)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ ends the invocation in ``IncompleteRunError`` *after* everything else was done, 
 lists what failed; a degradation (less detail, still complete) is a warning; both are logged.
 """
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import pytest
 from moto.acm.models import acm_backends
 from moto.acm.responses import AWSCertificateManagerResponse
 from moto.cloudwatch.responses import CloudWatchResponse
-from moto.core.exceptions import ServiceException
 from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.models import SNSBackend
 
@@ -37,19 +37,24 @@ from handle_expiring_certificates import (
     AwsClients,
     Deadline,
     IncompleteRunError,
-    finding_id,
 )
 from testkit import (
     ACCOUNT_ID,
+    AwsError,
     FakeContext,
     StrictAws,
+    acm_event,
     client,
     create_topic_with_queue,
+    current_finding_id,
     enable_hub,
-    get_findings,
+    findings_by_arn,
     invoke_outcome,
     load_event,
+    messaged_arns,
     receive_messages,
+    record_states,
+    scan_outcome,
 )
 from testkit.certificates import import_certificate, set_in_use_by
 
@@ -66,14 +71,7 @@ ALWAYS = 10**6
 HUB_OFF = f"Security Hub is not enabled in {REGION}; findings were not written"
 
 # Our injected error codes are not all in moto's service models; moto warns and sends them.
-pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(AwsFault\):UserWarning")
-
-
-class AwsFault(ServiceException):
-    """An AWS error response with any code: ``AwsFault("ThrottlingException", "Rate exceeded")``.
-
-    Defined outside moto so that moto serialises it with the model of the service that raised it.
-    """
+pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(AwsError\):UserWarning")
 
 
 def import_certs(count: int, now: datetime, region: str = REGION, days_left: int = 5) -> list[str]:
@@ -86,42 +84,12 @@ def import_certs(count: int, now: datetime, region: str = REGION, days_left: int
     ]
 
 
-def current_finding_id(arn: str, region: str = REGION) -> str:
-    """The Id of the finding of the certificate's current version (its NotAfter in ACM)."""
-    not_after = client("acm", region).describe_certificate(CertificateArn=arn)["Certificate"]
-    return finding_id(arn, not_after["NotAfter"])
-
-
 def settings(topic_arn: str, **extra: str) -> dict[str, str]:
     return {"AWS_REGION": REGION, "SNS_TOPIC_ARN": topic_arn, **extra}
 
 
-def scheduled() -> dict[str, Any]:
-    return load_event("scheduled-event")
-
-
-def about(arn: str) -> dict[str, Any]:
-    return load_event("acm-approaching-expiration", resources=[arn])
-
-
 def incomplete(errors: list[str]) -> str:
     return f"Run incomplete, {len(errors)} failure(s): {'; '.join(errors)}"
-
-
-def findings_by_arn(region: str = REGION) -> dict[str, dict[str, Any]]:
-    return {f["Resources"][0]["Id"]: f for f in get_findings(region)}
-
-
-def record_states(region: str = REGION) -> dict[str, str]:
-    return {arn: f["RecordState"] for arn, f in findings_by_arn(region).items()}
-
-
-def messaged_arns(queue_url: str) -> list[list[str]]:
-    """For each message the subscriber got, the certificate ARNs it names."""
-    return [
-        [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
-        for envelope in receive_messages(queue_url)
-    ]
 
 
 def logged_problems(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -147,7 +115,7 @@ def failing(
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         if when(self) and failures[0] < times:
             failures[0] += 1
-            raise AwsFault(code, message)
+            raise AwsError(code, message)
         return original(self, *args, **kwargs)
 
     return method, failures
@@ -218,7 +186,9 @@ def test_hub_not_enabled_is_a_warning_findings_skipped_message_sent(
     aws.calls.clear()
 
     summary, error = invoke_outcome(
-        scheduled() if option == "scan" else about(arn), now=now, environ=settings(topic[0])
+        load_event("scheduled-event") if option == "scan" else acm_event(arn),
+        now=now,
+        environ=settings(topic[0]),
     )
 
     assert None is error
@@ -242,7 +212,9 @@ def test_hub_not_enabled_no_import_is_attempted(
     aws.calls.clear()
 
     invoke_outcome(
-        scheduled() if option == "scan" else about(arn), now=now, environ=settings(topic[0])
+        load_event("scheduled-event") if option == "scan" else acm_event(arn),
+        now=now,
+        environ=settings(topic[0]),
     )
 
     assert ["GetFindings"] == aws.operations("securityhub")
@@ -267,7 +239,7 @@ def test_hub_throttling_on_import_is_retried_by_the_sdk(
     monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
     aws.calls.clear()
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert 3 == aws.operations("securityhub").count("BatchImportFindings")
@@ -297,7 +269,7 @@ def test_hub_throttled_throughout_ends_in_error_after_the_message_is_sent(
     monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
     aws.calls.clear()
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     reason = client_error(
         "TooManyRequestsException", "BatchImportFindings", "Rate exceeded", ATTEMPTS
@@ -366,7 +338,7 @@ def test_failed_findings_are_retried_once_when_passing_and_reported_when_final(
     rejected = current_finding_id(arns[1])
     requests = reject_in_response(monkeypatch, rejected, code, times)
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     assert requests_made == len(requests)
     if requests_made == 2:
@@ -415,7 +387,7 @@ def test_publish_failure_keeps_findings_and_ends_in_error(
     else:
         code, message = "AuthorizationError", deny_publish(monkeypatch, topic[0])
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     expected = [f"Publish to {topic[0]} failed ({code}): {client_error(code, 'Publish', message)}"]
     assert isinstance(error, IncompleteRunError)
@@ -451,7 +423,7 @@ def test_describe_throttling_is_retried_by_the_sdk(
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
     aws.calls.clear()
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert throttles + 1 == aws.operations("acm").count("DescribeCertificate")
@@ -484,7 +456,7 @@ def test_describe_throttled_throughout_falls_back_to_the_search_data(
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
     aws.calls.clear()
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     warning = f"DescribeCertificate {arn} failed (ThrottlingException): " + client_error(
         "ThrottlingException", "DescribeCertificate", "Rate exceeded", DESCRIBE_ATTEMPTS
@@ -525,7 +497,7 @@ def test_describe_denied_for_one_certificate_the_others_are_described(
     )
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     warning = f"DescribeCertificate {denied} failed (AccessDeniedException): " + client_error(
         "AccessDeniedException", "DescribeCertificate", message
@@ -564,7 +536,7 @@ def test_describe_denied_for_the_event_certificate_ends_in_error(
     monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
     aws.calls.clear()
 
-    summary, error = invoke_outcome(about(arn), now=now, environ=settings(topic[0]))
+    summary, error = invoke_outcome(acm_event(arn), now=now, environ=settings(topic[0]))
 
     expected = [
         f"DescribeCertificate {arn} failed (AccessDeniedException): "
@@ -591,9 +563,9 @@ def test_certificate_deleted_between_search_and_describing_is_skipped_and_archiv
     # Both in use, so the scan must describe both.
     for arn in (kept, deleted):
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
-    invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    scan_outcome(now, environ=settings(topic[0]))
     receive_messages(topic[1])
-    # The kit's SearchCertificates (testkit.aws_world), deleting once it has answered.
+    # The kit's SearchCertificates (testkit.acm), deleting once it has answered.
     original = AWSCertificateManagerResponse.search_certificates  # type: ignore[attr-defined]
 
     def search_then_delete(self: AWSCertificateManagerResponse) -> Any:
@@ -605,7 +577,7 @@ def test_certificate_deleted_between_search_and_describing_is_skipped_and_archiv
     caplog.clear()
     aws.calls.clear()
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert 2 == aws.operations("acm").count("DescribeCertificate")
@@ -641,7 +613,7 @@ def test_list_metrics_failing_the_scan_carries_on_with_the_search(
     method, _ = failing(CloudWatchResponse.list_metrics, "AccessDenied", message, ALWAYS, always)
     monkeypatch.setattr(CloudWatchResponse, "list_metrics", method)
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     warning = (
         f"ListMetrics in {REGION} failed (AccessDenied): "
@@ -671,7 +643,7 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
     [here] = import_certs(1, now)
     [there] = import_certs(1, now, region=OTHER_REGION)
     environ = settings(topic[0], SCAN_REGIONS=f"{REGION},{OTHER_REGION}")
-    invoke_outcome(scheduled(), now=now, environ=environ)
+    scan_outcome(now, environ=environ)
     receive_messages(topic[1])
 
     def there_only(response: Any) -> bool:
@@ -701,7 +673,7 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
     monkeypatch.setattr(AWSCertificateManagerResponse, "search_certificates", method)
     caplog.clear()
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=environ)
+    summary, error = scan_outcome(now, environ=environ)
 
     assert isinstance(error, IncompleteRunError)
     assert (expected, incomplete(expected)) == (summary["errors"], str(error))
@@ -726,7 +698,7 @@ def test_a_listing_that_fails_after_the_search_was_denied_still_says_why_it_list
     )
     monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", listing)
 
-    summary, error = invoke_outcome(scheduled(), now=now, environ=settings(topic[0]))
+    summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     assert isinstance(error, IncompleteRunError)
     assert "ListCertificates" == summary["source"]
@@ -783,8 +755,8 @@ def test_deadline_near_stops_describing_and_still_writes_and_sends(
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
     aws.calls.clear()
 
-    summary, error = invoke_outcome(
-        scheduled(), now=now, environ=settings(topic[0]), context=deadline_after(1, then_ms)
+    summary, error = scan_outcome(
+        now, environ=settings(topic[0]), context=deadline_after(1, then_ms)
     )
 
     not_examined = 4 - described

@@ -18,11 +18,11 @@ from testkit import (
     create_topic_with_queue,
     enable_hub,
     get_findings,
-    invoke,
-    load_event,
     receive_messages,
+    scan,
+    upload_server_certificate,
 )
-from testkit.certificates import import_certificate, make_certificate, set_in_use_by
+from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
 LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b"
@@ -31,26 +31,15 @@ LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalance
 def upload(name: str, now: datetime, days_left: int, *, path: str = "/") -> str:
     """An IAM server certificate expiring ``days_left`` days and one hour after ``now``; its
     ARN. Uploading again under a name that was deleted gives the same ARN."""
-    body, key = make_certificate(
-        f"{name}.example.com", not_after=now + timedelta(days=days_left, hours=1)
+    return upload_server_certificate(
+        client("iam"), name=name, days_left=days_left, now=now, path=path
     )
-    arn: str = client("iam").upload_server_certificate(
-        ServerCertificateName=name,
-        CertificateBody=body.decode(),
-        PrivateKey=key.decode(),
-        Path=path,
-    )["ServerCertificateMetadata"]["Arn"]
-    return arn
 
 
 def metadata_of(name: str) -> dict[str, Any]:
     listed = client("iam").list_server_certificates()["ServerCertificateMetadataList"]
     (metadata,) = [m for m in listed if m["ServerCertificateName"] == name]
     return metadata
-
-
-def scan(now: datetime, **settings: str) -> dict[str, Any]:
-    return invoke(load_event("scheduled-event"), now=now, **settings)
 
 
 def findings_by_state() -> dict[str, list[tuple[str, str]]]:

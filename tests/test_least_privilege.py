@@ -68,8 +68,10 @@ from testkit import (
     invoke,
     invoke_outcome,
     load_event,
+    messaged_arns,
     put_days_to_expiry_metric,
     receive_messages,
+    record_states,
 )
 from testkit.certificates import import_certificate, make_certificate, set_in_use_by
 
@@ -365,13 +367,10 @@ class World:
         return load_event("acm-approaching-expiration", resources=[arn])
 
     def messaged_arns(self) -> list[list[str]]:
-        return [
-            [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
-            for envelope in receive_messages(self.queue)
-        ]
+        return messaged_arns(self.queue)
 
     def record_states(self) -> dict[str, str]:
-        return {f["Resources"][0]["Id"]: f["RecordState"] for f in get_findings(OTHER_REGION)}
+        return record_states(OTHER_REGION)
 
 
 @pytest.fixture
@@ -462,7 +461,7 @@ def test_lambda_can_keep_a_failed_event_in_the_dead_letter_queue_with_only_the_p
 
 # For each action: the event that needs it, and whether losing it is a failure (the run ends in
 # IncompleteRunError) or a degradation (a warning). "logs" is Lambda storing the logs;
-# "listing scan" a scan where the ACM endpoint predates SearchCertificates (aws_world's
+# "listing scan" a scan where the ACM endpoint predates SearchCertificates (testkit.faults'
 # ``search = "unknown_operation"``), so the handler lists every certificate instead.
 NEEDED_BY = {
     "logs:CreateLogGroup": ("logs", "CreateLogGroup"),

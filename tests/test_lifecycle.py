@@ -4,7 +4,8 @@ Edge to edge: real certificates in strict moto, ``lambda_handler`` with an expli
 and ``now``, and the findings read back with ``GetFindings`` as a user would.
 """
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 # ruff: noqa: SIM300, RUF100
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.securityhub.responses import SecurityHubResponse
 
-import testkit.strict_aws
+import testkit.securityhub
 from handle_expiring_certificates import (
     IncompleteRunError,
     assess,
@@ -32,15 +33,19 @@ from handle_expiring_certificates import (
 from testkit import (
     ACCOUNT_ID,
     StrictAws,
+    certificate_event,
     client,
     create_topic_with_queue,
     enable_hub,
+    finding_of,
     fresh_clients,
     get_findings,
+    human,
     invoke,
     load_event,
     put_days_to_expiry_metric,
     receive_messages,
+    scan,
 )
 from testkit.certificates import import_certificate, set_in_use_by
 
@@ -51,30 +56,8 @@ LOAD_BALANCER = (
 )
 
 
-def scan(now: datetime, **settings: str) -> dict[str, Any]:
-    """A scheduled scan by a deployment in ``REGION`` unless ``AWS_REGION`` says otherwise."""
-    return invoke(load_event("scheduled-event"), now=now, **settings)
-
-
-def certificate_event(arn: str, now: datetime, **settings: str) -> dict[str, Any]:
-    """Option 1: the ACM event for one certificate."""
-    region = arn.split(":")[3]
-    event = load_event("acm-approaching-expiration", resources=[arn], region=region)
-    return invoke(event, now=now, **settings)
-
-
 def timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def human(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def finding_of(arn: str, region: str = REGION) -> dict[str, Any]:
-    """The one finding about ``arn`` in the hub of ``region``."""
-    (finding,) = [f for f in get_findings(region) if f["Resources"][0]["Id"] == arn]
-    return finding
 
 
 def closed_fields(finding: Mapping[str, Any]) -> dict[str, Any]:
@@ -414,7 +397,7 @@ def test_findings_of_other_generators_are_left_alone_even_if_the_hub_ignores_fil
     aws: StrictAws, now: datetime, monkeypatch: pytest.MonkeyPatch
 ):
     """moto (not AWS) ignores GetFindings filters, so the handler must filter in code too."""
-    monkeypatch.setattr(testkit.strict_aws, "_matches", lambda finding, filters: True)
+    monkeypatch.setattr(testkit.securityhub, "_matches", lambda finding, filters: True)
     enable_hub()
     acm = client("acm")
     arn = import_certificate(acm, common_name="mine.example.com", days_left=10, now=now)

@@ -22,7 +22,11 @@ from testkit import (
     fresh_clients,
     load_event,
 )
-from testkit.certificates import import_certificate, make_certificate, set_in_use_by
+from testkit.certificates import (
+    import_certificate,
+    set_in_use_by,
+    upload_server_certificate,
+)
 from tests.test_template import load_template
 
 # Every metric a scan emits, in the order of its line: the counts, then the heartbeat.
@@ -141,14 +145,6 @@ def expected_values(summary: dict[str, Any]) -> dict[str, int]:
     return values
 
 
-def upload_server_certificate(name: str, now: datetime, days_left: int) -> str:
-    body, key = make_certificate(f"{name}.example.com", not_after=now + timedelta(days_left))
-    arn: str = client("iam").upload_server_certificate(
-        ServerCertificateName=name, CertificateBody=body.decode(), PrivateKey=key.decode()
-    )["ServerCertificateMetadata"]["Arn"]
-    return arn
-
-
 @pytest.fixture
 def account(aws: StrictAws, now: datetime) -> dict[str, str]:
     """A hub, a topic, an expired certificate in use, an unused one, an IAM one, and a finding
@@ -160,7 +156,9 @@ def account(aws: StrictAws, now: datetime) -> dict[str, str]:
     set_in_use_by(expired, REGION, [LOAD_BALANCER])
     import_certificate(acm, common_name="old.example.com", days_left=20, now=now)
     renewed = import_certificate(acm, common_name="api.example.com", days_left=9, now=now)
-    upload_server_certificate("legacy-web", now, 5)
+    upload_server_certificate(
+        client("iam"), name="legacy-web", days_left=5, now=now, offset=timedelta(0)
+    )
     invoke_with_metrics(load_event("scheduled-event"), now - timedelta(days=1))
     import_certificate(
         acm, common_name="api.example.com", days_left=300, now=now, certificate_arn=renewed

@@ -2,12 +2,13 @@
 
 Edge to edge: real certificates in strict moto, ``lambda_handler`` with an explicit ``environ``
 and ``now``; messages read as an SQS subscriber receives them (raw and in the SNS envelope), and
-what was published read from moto's topic (``sent_notifications``), where the ``default`` text
-is the JSON document (what SQS, Lambda, HTTP/S and Firehose subscribers get), ``email`` the text
-for people and ``sms`` the subject line.
+what was published read from the emulator's topic (``testkit.published``), where the
+``default`` text is the JSON document (what SQS, Lambda, HTTP/S and Firehose subscribers get),
+``email`` the text for people and ``sms`` the subject line.
 """
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 # ruff: noqa: SIM300, RUF100
 
 from __future__ import annotations
@@ -16,24 +17,25 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
-from moto.sns.models import sns_backends
 
 from handle_expiring_certificates import ConfigurationError
 from testkit import (
     ACCOUNT_ID,
     StrictAws,
+    certificate_event,
     client,
     create_topic_with_queue,
     enable_hub,
+    findings_by_arn,
     get_findings,
-    invoke,
-    load_event,
+    human,
+    published,
     receive_messages,
+    scan,
 )
-from testkit.certificates import import_certificate, set_in_use_by
+from testkit.certificates import import_certificate, set_domain_name, set_in_use_by
 
 REGION = "us-east-1"
 MAX_MESSAGE_BYTES = 262_144
@@ -52,41 +54,8 @@ IMPORTED_ACTION = (
 )
 
 
-def scan(now: datetime, **settings: str) -> dict[str, Any]:
-    return invoke(load_event("scheduled-event"), now=now, **settings)
-
-
-def certificate_event(
-    arn: str,
-    now: datetime,
-    name: str = "acm-approaching-expiration",
-    days_to_expiry: int | None = None,
-    **settings: str,
-) -> dict[str, Any]:
-    """The ACM event about ``arn`` at ``now``; ``detail.DaysToExpiry`` is ACM's count of days
-    left when the event was sent (left out when None, as in an "Expired" event)."""
-    event = load_event(name, resources=[arn], region=REGION)
-    event["detail"].pop("DaysToExpiry", None)
-    if days_to_expiry is not None:
-        event["detail"]["DaysToExpiry"] = days_to_expiry
-    return invoke(event, now=now, **settings)
-
-
-def published(topic_arn: str) -> list[tuple[str | None, dict[str, str], int]]:
-    """(subject, the MessageStructure='json' envelope, its UTF-8 size) of each publish."""
-    topic = sns_backends[ACCOUNT_ID][REGION].topics[topic_arn]
-    return [
-        (subject, json.loads(message), len(message.encode("utf-8")))
-        for _, message, subject, _, _ in topic.sent_notifications
-    ]
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def human(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def console(arn: str) -> str:
@@ -97,7 +66,7 @@ def console(arn: str) -> str:
 
 
 def finding_ids() -> dict[str, str]:
-    return {f["Resources"][0]["Id"]: f["Id"] for f in get_findings()}
+    return {arn: finding["Id"] for arn, finding in findings_by_arn().items()}
 
 
 def whole_days_left(days_left: int) -> int:
@@ -529,17 +498,6 @@ SUBJECT = re.compile(r"[!-~][ -~]{0,98}")  # SNS: printable ASCII, one line, und
 LABEL_63 = "a" * 63
 
 
-def report_domain_name(arn: str, domain_name: str) -> None:
-    """Make ACM report ``domain_name`` as the certificate's DomainName.
-
-    ACM reports the requested DomainName (up to 253 characters) of a certificate it issues,
-    while a certificate's CN holds at most 64; moto reports the CN, so set it directly.
-    """
-    from moto.acm.models import acm_backends
-
-    acm_backends[ACCOUNT_ID][REGION]._certificates[arn].common_name = domain_name
-
-
 @pytest.mark.parametrize(
     ("common_name", "sans", "unicode_common_name"),
     [
@@ -590,7 +548,7 @@ def test_subject_is_printable_ascii_on_one_line_under_100_characters(
     arn = import_certificate(
         client("acm"), common_name="short.example.com", days_left=days_left, now=now
     )
-    report_domain_name(arn, domain_name)
+    set_domain_name(arn, REGION, domain_name)
 
     summary = certificate_event(arn, now, SNS_TOPIC_ARN=topic_arn)
 

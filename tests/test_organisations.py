@@ -1,13 +1,14 @@
 """Correct in real organisations (issue 10): the administrator's hub, suppressed findings, the
 first release's findings, and certificates the search no longer returns.
 
-Edge to edge on the strict emulator's world (``testkit/aws_world.py``): an administrator's hub
+Edge to edge on the strict emulator's world (``testkit/securityhub.py``): an administrator's hub
 that holds members' findings and rejects their import, and a workflow status that belongs to
 people. Each test names the AWS behaviour it relies on and the problem of issue 10 it proves;
 each would have failed on the first release, whose finding Id was ``<generator>/<arn>``.
 """
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 # ruff: noqa: SIM300, RUF100
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import testkit.strict_aws
+import testkit.securityhub
 from handle_expiring_certificates import (
     GENERATOR_ID,
     AwsClients,
@@ -35,12 +36,15 @@ from testkit import (
     ACCOUNT_ID,
     StrictAws,
     client,
+    current_finding_id,
     enable_hub,
+    finding_by_id,
     fresh_clients,
     get_findings,
-    invoke,
+    human,
     invoke_outcome,
     load_event,
+    scan,
 )
 from testkit.certificates import import_certificate, set_in_use_by
 
@@ -55,23 +59,9 @@ LOAD_BALANCER = (
 )
 
 
-def scan(now: datetime, *, clients: AwsClients | None = None, **settings: str) -> dict[str, Any]:
-    """A scheduled scan by a deployment in ``REGION`` unless ``AWS_REGION`` says otherwise."""
-    return invoke(load_event("scheduled-event"), now=now, clients=clients, **settings)
-
-
-def human(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def states() -> dict[str, tuple[str, str]]:
     """Finding Id -> (RecordState, Workflow.Status) of every finding in the hub."""
     return {f["Id"]: (f["RecordState"], f["Workflow"]["Status"]) for f in get_findings()}
-
-
-def finding_by_id(finding_id_: str, region: str = REGION) -> dict[str, Any]:
-    (finding,) = [f for f in get_findings(region) if f["Id"] == finding_id_]
-    return finding
 
 
 def active_per_certificate() -> dict[str, int]:
@@ -81,18 +71,6 @@ def active_per_certificate() -> dict[str, int]:
             arn = finding["Resources"][0]["Id"]
             counts[arn] = counts.get(arn, 0) + 1
     return counts
-
-
-def not_after_of(arn: str, region: str = REGION) -> datetime:
-    not_after: datetime = client("acm", region).describe_certificate(CertificateArn=arn)[
-        "Certificate"
-    ]["NotAfter"]
-    return not_after
-
-
-def own_finding_id(arn: str, region: str = REGION) -> str:
-    """The Id the handler gives the certificate's current version."""
-    return finding_id(arn, not_after_of(arn, region))
 
 
 def finding_as_built(arn: str, now: datetime, region: str = REGION) -> dict[str, Any]:
@@ -189,7 +167,7 @@ def test_administrator_hub_scan_leaves_member_findings_alone_and_completes(
     IncompleteRunError. Now the scan completes and never sends another account's finding;
     ``hub-ignores-filters`` proves the handler checks account and product in code too."""
     if not hub_filters:
-        monkeypatch.setattr(testkit.strict_aws, "_matches", lambda finding, filters: True)
+        monkeypatch.setattr(testkit.securityhub, "_matches", lambda finding, filters: True)
     enable_hub()
     member = member_finding(now, id_format)
     aws.world.add_member_finding(member, REGION)
@@ -207,7 +185,7 @@ def test_administrator_hub_scan_leaves_member_findings_alone_and_completes(
     after = finding_by_id(member["Id"])
     assert before == after
     assert ("ACTIVE", member["UpdatedAt"]) == (after["RecordState"], after["UpdatedAt"])
-    assert [(own_finding_id(own), ACCOUNT_ID, product_arn("aws", REGION, ACCOUNT_ID))] == [
+    assert [(current_finding_id(own), ACCOUNT_ID, product_arn("aws", REGION, ACCOUNT_ID))] == [
         (f["Id"], f["AwsAccountId"], f["ProductArn"]) for f in imports.findings
     ]
 
@@ -228,13 +206,13 @@ def test_suppressed_finding_does_not_hide_the_renewed_certificates_next_expiry(
     arn = import_certificate(acm, common_name="yearly.example.com", days_left=10, now=now)
     set_in_use_by(arn, REGION, [LOAD_BALANCER])
     scan(now)
-    first_id = own_finding_id(arn)
+    first_id = current_finding_id(arn)
     aws.world.set_workflow(first_id, "SUPPRESSED")
     # Re-imported (renewed): expires 20 days later than the first version, again in the window.
     import_certificate(
         acm, common_name="yearly.example.com", days_left=30, now=now, certificate_arn=arn
     )
-    renewed_id = own_finding_id(arn)
+    renewed_id = current_finding_id(arn)
     later = now + timedelta(hours=1)
 
     summary = scan(later)
@@ -305,7 +283,7 @@ def test_first_release_finding_is_archived_and_replaced_never_duplicated(
     arn = import_certificate(client("acm"), common_name="old.example.com", days_left=10, now=now)
     old_id = first_release_finding_id(arn)
     client("securityhub").batch_import_findings(Findings=[first_release_finding(arn, now)])
-    new_id = own_finding_id(arn)
+    new_id = current_finding_id(arn)
     later = now + timedelta(hours=1)
 
     first = scan(later)
@@ -337,7 +315,7 @@ def test_search_misses_renewed_and_deleted_certificates_so_their_findings_are_ch
     renewed = import_certificate(acm, common_name="renewed.example.com", days_left=10, now=now)
     deleted = import_certificate(acm, common_name="deleted.example.com", days_left=12, now=now)
     scan(now)
-    renewed_id, deleted_id = own_finding_id(renewed), own_finding_id(deleted)
+    renewed_id, deleted_id = current_finding_id(renewed), current_finding_id(deleted)
     later = now + timedelta(days=1)
     import_certificate(
         acm, common_name="renewed.example.com", days_left=300, now=later, certificate_arn=renewed
@@ -380,7 +358,7 @@ def test_scan_never_archives_findings_of_a_region_it_does_not_scan(
     europe = import_certificate(europe_acm, common_name="eu.example.com", days_left=10, now=now)
     home = import_certificate(client("acm"), common_name="us.example.com", days_left=10, now=now)
     scan(now, AWS_REGION=OTHER_REGION, SECURITY_HUB_REGION=REGION, SCAN_REGIONS=OTHER_REGION)
-    europe_id = own_finding_id(europe, OTHER_REGION)
+    europe_id = current_finding_id(europe, OTHER_REGION)
     before = finding_by_id(europe_id)
     if change == "renewed":
         import_certificate(
@@ -398,7 +376,7 @@ def test_scan_never_archives_findings_of_a_region_it_does_not_scan(
     summary = scan(now + timedelta(hours=1), clients=clients, SCAN_REGIONS=REGION)
 
     assert before == finding_by_id(europe_id)
-    assert {europe_id: "ACTIVE", own_finding_id(home): "ACTIVE"} == {
+    assert {europe_id: "ACTIVE", current_finding_id(home): "ACTIVE"} == {
         f["Id"]: f["RecordState"] for f in get_findings()
     }
     assert ([], [REGION]) == (describes.arns, summary["regions"])

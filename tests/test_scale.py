@@ -2,35 +2,35 @@
 
 Functional, not timed (``bench/scan_bench.py`` measures time). Strict moto in-process; calls
 are counted with a botocore ``before-parameter-build`` hook on the session of the handler's
-clients.
+clients (``testkit.Requests``), and compared with the fewest a scan can make
+(``testkit.calls``, the formula the benchmark uses too).
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-import botocore.session
 import pytest
 
-from handle_expiring_certificates import GENERATOR_ID, AwsClients
+from handle_expiring_certificates import GENERATOR_ID
 from testkit import (
     ACCOUNT_ID,
+    Requests,
+    Scenario,
     StrictAws,
     client,
     create_topic_with_queue,
+    digest_parts,
     enable_hub,
-    get_findings,
-    invoke,
-    load_event,
+    findings_by_arn,
+    minimum_calls,
     put_days_to_expiry_metric,
+    put_days_to_expiry_metrics,
     receive_messages,
+    scan,
 )
+from testkit.acm import digest_entries
 from testkit.certificates import import_certificate, import_many, set_in_use_by
 
 HUB = "us-east-1"
@@ -41,39 +41,9 @@ OUR_FINDINGS = {
 }
 
 
-@dataclass
-class CallCounter:
-    """A botocore ``before-parameter-build`` hook: every API call the handler makes (once,
-    whatever the retries), with its parameters."""
-
-    calls: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
-
-    def __call__(self, event_name: str, params: Mapping[str, Any], **kwargs: Any) -> None:
-        _, _service, operation = event_name.split(".", 2)
-        self.calls.append((operation, dict(params)))
-
-    def counts(self) -> Counter[str]:
-        return Counter(operation for operation, _ in self.calls)
-
-    def params(self, operation: str) -> list[Mapping[str, Any]]:
-        return [params for name, params in self.calls if name == operation]
-
-    def clear(self) -> None:
-        self.calls.clear()
-
-
 @pytest.fixture
-def counter(aws: StrictAws) -> CallCounter:
-    return CallCounter()
-
-
-def scan(now: datetime, counter: CallCounter | None = None, **settings: str) -> dict[str, Any]:
-    """A scheduled scan with these settings, through fresh clients (and ``counter``)."""
-    session = botocore.session.get_session()
-    if counter is not None:
-        session.register("before-parameter-build", counter)
-    settings = {"AWS_REGION": HUB, **settings}
-    return invoke(load_event("scheduled-event"), now=now, clients=AwsClients(session), **settings)
+def counter(aws: StrictAws) -> Requests:
+    return Requests()
 
 
 def certificate(region: str, name: str, days_left: float, now: datetime) -> str:
@@ -81,17 +51,6 @@ def certificate(region: str, name: str, days_left: float, now: datetime) -> str:
     arn = import_certificate(client("acm", region), common_name=name, days_left=days_left, now=now)
     put_days_to_expiry_metric(region, arn, days_left)
     return arn
-
-
-def findings_by_arn(region: str = HUB) -> dict[str, dict[str, Any]]:
-    return {f["Resources"][0]["Id"]: f for f in get_findings(region, OUR_FINDINGS)}
-
-
-def minimum_calls(n: int, m: int, f: int) -> int:
-    """Issue 5: ListCertificates, ListMetrics and GetFindings pages, describes, imports, Publish."""
-    return (
-        math.ceil(n / 1000) + math.ceil(n / 500) + m + math.ceil(f / 100) + math.ceil(m / 100) + 1
-    )
 
 
 # Several regions ################################################################################
@@ -120,7 +79,7 @@ def test_a_scan_covers_every_listed_region_and_leaves_an_unlisted_one_alone(
         (expiring["us-east-1"], "us-east-1"),
         (expiring["ap-southeast-2"], "ap-southeast-2"),
     ] == [(entry["arn"], entry["region"]) for entry in summary["in_window"]]
-    findings = findings_by_arn(HUB)
+    findings = findings_by_arn(HUB, OUR_FINDINGS)
     assert {arn: region for region, arn in expiring.items()} == {
         arn: finding["Resources"][0]["Region"] for arn, finding in findings.items()
     }
@@ -155,7 +114,7 @@ def test_two_deployments_sharing_a_hub_never_archive_each_others_findings(
     scan(now, **deployment_a)
     scan(now, **deployment_b)
     assert {ours: "ACTIVE", theirs: "ACTIVE"} == {
-        arn: f["RecordState"] for arn, f in findings_by_arn().items()
+        arn: f["RecordState"] for arn, f in findings_by_arn(HUB, OUR_FINDINGS).items()
     }
 
     client("acm", "us-east-1").delete_certificate(CertificateArn=ours)
@@ -163,14 +122,14 @@ def test_two_deployments_sharing_a_hub_never_archive_each_others_findings(
 
     assert 0 == summary_b["findings"]["archived"]
     assert {ours: "ACTIVE", theirs: "ACTIVE"} == {
-        arn: f["RecordState"] for arn, f in findings_by_arn().items()
+        arn: f["RecordState"] for arn, f in findings_by_arn(HUB, OUR_FINDINGS).items()
     }, "a scan of eu-west-1 leaves the us-east-1 finding alone"
 
     summary_a = scan(now + timedelta(minutes=2), **deployment_a)
 
     assert 1 == summary_a["findings"]["archived"]
     assert {ours: "ARCHIVED", theirs: "ACTIVE"} == {
-        arn: f["RecordState"] for arn, f in findings_by_arn().items()
+        arn: f["RecordState"] for arn, f in findings_by_arn(HUB, OUR_FINDINGS).items()
     }, "the deployment that scans us-east-1 archives its own finding, and only that"
 
 
@@ -178,7 +137,7 @@ def test_two_deployments_sharing_a_hub_never_archive_each_others_findings(
 
 
 def test_every_list_call_is_paged_to_the_end(
-    aws: StrictAws, now: datetime, counter: CallCounter
+    aws: StrictAws, now: datetime, counter: Requests
 ) -> None:
     """The listing path (where SearchCertificates is denied) reads every page of
     ListCertificates, ListMetrics and GetFindings; test_search covers the search's pages."""
@@ -191,24 +150,12 @@ def test_every_list_call_is_paged_to_the_end(
     certificates = list(import_many(HUB, days, now, domain="paging.example.com"))
     gone = certificate(HUB, "deleted.paging.example.com", 5, now)
     client("acm", HUB).delete_certificate(CertificateArn=gone)
-    metrics = [
-        {
-            "MetricName": "DaysToExpiry",
-            "Dimensions": [{"Name": "CertificateArn", "Value": arn}],
-            "Value": left,
-            "Unit": "None",
-        }
-        for arn, left in certificates
-    ]
-    for start in range(0, len(metrics), 1000):
-        client("cloudwatch", HUB).put_metric_data(
-            Namespace="AWS/CertificateManager", MetricData=metrics[start : start + 1000]
-        )
+    put_days_to_expiry_metrics(HUB, dict(certificates))
     # The deleted certificate's metric comes 1,002nd: on the third ListMetrics page.
     in_window = {arn for arn, left in certificates if left < 45}
     last_arn = certificates[-1][0]
 
-    summary = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
+    summary = scan(now, clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
 
     assert "ListCertificates" == summary["source"]
     assert 113 == len(in_window)
@@ -234,45 +181,26 @@ def test_every_list_call_is_paged_to_the_end(
     client("acm", HUB).delete_certificate(CertificateArn=renewed_elsewhere)
     counter.clear()
 
-    summary = scan(now + timedelta(minutes=1), counter, SNS_TOPIC_ARN=topic_arn)
+    summary = scan(now + timedelta(minutes=1), clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
 
     assert 2 == counter.counts()["GetFindings"]
     assert all(p.get("MaxResults") == 100 for p in counter.params("GetFindings"))
     assert 1 == summary["findings"]["archived"]
-    assert "ARCHIVED" == findings_by_arn()[renewed_elsewhere]["RecordState"]
-    assert 112 == sum(f["RecordState"] == "ACTIVE" for f in findings_by_arn().values())
+    assert "ARCHIVED" == findings_by_arn(HUB, OUR_FINDINGS)[renewed_elsewhere]["RecordState"]
+    assert 112 == sum(
+        f["RecordState"] == "ACTIVE" for f in findings_by_arn(HUB, OUR_FINDINGS).values()
+    )
 
 
 # Fewest calls ###################################################################################
 
 
-def expected_calls(
-    *, m: int, k: int, d: int, f: int, s: int, parts: int, unlisted: int = 0
-) -> dict[str, int]:
-    """The fewest calls of a scan of one region: M certificates in the window, K DaysToExpiry
-    metrics (``unlisted`` of them of certificates the search did not return, whose latest values
-    GetMetricData reads 500 at a time), D describes, F existing findings, S findings archived,
-    ``parts`` messages."""
-    calls = {
-        "SearchCertificates": math.ceil(m / 500),
-        "ListMetrics": math.ceil(k / 500),
-        "ListServerCertificates": 1,
-        "DescribeCertificate": d,
-        # With F = 0, GetFindings is still called once, to learn there is nothing to archive.
-        "GetFindings": max(1, math.ceil(f / 100)),
-        "BatchImportFindings": math.ceil((m + s) / 100),
-        "Publish": parts,
-    }
-    calls["GetMetricData"] = math.ceil(unlisted / 500)
-    return {operation: count for operation, count in calls.items() if count}
-
-
-def described_arns(counter: CallCounter) -> set[str]:
+def described_arns(counter: Requests) -> set[str]:
     return {str(p["CertificateArn"]) for p in counter.params("DescribeCertificate")}
 
 
 def test_a_scan_makes_exactly_the_calls_of_the_formula(
-    aws: StrictAws, now: datetime, counter: CallCounter
+    aws: StrictAws, now: datetime, counter: Requests
 ) -> None:
     """Search pages + metric pages + one describe per certificate in use (and per finding whose
     certificate left the search) + finding pages + import batches + message parts, and no more.
@@ -291,25 +219,23 @@ def test_a_scan_makes_exactly_the_calls_of_the_formula(
     }
     for arn, used_by in users.items():
         set_in_use_by(arn, HUB, used_by)
-    client("cloudwatch", HUB).put_metric_data(
-        Namespace="AWS/CertificateManager",
-        MetricData=[
-            {
-                "MetricName": "DaysToExpiry",
-                "Dimensions": [{"Name": "CertificateArn", "Value": arn}],
-                "Value": left,
-            }
-            for arn, left in certificates
-            if left < 45
-        ],
-    )
+    put_days_to_expiry_metrics(HUB, {arn: left for arn, left in certificates if left < 45})
 
-    first = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
+    first = scan(now, clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
 
     assert (m, m, 0) == (len(first["in_window"]), first["findings"]["written"], len(in_window) - m)
-    assert expected_calls(
-        m=m, k=m, d=in_use, f=0, s=0, parts=first["notification"]["parts"]
-    ) == dict(counter.counts())
+    assert (
+        minimum_calls(
+            Scenario(
+                n=m + outside,
+                m=m,
+                k=m,
+                d=in_use,
+                parts=digest_parts(digest_entries(HUB, in_window)),
+            )
+        )
+        == counter.service_counts()
+    )
     assert set(users) == described_arns(counter)
     assert [500] == [p["MaxResults"] for p in counter.params("SearchCertificates")]
 
@@ -326,7 +252,7 @@ def test_a_scan_makes_exactly_the_calls_of_the_formula(
         acm.delete_certificate(CertificateArn=arn)
     counter.clear()
 
-    second = scan(now + timedelta(minutes=1), counter, SNS_TOPIC_ARN=topic_arn)
+    second = scan(now + timedelta(minutes=1), clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
 
     m2, s2 = m - 5, 5
     assert (m2, m2, s2) == (
@@ -334,14 +260,26 @@ def test_a_scan_makes_exactly_the_calls_of_the_formula(
         second["findings"]["written"],
         second["findings"]["archived"],
     )
-    assert expected_calls(
-        m=m2, k=m, d=in_use + s2, f=m, s=s2, parts=second["notification"]["parts"], unlisted=s2
-    ) == dict(counter.counts())
+    still_in = in_window[:-5]
+    assert (
+        minimum_calls(
+            Scenario(
+                n=m + outside - 2,
+                m=m2,
+                k=m,
+                d=in_use,
+                f=m,
+                s=s2,
+                parts=digest_parts(digest_entries(HUB, still_in)),
+            )
+        )
+        == counter.service_counts()
+    )
     assert set(users) | set(renewed) | set(deleted) == described_arns(counter)
 
 
 def test_a_small_scan_makes_the_fewest_calls_of_the_formula(
-    aws: StrictAws, now: datetime, counter: CallCounter
+    aws: StrictAws, now: datetime, counter: Requests
 ) -> None:
     """Every certificate has its DaysToExpiry metric, as ACM publishes it: still no describe
     for a certificate outside the window."""
@@ -350,17 +288,20 @@ def test_a_small_scan_makes_the_fewest_calls_of_the_formula(
     n, m = 12, 4
     # Outside by more than a day: a DaysToExpiry value may be a day old, so one of 46 in a
     # 45-day window is asked about (it may be 45 by now).
-    for index, days in enumerate([-2, 0, 9, 44] + [47 + 30 * i for i in range(n - m)]):
+    arns = [
         certificate(HUB, f"host{index}.example.com", days, now)
+        for index, days in enumerate([-2, 0, 9, 44] + [47 + 30 * i for i in range(n - m)])
+    ]
+    parts = digest_parts(digest_entries(HUB, arns[:m]))
 
-    first = scan(now, counter, SNS_TOPIC_ARN=topic_arn)
-    first_counts = counter.counts()
+    first = scan(now, clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
+    first_counts = counter.service_counts()
     counter.clear()
-    second = scan(now + timedelta(minutes=1), counter, SNS_TOPIC_ARN=topic_arn)
-    second_counts = counter.counts()
+    second = scan(now + timedelta(minutes=1), clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
+    second_counts = counter.service_counts()
 
     assert (m, m) == (len(first["in_window"]), first["findings"]["written"])
     assert (m, m) == (len(second["in_window"]), second["findings"]["written"])
     for counts, f in ((first_counts, 0), (second_counts, m)):
         # None is in use: no describe at all.
-        assert expected_calls(m=m, k=n, d=0, f=f, s=0, parts=1, unlisted=n - m) == dict(counts)
+        assert minimum_calls(Scenario(n=n, m=m, k=n, f=f, parts=parts)) == counts

@@ -2,9 +2,9 @@
 end as the only bound; ListCertificates where search is unavailable; describes bounded by the
 Lambda deadline even when ACM throttles every one of them.
 
-Strict moto in-process with the kit's SearchCertificates and throttling (testkit.aws_world).
-Requests are read back with a botocore ``before-parameter-build`` hook on the handler's
-session; what moto served, with ``aws.operations``.
+Strict moto in-process with the kit's SearchCertificates (testkit.acm) and throttling
+(testkit.faults). Requests are read back with a botocore ``before-parameter-build`` hook on the
+handler's session (``testkit.Requests``); what moto served, with ``aws.operations``.
 """
 
 from __future__ import annotations
@@ -12,28 +12,25 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import botocore.session
 import pytest
 
-from handle_expiring_certificates import ACM_KEY_TYPES, AwsClients
+from handle_expiring_certificates import ACM_KEY_TYPES
 from testkit import (
     ACCOUNT_ID,
     FakeContext,
+    RealClockContext,
+    Requests,
     StrictAws,
     client,
     create_topic_with_queue,
     enable_hub,
-    invoke_outcome,
-    load_event,
-    receive_messages,
+    messaged_arns,
+    scan_outcome,
 )
-from testkit.aws_world import RealClockContext
 from testkit.certificates import import_certificate, import_many, set_in_use_by
 
 REGION = "us-east-1"
@@ -52,31 +49,6 @@ UNAVAILABLE = (
 pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(AwsError\):UserWarning")
 
 
-@dataclass
-class Requests:
-    """A botocore ``before-parameter-build`` hook: every request the handler's clients build
-    (once per call, whatever the retries), with its parameters."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def __call__(self, event_name: str, params: Mapping[str, Any], **kwargs: Any) -> None:
-        self.calls.append((event_name.split(".", 2)[2], dict(params)))
-
-    def params(self, operation: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == operation]
-
-
-def clients_with(requests: Requests, session: botocore.session.Session | None = None) -> AwsClients:
-    session = session or botocore.session.get_session()
-    session.register("before-parameter-build", requests)
-    return AwsClients(session)
-
-
-def scan(now: datetime, **kwargs: Any) -> tuple[dict[str, Any], Exception | None]:
-    settings = {"AWS_REGION": REGION, **kwargs.pop("settings", {})}
-    return invoke_outcome(load_event("scheduled-event"), now=now, environ=settings, **kwargs)
-
-
 def import_in_use(count: int, now: datetime, days_left: int = 5) -> list[str]:
     acm = client("acm", REGION)
     arns = []
@@ -87,13 +59,6 @@ def import_in_use(count: int, now: datetime, days_left: int = 5) -> list[str]:
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
         arns.append(arn)
     return arns
-
-
-def messaged_arns(queue_url: str) -> list[list[str]]:
-    return [
-        [c["arn"] for c in json.loads(envelope["Message"])["certificates"]]
-        for envelope in receive_messages(queue_url)
-    ]
 
 
 # Issue 10, problem 3: throttling and the real deadline ##########################################
@@ -111,7 +76,7 @@ def test_every_describe_throttled_the_scan_ends_well_inside_a_30_second_budget(
     aws.world.throttle("acm", "DescribeCertificate")
     context = RealClockContext(30_000)
 
-    summary, error = scan(now, context=context, settings={"SNS_TOPIC_ARN": topic_arn})
+    summary, error = scan_outcome(now, context=context, SNS_TOPIC_ARN=topic_arn)
 
     elapsed_ms = context.elapsed_ms()
     print(f"\n24 throttled describes: the scan took {elapsed_ms} ms of a 30000 ms budget")
@@ -141,8 +106,8 @@ def test_twelve_seconds_left_the_scan_describes_nothing_and_still_writes_and_sen
     arns = import_in_use(24, now)
     aws.calls.clear()
 
-    summary, error = scan(
-        now, context=FakeContext(remaining_ms=12_000), settings={"SNS_TOPIC_ARN": topic_arn}
+    summary, error = scan_outcome(
+        now, context=FakeContext(remaining_ms=12_000), SNS_TOPIC_ARN=topic_arn
     )
 
     assert (None, [], [DEADLINE_WARNING.format(count=24)]) == (
@@ -168,7 +133,7 @@ def test_get_findings_throttled_once_is_retried_by_the_sdk_and_the_run_succeeds(
     aws.world.throttle("securityhub", "GetFindings", times=1)
     aws.calls.clear()
 
-    summary, error = scan(now)
+    summary, error = scan_outcome(now)
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert 1 == aws.world.throttled[("securityhub", "GetFindings")]
@@ -210,7 +175,7 @@ def test_a_search_of_more_than_500_certificates_reads_every_page_and_describes_n
     requests = Requests()
     aws.calls.clear()
 
-    summary, error = scan(now, clients=clients_with(requests))
+    summary, error = scan_outcome(now, clients=requests.clients())
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert "SearchCertificates" == summary["source"]
@@ -241,7 +206,7 @@ def test_certificates_outside_the_window_in_use_are_not_described_only_those_ins
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
     requests = Requests()
 
-    summary, error = scan(now, clients=clients_with(requests))
+    summary, error = scan_outcome(now, clients=requests.clients())
 
     assert (None, []) == (error, summary["errors"])
     assert [(inside, [LOAD_BALANCER])] == [(e["arn"], e["in_use_by"]) for e in summary["in_window"]]
@@ -297,11 +262,11 @@ def test_search_unavailable_the_scan_lists_every_key_type_and_finds_the_same_win
     aws: StrictAws, now: datetime, search: str, reason: str
 ) -> None:
     inside = mixed_certificates(now)
-    searched, _ = scan(now, settings={"DRY_RUN": "true"})
+    searched, _ = scan_outcome(now, DRY_RUN="true")
     aws.world.search = search
     requests = Requests()
 
-    listed, error = scan(now, clients=clients_with(requests), settings={"DRY_RUN": "true"})
+    listed, error = scan_outcome(now, clients=requests.clients(), DRY_RUN="true")
 
     assert (None, []) == (error, listed["errors"])
     assert ("SearchCertificates", "ListCertificates") == (searched["source"], listed["source"])
@@ -341,9 +306,7 @@ def test_an_sdk_without_search_certificates_lists_instead_and_says_so(
     requests = Requests()
     aws.calls.clear()
 
-    summary, error = scan(
-        now, clients=clients_with(requests, session), settings={"DRY_RUN": "true"}
-    )
+    summary, error = scan_outcome(now, clients=requests.clients(session), DRY_RUN="true")
 
     assert (None, []) == (error, summary["errors"])
     assert "ListCertificates" == summary["source"]

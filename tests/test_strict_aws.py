@@ -1,12 +1,15 @@
 """The test infrastructure keeps its word: moto made strict where AWS is, and the helpers."""
 
-# Expected values come first in assertions (STYLE.md), which SIM300 calls a Yoda condition.
+# Expected values come first in assertions (docs/development.md), which SIM300 calls a Yoda
+# condition.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +22,7 @@ from testkit import (
     ACCOUNT_ID,
     ApiCall,
     FakeContext,
+    RealClockContext,
     StrictAws,
     client,
     create_topic_with_queue,
@@ -29,14 +33,17 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.aws_world import RealClockContext
+from testkit.acm import export_certificate, request_certificate
 from testkit.certificates import (
     TEST_CA_NAME,
     import_certificate,
     make_certificate,
     set_in_use_by,
     to_a_label,
+    upload_server_certificate,
 )
+from testkit.moto_internals import MOTO_VERSION, installed_version
+from testkit.strict import SERVICES
 
 REGION = "us-east-1"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -211,6 +218,173 @@ def test_reimport_keeps_tags_and_in_use_by(aws: StrictAws):
     ]
     assert ["arn:aws:elasticloadbalancing:us-east-1:123456789012:lb/x"] == certificate["InUseBy"]
     assert NOW + timedelta(days=300, hours=1) == certificate["NotAfter"]
+
+
+# ACM export (testkit.acm, issue 17) ####################################################
+
+CA_ARN = (
+    f"arn:aws:acm-pca:{REGION}:{ACCOUNT_ID}"
+    ":certificate-authority/0f0e0d0c-1111-2222-3333-444455556666"
+)
+
+
+def export_fields(summary_or_metadata: dict[str, Any]) -> tuple[Any, Any]:
+    return summary_or_metadata.get("ExportOption"), summary_or_metadata.get("Exported")
+
+
+@pytest.fixture
+def three_kinds(aws: StrictAws) -> dict[str, str]:
+    """An imported, a public exportable and a private certificate, 10 days left each."""
+    return {
+        "imported": import_certificate(
+            client("acm"), common_name="imported.example.com", days_left=10, now=NOW
+        ),
+        "exportable": request_certificate(
+            common_name="public.example.com", days_left=10, now=NOW, export=True
+        ),
+        "private": request_certificate(
+            common_name="private.example.com",
+            days_left=10,
+            now=NOW,
+            certificate_authority_arn=CA_ARN,
+        ),
+    }
+
+
+def listed_export(acm: Any) -> dict[str, tuple[Any, Any]]:
+    summaries = acm.list_certificates(Includes={"keyTypes": ALL_KEY_TYPES})
+    return {s["CertificateArn"]: export_fields(s) for s in summaries["CertificateSummaryList"]}
+
+
+def searched_export(acm: Any) -> dict[str, tuple[Any, Any]]:
+    return {
+        r["CertificateArn"]: export_fields(r["CertificateMetadata"]["AcmCertificateMetadata"])
+        for r in acm.search_certificates()["Results"]
+    }
+
+
+def test_listing_and_search_report_export_option_and_exported_as_aws_does(
+    three_kinds: dict[str, str],
+):
+    """AWS: ExportOption in every summary and search result; Exported in summaries only of
+    PRIVATE certificates, in search results of those that can be exported; true once
+    ExportCertificate gave them out (moto: Exported = the export option, never recorded)."""
+    acm = client("acm")
+    imported, exportable, private = three_kinds.values()
+    before = (listed_export(acm), searched_export(acm))
+
+    export_certificate(REGION, private)
+    export_certificate(REGION, exportable)
+
+    assert (
+        {
+            imported: ("DISABLED", None),
+            exportable: ("ENABLED", None),
+            private: ("DISABLED", False),
+        },
+        {
+            imported: ("DISABLED", None),
+            exportable: ("ENABLED", False),
+            private: ("DISABLED", False),
+        },
+    ) == before
+    assert {
+        imported: ("DISABLED", None),
+        exportable: ("ENABLED", None),
+        private: ("DISABLED", True),
+    } == listed_export(acm)
+    assert {
+        imported: ("DISABLED", None),
+        exportable: ("ENABLED", True),
+        private: ("DISABLED", True),
+    } == searched_export(acm)
+
+
+def test_export_filters_pick_exportable_and_exported_certificates(three_kinds: dict[str, str]):
+    """ListCertificates Includes.exportOption and the search's AcmCertificateMetadataFilter
+    ExportOption and Exported."""
+    acm = client("acm")
+    export_certificate(REGION, three_kinds["private"])
+
+    listed = acm.list_certificates(Includes={"keyTypes": ALL_KEY_TYPES, "exportOption": "ENABLED"})[
+        "CertificateSummaryList"
+    ]
+    exported = search_arns(acm, {"Filter": {"AcmCertificateMetadataFilter": {"Exported": True}}})
+    enabled = search_arns(
+        acm, {"Filter": {"AcmCertificateMetadataFilter": {"ExportOption": "ENABLED"}}}
+    )
+
+    assert [three_kinds["exportable"]] == [s["CertificateArn"] for s in listed]
+    assert [three_kinds["private"]] == exported
+    assert [three_kinds["exportable"]] == enabled
+
+
+def test_describe_certificate_gives_both_options(three_kinds: dict[str, str]):
+    """AWS: Options holds the logging preference and Export; moto gives only what was requested."""
+    acm = client("acm")
+
+    options = {
+        kind: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Options"]
+        for kind, arn in three_kinds.items()
+    }
+
+    assert {
+        "imported": {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "DISABLED"},
+        "exportable": {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "ENABLED"},
+        "private": {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "DISABLED"},
+    } == options
+
+
+def test_a_requested_certificate_is_issued_with_the_validity_the_test_chose(aws: StrictAws):
+    arn = request_certificate(
+        common_name="www.example.com", days_left=-2, now=NOW, export=True, key_type="RSA_2048"
+    )
+
+    certificate = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+
+    assert ("AMAZON_ISSUED", "EXPIRED", "RSA_2048", NOW + timedelta(days=-2, hours=1)) == (
+        certificate["Type"],
+        certificate["Status"],
+        certificate["KeyAlgorithm"],
+        certificate["NotAfter"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "passphrase", "code"),
+    [
+        ("imported", b"long enough", "ValidationException"),
+        ("pending", b"long enough", "RequestInProgressException"),
+        ("private", b"abc", "ValidationException"),
+        ("private", b"x" * 129, "ValidationException"),
+    ],
+)
+def test_export_certificate_refuses_what_aws_refuses(
+    three_kinds: dict[str, str], kind: str, passphrase: bytes, code: str
+):
+    """Imported certificates are never exportable; a requested one is not until issued; the
+    passphrase is 4 to 128 bytes."""
+    arns = dict(three_kinds)
+    arns["pending"] = client("acm").request_certificate(
+        DomainName="pending.example.com", Options={"Export": "ENABLED"}
+    )["CertificateArn"]
+
+    with pytest.raises(ClientError) as excinfo:
+        unvalidated("acm").export_certificate(CertificateArn=arns[kind], Passphrase=passphrase)
+
+    assert code == error_of(excinfo)[0]
+    assert [] == [s for s in listed_export(client("acm")).values() if s[1]]
+
+
+def test_export_helpers_work_against_the_server(aws_server: StrictAws):
+    arn = request_certificate(
+        common_name="private.example.com", days_left=5, now=NOW, certificate_authority_arn=CA_ARN
+    )
+
+    exported = export_certificate(REGION, arn)
+
+    assert exported["Certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert {arn: ("DISABLED", True)} == listed_export(client("acm"))
 
 
 # Security Hub ##########################################################################
@@ -577,7 +751,7 @@ def test_list_metrics_omits_metrics_silent_for_two_weeks(aws: StrictAws):
     assert ["arn:recent"] == [m["Dimensions"][0]["Value"] for m in metrics]
 
 
-# ACM SearchCertificates (testkit.aws_world) ##################################################
+# ACM SearchCertificates (testkit.acm) #########################################################
 
 
 def search_arns(acm: Any, statement: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
@@ -764,20 +938,7 @@ def test_search_answers_as_an_older_endpoint_or_a_role_without_it(
         assert "not authorized to perform: acm:SearchCertificates" in error_of(excinfo)[1]
 
 
-# IAM ListServerCertificates (testkit.aws_world) ##############################################
-
-
-def upload_server_certificate(name: str, days_left: int, path: str = "/") -> datetime:
-    """Upload a server certificate expiring ``days_left`` days from NOW; its NotAfter."""
-    expiry = NOW + timedelta(days=days_left)
-    body, key = make_certificate(f"{name}.example.com", not_after=expiry)
-    client("iam").upload_server_certificate(
-        ServerCertificateName=name,
-        CertificateBody=body.decode(),
-        PrivateKey=key.decode(),
-        Path=path,
-    )
-    return expiry
+# IAM ListServerCertificates (testkit.iam) #####################################################
 
 
 def test_list_server_certificates_reads_expiration_from_the_body_and_pages_by_marker(
@@ -785,10 +946,17 @@ def test_list_server_certificates_reads_expiration_from_the_body_and_pages_by_ma
 ):
     """AWS: Expiration is the certificate's NotAfter (moto: a fixed 2012 date), each has its own
     ServerCertificateId and UploadDate, and MaxItems pages with Marker and IsTruncated."""
-    expiries = {
-        name: upload_server_certificate(name, days, "/cloudfront/")
-        for name, days in (("one", 3), ("two", 40), ("three", -2))
-    }
+    expiries = {}
+    for name, days in (("one", 3), ("two", 40), ("three", -2)):
+        upload_server_certificate(
+            client("iam"),
+            name=name,
+            days_left=days,
+            now=NOW,
+            offset=timedelta(0),
+            path="/cloudfront/",
+        )
+        expiries[name] = NOW + timedelta(days=days)
     iam = client("iam")
 
     first = iam.list_server_certificates(MaxItems=2)
@@ -822,7 +990,7 @@ def test_list_server_certificates_refuses_max_items_outside_1_to_1000(
     assert error_of(excinfo)[0] == "ValidationError"
 
 
-# Throttling (testkit.aws_world) ###################################################################
+# Throttling (testkit.faults) ######################################################################
 
 
 def test_throttle_refuses_an_operation_a_number_of_times_then_serves_it(aws: StrictAws):
@@ -845,7 +1013,8 @@ def test_throttle_refuses_an_operation_a_number_of_times_then_serves_it(aws: Str
 
 def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
     """A throttled operation is retried by botocore's standard mode (a throttling error), then
-    raised; the other operations of the service are served."""
+    raised; the other operations of the service are served. Security Hub answers with its own
+    throttling error, TooManyRequestsException (HTTP 429)."""
     aws.world.throttle("securityhub", "GetFindings")
     enable_hub()
     hub = unvalidated("securityhub", retries={"mode": "standard", "total_max_attempts": 3})
@@ -854,15 +1023,16 @@ def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
         hub.get_findings()
     imported = hub.batch_import_findings(Findings=[finding()])
 
-    assert ("ThrottlingException", 2) == (
+    assert ("TooManyRequestsException", 429, 2) == (
         error_of(excinfo)[0],
+        excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"],
         excinfo.value.response["ResponseMetadata"]["RetryAttempts"],
     )
     assert {("securityhub", "GetFindings"): 3} == dict(aws.world.throttled)
     assert 1 == imported["SuccessCount"]
 
 
-# Security Hub as an administrator sees it (testkit.aws_world) ###############################
+# Security Hub as an administrator sees it (testkit.securityhub) ##############################
 
 MEMBER = "111122223333"
 
@@ -907,7 +1077,7 @@ def test_importing_another_accounts_finding_is_rejected(aws: StrictAws):
     assert ["ACTIVE"] == [f["RecordState"] for f in get_findings()]
 
 
-# A Lambda context on the real clock (testkit.aws_world) #####################################
+# A Lambda context on the real clock (testkit.clock) #########################################
 
 
 def test_real_clock_context_runs_out_and_stays_at_zero():
@@ -1004,3 +1174,57 @@ def test_fake_context_time_can_run_down():
 
     assert [1_000, 600, 200, 0] == [context.get_remaining_time_in_millis() for _ in range(4)]
     assert 300_000 == FakeContext().get_remaining_time_in_millis()
+
+
+# The kit's own shape ###################################################################
+
+KIT = Path(__file__).resolve().parents[1] / "testkit"
+
+
+def kit_imports() -> dict[str, set[str]]:
+    """For each module of the kit, the modules it imports (anywhere in it, even in a function):
+    kit modules by their short name, others by their top-level package."""
+    imports: dict[str, set[str]] = {}
+    for path in sorted(KIT.glob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                if node.module == "testkit":
+                    names |= {f"testkit.{alias.name}" for alias in node.names}
+        imports[path.stem] = {
+            name.split(".")[1] if name.startswith("testkit.") else name.split(".")[0]
+            for name in names
+            if name != "testkit"
+        }
+    return imports
+
+
+def test_only_moto_internals_imports_moto():
+    """Every access to moto's internals is in one module, written against one moto version."""
+    assert ["moto_internals"] == [name for name, found in kit_imports().items() if "moto" in found]
+    assert MOTO_VERSION == installed_version()
+
+
+def test_the_kits_modules_import_no_cycle():
+    """Each module imports only modules below it: none needs another to dodge a cycle."""
+    imports = kit_imports()
+    modules = {name for name in imports if name != "__init__"}
+    graph = {name: imports[name] & modules for name in modules}
+    ordered: list[str] = []
+    while graph:
+        ready = sorted(name for name, needs in graph.items() if needs <= set(ordered))
+        assert ready, f"an import cycle among {sorted(graph)}"
+        ordered += ready
+        for name in ready:
+            del graph[name]
+    assert "moto_internals" in ordered
+
+
+def test_every_service_module_registers_its_patches_through_one_install_function():
+    assert ["acm", "cloudwatch", "iam", "securityhub", "sns"] == [
+        f"{install.__module__}.{install.__name__}".removeprefix("testkit.").removesuffix(".install")
+        for install in SERVICES
+    ]
