@@ -57,6 +57,7 @@ from testkit.securityhub import (
     finding_of,
     findings_by_arn,
     get_findings,
+    monitor_finding,
     record_states,
     set_workflow,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "make_certificate",
     "messaged_arns",
     "minimum_calls",
+    "monitor_finding",
     "published",
     "put_days_to_expiry_metric",
     "put_days_to_expiry_metrics",

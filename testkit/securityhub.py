@@ -576,13 +576,30 @@ def enable_hub(region: str = DEFAULT_REGION) -> None:
     client("securityhub", region).enable_security_hub(EnableDefaultStandards=False)
 
 
+MONITOR_PREFIX = "handle-expiring-certificates/monitor/"
+
+
 def get_findings(
-    region: str = DEFAULT_REGION, filters: Mapping[str, Any] | None = None
+    region: str = DEFAULT_REGION,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    monitor: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every finding in the hub of ``region`` (optionally filtered), through GetFindings."""
+    """Every finding about a certificate in the hub of ``region`` (optionally filtered),
+    through GetFindings; with ``monitor``, the monitor findings scans write about themselves
+    too (``monitor_finding`` reads one)."""
     paginator = client("securityhub", region).get_paginator("get_findings")
     pages = paginator.paginate(Filters=dict(filters or {}), PaginationConfig={"PageSize": 100})
-    return [finding for page in pages for finding in page["Findings"]]
+    found = [finding for page in pages for finding in page["Findings"]]
+    return [f for f in found if monitor or not str(f["Id"]).startswith(MONITOR_PREFIX)]
+
+
+def monitor_finding(account: str = ACCOUNT_ID, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """The finding the scans of ``account`` write about themselves."""
+    [finding] = [
+        f for f in get_findings(region, monitor=True) if f["Id"] == f"{MONITOR_PREFIX}{account}"
+    ]
+    return finding
 
 
 def findings_by_arn(

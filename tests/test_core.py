@@ -497,6 +497,7 @@ def test_a_finding_describes_the_certificate_in_full_asff():
         "SourceUrl": _console(),
         "ProductFields": {
             "Source": "acm",
+            "Name": "www.example.com",
             "DaysLeft": "3",
             "NotAfter": "2026-12-02T13:00:00.000Z",
             "ExpiryDays": "45",
@@ -1431,8 +1432,13 @@ def test_an_iam_server_certificate_is_global_named_by_its_name_and_of_unknown_us
         read_by="listing",
         in_use=None,
         imported_at=datetime(2024, 12, 1, 8, 0, tzinfo=timezone.utc),
-        iam_path="/cloudfront/",
-        iam_id="ASCACKCEVSQ6C2EXAMPLE",
+        details={
+            "ServerCertificateName": "legacy-www",
+            "Path": "/cloudfront/",
+            "ServerCertificateId": "ASCACKCEVSQ6C2EXAMPLE",
+            "UploadDate": "2024-12-01T08:00:00.000Z",
+            "Expiration": "2026-12-04T13:00:00.000Z",
+        },
     ) == certificate_from_iam(IAM_METADATA)
 
 

@@ -715,8 +715,9 @@ def test_parliament_finds_nothing_to_report_in_the_policy():
 
 
 def test_parliament_mutes_only_the_statements_whose_partition_is_a_wildcard():
-    """.parliament.yaml mutes "effectively Resource *" for the two statements that only the
-    partition wildcard (arn:*:) makes so; a third such statement would be reported."""
+    """.parliament.yaml mutes "effectively Resource *" for the statements that only the
+    partition wildcard (arn:*:) makes so: each describes any resource of one type in the
+    account; another such statement would be reported."""
     text = POLICY_FILE.read_text(encoding="utf-8")
     # parliament locates a statement by the line of its opening brace, the line above its Sid.
     sid_of_line = {
@@ -727,7 +728,15 @@ def test_parliament_mutes_only_the_statements_whose_partition_is_a_wildcard():
 
     result = parliament(text, "--json", config=None)
 
-    assert ["PublishNotifications", "ReadCertificates"] == sorted(
+    assert [
+        "PublishNotifications",
+        "ReadCertificates",
+        "ReadDbInstanceCertificates",
+        "ReadDirectoryCertificates",
+        "ReadIotCaCertificates",
+        "ReadSamlProviders",
+        "ReadTransferCertificates",
+    ] == sorted(
         sid_of_line[finding["location"]["line"]]
         for finding in map(json.loads, result.stdout.splitlines())
         if finding["issue"] == "RESOURCE_EFFECTIVELY_STAR"

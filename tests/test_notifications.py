@@ -344,7 +344,8 @@ def test_digest_is_ordered_by_severity_then_expiry(aws: StrictAws, now: datetime
 
 def test_people_get_the_text_and_machines_the_document(aws: StrictAws, now: datetime):
     """The envelope has exactly ``default`` (the JSON document, which every machine protocol
-    falls back to), ``email`` (the text) and ``sms`` (the subject); the document appears once."""
+    falls back to), ``email`` (the text), ``sms`` (the subject) and ``https`` (a chat
+    notification, tests/test_chat.py); the document appears once."""
     topic_arn, raw_queue = create_topic_with_queue(raw=True)
     arn = import_certificate(client("acm"), common_name="m.example.com", days_left=3, now=now)
 
@@ -352,7 +353,7 @@ def test_people_get_the_text_and_machines_the_document(aws: StrictAws, now: date
 
     ((subject, envelope, _),) = published(topic_arn)
     (document,) = receive_messages(raw_queue)
-    assert {"default", "email", "sms"} == set(envelope)
+    assert {"default", "email", "sms", "https"} == set(envelope)
     assert (document, 2) == (envelope["default"], json.loads(document)["version"])
     assert (True, subject) == (
         envelope["email"].startswith("ACM Certificate Approaching Expiration: "),

@@ -185,9 +185,12 @@ def test_administrator_hub_scan_leaves_member_findings_alone_and_completes(
     after = finding_by_id(member["Id"])
     assert before == after
     assert ("ACTIVE", member["UpdatedAt"]) == (after["RecordState"], after["UpdatedAt"])
-    assert [(current_finding_id(own), ACCOUNT_ID, product_arn("aws", REGION, ACCOUNT_ID))] == [
-        (f["Id"], f["AwsAccountId"], f["ProductArn"]) for f in imports.findings
-    ]
+    # Only this account's findings are written: its certificate's and its scan's own.
+    own_product = product_arn("aws", REGION, ACCOUNT_ID)
+    assert [
+        (current_finding_id(own), ACCOUNT_ID, own_product),
+        (f"{GENERATOR_ID}/monitor/{ACCOUNT_ID}", ACCOUNT_ID, own_product),
+    ] == [(f["Id"], f["AwsAccountId"], f["ProductArn"]) for f in imports.findings]
 
 
 # Problem 2: a suppressed finding ################################################################
