@@ -93,8 +93,8 @@ def show_findings() -> None:
     findings = boto3.client("securityhub", region_name=REGION).get_findings()["Findings"]
     for finding in sorted(findings, key=lambda f: (f.get("RecordState", ""), f["Title"])):
         resource = finding["Resources"][0]
-        details = resource["Details"].get("AwsCertificateManagerCertificate") or {}
-        other = resource["Details"].get("Other") or {}
+        details = resource.get("Details", {}).get("AwsCertificateManagerCertificate") or {}
+        other = resource.get("Details", {}).get("Other") or {}
         print(
             f"[{finding.get('RecordState', 'ACTIVE')} {finding['Severity']['Label']:<13}] "
             f"{finding['Title']}\n"

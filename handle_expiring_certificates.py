@@ -3542,6 +3542,7 @@ def write_findings(plan: FindingPlan, securityhub: SecurityHubClient) -> Written
     except HubNotEnabledError:
         return Written(hub_enabled=False)
     failed_ids = {problem.where for problem in problems}
+    certificates = plan.write[: plan.active + plan.archived]  # the monitor finding is not one
     return Written(
         written=sum(1 for f in plan.write[: plan.active] if f["Id"] not in failed_ids),
         archived=sum(
@@ -3549,7 +3550,7 @@ def write_findings(plan: FindingPlan, securityhub: SecurityHubClient) -> Written
             for f in plan.write[plan.active : plan.active + plan.archived]
             if f["Id"] not in failed_ids
         ),
-        failed=len(failed_ids),
+        failed=sum(1 for f in certificates if f["Id"] in failed_ids),
         problems=tuple(problems),
     )
 
