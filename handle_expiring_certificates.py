@@ -832,7 +832,7 @@ class Config:
             scan_regions=_read(environ, "SCAN_REGIONS", _regions, (region,)),
             sources=tuple(
                 name
-                for name in _read(environ, "CERTIFICATE_SOURCES", _sources, ("acm", "iam"))
+                for name in _read(environ, "CERTIFICATE_SOURCES", _sources, SOURCE_NAMES)
                 if name != IAM or _read(environ, "INCLUDE_IAM_SERVER_CERTIFICATES", _boolean, True)
             ),
             notify_days=_read(environ, "NOTIFY_DAYS", _notify_days, None),
