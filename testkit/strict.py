@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from testkit import acm, cloudwatch, iam, securityhub, sns
+from testkit import acm, acmpca, cloudwatch, iam, securityhub, sns
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, set_fake_environment
 from testkit.errors import AwsError
 from testkit.faults import Faults
@@ -51,6 +51,7 @@ from testkit.moto_internals import Patcher, Request, mock_aws, reset_server, sta
 # One install function per service module: what moto lacks there, registered on the patcher.
 SERVICES: tuple[Callable[[Patcher], None], ...] = (
     acm.install,
+    acmpca.install,
     cloudwatch.install,
     iam.install,
     securityhub.install,
@@ -102,10 +103,17 @@ def install_strictness(monkeypatch: pytest.MonkeyPatch) -> tuple[list[ApiCall], 
     patch = Patcher(monkeypatch)
 
     def every_call(request: Request) -> AwsError | None:
+        unreachable = world.unreachable(request.service, request.region)
+        if unreachable is not None:
+            raise unreachable  # never reaches AWS: not a call served
         calls.append(ApiCall(request.service, request.operation, request.region))
-        return world.answer(request.service, request.operation, request.account)
+        return world.answer(request)
 
     patch.on_every_call(every_call)
+    patch.on_every_send(
+        lambda signing_name, region, _: world.unreachable_signed(signing_name, region)
+    )
+    patch.routes()
     for install in SERVICES:
         install(patch)
     patch.quiet_server()
