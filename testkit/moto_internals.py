@@ -47,6 +47,7 @@ import moto.acm.models
 import moto.acmpca.models
 import moto.apigateway.urls
 import moto.backends
+import moto.iot.models
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -449,6 +450,11 @@ class Patcher:
         patch.setattr(DBCluster, "default_engine_version", staticmethod(default_version))
         patch.setattr(DBCluster, "default_allocated_storage", staticmethod(default_storage))
         patch.setitem(DBInstance.default_engine_versions, engine, version)
+
+    def iot_certificate_ids_from_der(self) -> None:
+        """moto's IoT names a certificate by the SHA-256 of its PEM text unless configured to
+        use its DER encoding, as AWS does."""
+        self.monkeypatch.setattr(moto.iot.models, "iot_use_valid_cert", lambda: True)
 
     def after_iot_ca_registration(self, after: Callable[[IotCaCertificate], None]) -> None:
         """``after(certificate)`` runs once moto's IoT registered a CA certificate."""
@@ -984,6 +990,14 @@ class IotCaCertificate:
         """What moto shows as ``validity`` (moto: a day either side of the registration)."""
         self._certificate.validity_not_before = not_before
         self._certificate.validity_not_after = not_after
+
+    def keep(self, **values: Any) -> None:
+        """Keep what AWS keeps about the certificate and moto drops."""
+        for key, value in values.items():
+            _keep(self._certificate, key, value)
+
+    def kept(self, key: str) -> Any:
+        return _kept(self._certificate, key)
 
 
 def iot_ca_certificates(account: str, region: str) -> list[IotCaCertificate]:

@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from testkit import acm, acmpca, cloudwatch, iam, rds, securityhub, sns
+from testkit import acm, acmpca, cloudwatch, iam, iot, rds, securityhub, sns
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, set_fake_environment
 from testkit.errors import AwsError
 from testkit.faults import Faults
@@ -54,6 +54,7 @@ SERVICES: tuple[Callable[[Patcher], None], ...] = (
     acmpca.install,
     cloudwatch.install,
     iam.install,
+    iot.install,
     rds.install,
     securityhub.install,
     sns.install,
