@@ -61,7 +61,7 @@ from moto.apigateway.responses import APIGatewayResponse
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
-from moto.core.utils import camelcase_to_underscores
+from moto.core.utils import camelcase_to_underscores, get_service_model
 from moto.dms.responses import DatabaseMigrationServiceResponse
 from moto.ds.models import ds_backends
 from moto.ds.responses import DirectoryServiceResponse
@@ -136,6 +136,25 @@ def _snake(operation: str) -> str:
     return str(camelcase_to_underscores(operation))
 
 
+def _to_wire(value: Any, shape: Any) -> Any:
+    """``value`` with each member under its name on the wire (API Gateway's ``items`` travel
+    as ``item``), as botocore's parser expects it."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, Mapping):
+        return {
+            shape.members[key].serialization.get("name", key) if key in shape.members else key: (
+                _to_wire(member, shape.members.get(key))
+            )
+            for key, member in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_to_wire(member, shape.member) for member in value]
+    if shape.type_name == "map" and isinstance(value, Mapping):
+        return {key: _to_wire(member, shape.value) for key, member in value.items()}
+    return value
+
+
 def _json_value(value: Any) -> Any:
     """What ``json.dumps`` writes for a timestamp: epoch seconds, as the JSON protocols do."""
     if isinstance(value, datetime):
@@ -168,6 +187,11 @@ class Request:
     @property
     def account(self) -> str:
         return str(self._response.current_account)
+
+    @property
+    def path(self) -> str:
+        """The request's path (REST protocols name resources in it)."""
+        return str(self._response.path)
 
     def param(self, name: str) -> Any:
         return self._response._get_param(name)
@@ -232,7 +256,8 @@ class Patcher:
             result = handler(Request(self))
             if query:
                 return ActionResult(dict(result))
-            return json.dumps(result, default=_json_value)
+            shape = get_service_model(service).operation_model(operation).output_shape
+            return json.dumps(_to_wire(result, shape), default=_json_value)
 
         self.monkeypatch.setattr(response_class, _snake(operation), method, raising=False)
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from testkit import acm, acmpca, cloudwatch, iam, iot, rds, securityhub, sns
+from testkit import acm, acmpca, apigateway, cloudwatch, iam, iot, rds, securityhub, sns
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, set_fake_environment
 from testkit.errors import AwsError
 from testkit.faults import Faults
@@ -52,6 +52,7 @@ from testkit.moto_internals import Patcher, Request, mock_aws, reset_server, sta
 SERVICES: tuple[Callable[[Patcher], None], ...] = (
     acm.install,
     acmpca.install,
+    apigateway.install,
     cloudwatch.install,
     iam.install,
     iot.install,
