@@ -38,10 +38,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import boto3
 import botocore.session
 from botocore.exceptions import EndpointConnectionError
 
+from testkit.environment import partition
 from testkit.errors import AwsError
 
 SEARCH_STATES = ("available", "unknown_operation", "access_denied")
@@ -66,11 +66,6 @@ class Call(Protocol):
 @functools.cache
 def _model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)
-
-
-@functools.cache
-def partition(region: str) -> str:
-    return str(boto3.session.Session().get_partition_for_region(region))
 
 
 # The HTTP verb API Gateway's IAM actions are named after, by operation prefix.

@@ -42,7 +42,18 @@ from typing import Any
 
 import pytest
 
-from testkit import acm, acmpca, apigateway, cloudwatch, iam, iot, rds, securityhub, sns
+from testkit import (
+    acm,
+    acmpca,
+    apigateway,
+    cloudwatch,
+    iam,
+    iot,
+    rds,
+    securityhub,
+    sns,
+    transfer,
+)
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, set_fake_environment
 from testkit.errors import AwsError
 from testkit.faults import Faults
@@ -59,6 +70,7 @@ SERVICES: tuple[Callable[[Patcher], None], ...] = (
     rds.install,
     securityhub.install,
     sns.install,
+    transfer.install,
 )
 
 
