@@ -1059,6 +1059,7 @@ def test_every_service_module_registers_its_patches_through_one_install_function
         "acmpca",
         "apigateway",
         "cloudwatch",
+        "dms",
         "ds",
         "iam",
         "iot",
