@@ -1,10 +1,12 @@
 """moto made as strict as AWS where the handler depends on it: the one install function.
 
 ``install_strictness(monkeypatch)`` installs each service module's patches (``SERVICES``:
-``testkit.acm``, ``testkit.cloudwatch``, ``testkit.iam``, ``testkit.securityhub``,
-``testkit.sns``; each module's docstring says which AWS behaviour each piece mirrors) and the
-one hook every call goes through, which records the call and answers it with a fault a test
-turned on (``testkit.faults``). STS needs nothing: moto's ``GetCallerIdentity`` answers as
+``testkit.acm``, ``testkit.acmpca``, ``testkit.apigateway``, ``testkit.cloudwatch``,
+``testkit.dms``, ``testkit.ds``, ``testkit.iam``, ``testkit.iot``, ``testkit.rds``,
+``testkit.securityhub``, ``testkit.sns``, ``testkit.transfer``; each module's docstring says
+which AWS behaviour each piece mirrors) and the one hook every call goes through, which records
+the call and answers it with a fault a test turned on (``testkit.faults``; a service not offered
+in a region fails on botocore's side, in-process and against the server alike). STS needs nothing: moto's ``GetCallerIdentity`` answers as
 AWS does for what the handler reads. Everything is undone by ``monkeypatch``.
 
 Adding a service: a module ``testkit/<service>.py`` with a docstring naming the AWS
@@ -26,7 +28,8 @@ Fixtures (wired in ``testkit/fixtures.py``), each yielding a ``StrictAws`` (``re
 region)`` (``service`` as boto3 names it), helpers' calls included: call ``calls.clear()``
 before the code under test. ``StrictAws.operations(service)`` lists the operation names.
 ``StrictAws.world`` is the ``World`` a test turns: the faults (``world.throttle(...)``,
-``world.throttled``, ``world.search``) and the administrator's hub
+``world.throttled``, ``world.search``, ``world.not_offered(service, region)``,
+``world.deny(service, operation)``) and the administrator's hub
 (``world.add_member_finding(...)``, ``world.set_workflow(...)``).
 """
 
