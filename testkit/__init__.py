@@ -88,7 +88,7 @@ from testkit.strict import (
     strict_mock_aws,
     strict_moto,
 )
-from testkit.transfer import import_transfer_certificate
+from testkit.transfer import add_transfer_certificates, import_transfer_certificate
 
 __all__ = [
     "ACCOUNT_ID",
@@ -112,6 +112,7 @@ __all__ = [
     "acm_event",
     "add_client_certificates",
     "add_member_finding",
+    "add_transfer_certificates",
     "certificate_event",
     "client",
     "create_apns_application",

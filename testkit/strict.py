@@ -6,8 +6,9 @@
 ``testkit.securityhub``, ``testkit.sns``, ``testkit.transfer``; each module's docstring says
 which AWS behaviour each piece mirrors) and the one hook every call goes through, which records
 the call and answers it with a fault a test turned on (``testkit.faults``; a service not offered
-in a region fails on botocore's side, in-process and against the server alike). STS needs nothing: moto's ``GetCallerIdentity`` answers as
-AWS does for what the handler reads. Everything is undone by ``monkeypatch``.
+in a region fails on botocore's side, in-process and against the server alike). STS needs
+nothing: moto's ``GetCallerIdentity`` answers as AWS does for what the handler reads.
+Everything is undone by ``monkeypatch``.
 
 Adding a service: a module ``testkit/<service>.py`` with a docstring naming the AWS
 behaviours it mirrors and ``install(patch: Patcher) -> None`` that registers its patches

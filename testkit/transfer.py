@@ -20,7 +20,9 @@ AWS answers them; each piece names the AWS behaviour it mirrors.
 
 Helper (boto3, both fixtures): ``import_transfer_certificate(region, *, common_name, not_after,
 usage="SIGNING", active=True)`` -> certificate id: a real certificate with its key; not
-``active``: its ``InactiveDate`` has passed (``INACTIVE``).
+``active``: its ``InactiveDate`` has passed (``INACTIVE``). ``add_transfer_certificates(region,
+count, *, not_after)`` puts many straight into the emulator (one certificate, no API call), for
+paging tests.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from testkit import paging
 from testkit.acm import aws_serial
 from testkit.certificates import make_certificate
-from testkit.environment import DEFAULT_REGION, client, partition
+from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client, partition
 from testkit.errors import AwsError
 from testkit.moto_internals import Patcher, Request, kit_state
 
@@ -130,6 +132,14 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromtimestamp(float(value), timezone.utc)
 
 
+def _new_id() -> str:
+    return f"cert-{secrets.token_hex(9)[:17]}"
+
+
+def _arn(region: str, account: str, identifier: str) -> str:
+    return f"arn:{partition(region)}:transfer:{region}:{account}:certificate/{identifier}"
+
+
 def import_certificate(request: Request) -> dict[str, Any]:
     usage = request.param("Usage")
     if usage not in USAGES:
@@ -150,12 +160,9 @@ def import_certificate(request: Request) -> dict[str, Any]:
             certificate.public_key().public_bytes(serialization.Encoding.DER, public)
         ):
             raise _invalid("The private key does not match the certificate")
-    identifier = f"cert-{secrets.token_hex(9)[:17]}"
+    identifier = _new_id()
     imported = TransferCertificate(
-        arn=(
-            f"arn:{partition(request.region)}:transfer:{request.region}:{request.account}"
-            f":certificate/{identifier}"
-        ),
+        arn=_arn(request.region, request.account, identifier),
         id=identifier,
         usage=usage,
         pem=pem,
@@ -236,3 +243,34 @@ def import_transfer_certificate(
         kwargs["Description"] = description
     identifier: str = client("transfer", region).import_certificate(**kwargs)["CertificateId"]
     return identifier
+
+
+def add_transfer_certificates(
+    region: str = DEFAULT_REGION,
+    count: int = 1,
+    *,
+    not_after: datetime,
+    account_id: str = ACCOUNT_ID,
+) -> list[str]:
+    """``count`` imports of one certificate (and key) valid until ``not_after``, straight into
+    the emulator; their ids, in import order."""
+    pem = make_certificate("bulk.example.com", not_after=not_after)[0].decode()
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    store = certificates(account_id, region)
+    made = []
+    for _ in range(count):
+        identifier = _new_id()
+        store[identifier] = TransferCertificate(
+            arn=_arn(region, account_id, identifier),
+            id=identifier,
+            usage="SIGNING",
+            pem=pem,
+            chain=None,
+            has_key=True,
+            active_date=certificate.not_valid_before_utc,
+            inactive_date=certificate.not_valid_after_utc,
+            description=None,
+            tags=(),
+        )
+        made.append(identifier)
+    return made
