@@ -1066,6 +1066,7 @@ def test_every_service_module_registers_its_patches_through_one_install_function
         "rds",
         "securityhub",
         "sns",
+        "transfer",
     ] == [
         f"{install.__module__}.{install.__name__}".removeprefix("testkit.").removesuffix(".install")
         for install in SERVICES
