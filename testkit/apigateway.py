@@ -7,7 +7,7 @@ the AWS behaviour it mirrors.
   ``createdDate``, ``expirationDate`` (the certificate's ``NotAfter``), ``tags``.
 - ``GetClientCertificates``: ``limit`` 1..500, default 25 ("The default value is 25 and the
   maximum value is 500"; ``BadRequestException`` outside), ``position`` pages; ``items`` in
-  the ``ClientCertificate`` shape, oldest first.
+  the ``ClientCertificate`` shape (here in the order they were generated).
 - ``GetClientCertificate`` and ``DeleteClientCertificate`` of an unknown id:
   ``NotFoundException`` ("Invalid Client Certificate identifier specified").
 

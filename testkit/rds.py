@@ -7,7 +7,7 @@ each piece names the AWS behaviour it mirrors.
   instance has ``CACertificateIdentifier`` and ``CertificateDetails`` ``{CAIdentifier,
   ValidTill}``, the DB server certificate (moto: no ``CertificateDetails``).
 - A DB instance created without ``CACertificateIdentifier`` gets AWS's default CA,
-  ``rds-ca-rsa2048-g1`` (moto: ``rds-ca-default``, a name AWS never used). Its server
+  ``rds-ca-rsa2048-g1`` (moto: ``rds-ca-default``, which is none of AWS's CAs). Its server
   certificate is valid for a year from creation (AWS rotates it before it lapses), never past
   its CA (``rds-ca-2019`` lapsed on 2024-08-22). ``ModifyDBInstance`` to another CA gives the
   instance a new server certificate from that CA.
