@@ -3,9 +3,13 @@
 - ``testkit.strict``: ``install_strictness`` (the one install function: each service module's
   patches and the one call hook), ``StrictAws``, ``World``, ``ApiCall``, the fixture bodies.
 - One module per AWS service, each saying which AWS behaviour each piece mirrors, with the
-  helpers that read that service back: ``testkit.acm``, ``testkit.cloudwatch``,
-  ``testkit.iam``, ``testkit.securityhub``, ``testkit.sns`` (and SQS, its subscriber).
-- ``testkit.faults``: throttling and an ACM endpoint without ``SearchCertificates``.
+  helpers that seed that service and read it back: ``testkit.acm``, ``testkit.acmpca``
+  (Private CA), ``testkit.apigateway`` (client certificates), ``testkit.cloudwatch``,
+  ``testkit.dms``, ``testkit.ds`` (Directory Service), ``testkit.iam`` (server certificates,
+  SAML providers), ``testkit.iot`` (CA certificates), ``testkit.rds``, ``testkit.securityhub``,
+  ``testkit.sns`` (and SQS, its subscriber; platform applications), ``testkit.transfer``.
+- ``testkit.faults``: throttling, an ACM endpoint without ``SearchCertificates``, a service not
+  offered in a region, an IAM denial.
 - ``testkit.moto_internals``: every access to moto's internals, and only there (moto 5.2.1).
 - ``testkit.errors``: ``AwsError`` and ``NotEmulated``. ``testkit.paging``: paging tokens.
 - ``testkit.environment``: account, region, fake credentials, ``client``.
@@ -19,6 +23,8 @@
 The names below are re-exported for ``from testkit import ...``.
 """
 
+from testkit.acmpca import create_private_ca
+from testkit.apigateway import add_client_certificates, create_client_certificate
 from testkit.calls import DigestEntry, Scenario, digest_parts, minimum_calls
 from testkit.certificates import (
     KEY_TYPES,
@@ -26,12 +32,15 @@ from testkit.certificates import (
     import_certificate,
     import_fleet,
     import_many,
+    make_ca_certificate,
     make_certificate,
     set_in_use_by,
     upload_server_certificate,
 )
 from testkit.clock import FakeContext, RealClockContext
 from testkit.cloudwatch import put_days_to_expiry_metric, put_days_to_expiry_metrics
+from testkit.dms import import_dms_certificate
+from testkit.ds import create_directory, create_directory_with_certificate
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client, set_fake_environment
 from testkit.errors import NOT_EMULATED, AwsError, NotEmulated
 from testkit.faults import Faults
@@ -50,6 +59,9 @@ from testkit.handler import (
     scan_outcome,
     shared_session,
 )
+from testkit.iam import create_saml_provider
+from testkit.iot import register_iot_ca
+from testkit.rds import create_db_instance
 from testkit.securityhub import (
     add_member_finding,
     enable_hub,
@@ -63,6 +75,7 @@ from testkit.securityhub import (
 )
 from testkit.sns import (
     Published,
+    create_apns_application,
     create_topic_with_queue,
     messaged_arns,
     published,
@@ -76,6 +89,7 @@ from testkit.strict import (
     strict_mock_aws,
     strict_moto,
 )
+from testkit.transfer import add_transfer_certificates, import_transfer_certificate
 
 __all__ = [
     "ACCOUNT_ID",
@@ -97,9 +111,18 @@ __all__ = [
     "StrictAws",
     "World",
     "acm_event",
+    "add_client_certificates",
     "add_member_finding",
+    "add_transfer_certificates",
     "certificate_event",
     "client",
+    "create_apns_application",
+    "create_client_certificate",
+    "create_db_instance",
+    "create_directory",
+    "create_directory_with_certificate",
+    "create_private_ca",
+    "create_saml_provider",
     "create_topic_with_queue",
     "current_finding_id",
     "digest_parts",
@@ -111,12 +134,15 @@ __all__ = [
     "get_findings",
     "human",
     "import_certificate",
+    "import_dms_certificate",
     "import_fleet",
     "import_many",
+    "import_transfer_certificate",
     "install_strictness",
     "invoke",
     "invoke_outcome",
     "load_event",
+    "make_ca_certificate",
     "make_certificate",
     "messaged_arns",
     "minimum_calls",
@@ -126,6 +152,7 @@ __all__ = [
     "put_days_to_expiry_metrics",
     "receive_messages",
     "record_states",
+    "register_iot_ca",
     "scan",
     "scan_outcome",
     "set_fake_environment",

@@ -11,6 +11,10 @@
   for paging and scale tests; yields (ARN, days left). ``import_fleet(...)`` does the same and
   yields what it made (``Imported``: ARN, names, ``NotAfter``, users), with more names per
   certificate and users if asked: the benchmark's seeding.
+- ``make_ca_certificate(common_name, *, not_after, not_before=None, key_type=...)`` returns
+  ``(certificate_pem, private_key_pem)``: a self-signed CA certificate (``BasicConstraints``
+  CA, key usages ``keyCertSign`` and ``cRLSign``), as a private PKI's root. ``make_certificate``
+  with ``issuer=(ca_certificate_pem, ca_key_pem)`` signs with that CA instead of the test CA.
 - ``import_certificate(acm_client, *, common_name, days_left, now, ...)`` imports one into ACM
   and returns its ARN. ``NotAfter = now + days_left days + offset`` with ``offset`` one hour by
   default, so an integer ``days_left`` is exactly what ``floor((NotAfter - now) / 1 day)``
@@ -21,6 +25,9 @@
   clock is outside the validity period the import runs under ``freezegun.freeze_time`` at a
   moment inside it (``ImportedAt`` is then that moment). moto computes ``Status`` (``EXPIRED``)
   from the clock at the time of each call, not from the ``now`` the test chose.
+- ``within_validity(not_before, not_after)``: a context in which the clock reads a moment the
+  certificate is valid (the real one when it is; else ``freezegun.freeze_time``), for services
+  that, like AWS, refuse to issue or import a certificate outside its validity.
 - ``set_in_use_by(arn, region, arns, account_id=...)`` sets what moto reports in ``InUseBy``;
   ``set_domain_name(arn, region, name)`` what it reports as ``DomainName``.
 - ``upload_server_certificate(iam_client, *, name, days_left, now, ...)`` uploads one to IAM
@@ -31,6 +38,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -107,6 +115,67 @@ def _test_ca() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     return certificate, key
 
 
+def _loaded(issuer: tuple[bytes, bytes]) -> tuple[x509.Certificate, Any]:
+    certificate = x509.load_pem_x509_certificate(issuer[0])
+    return certificate, serialization.load_pem_private_key(issuer[1], password=None)
+
+
+def make_ca_certificate(
+    common_name: str,
+    *,
+    not_after: datetime,
+    not_before: datetime | None = None,
+    key_type: str = "EC_prime256v1",
+) -> tuple[bytes, bytes]:
+    """A self-signed CA certificate for ``common_name`` and its key, both PEM.
+
+    ``not_before`` defaults to five years before ``not_after``, and never later than yesterday.
+    EC keys by default: an RSA key costs a second to generate (once per process and type).
+    """
+    not_after = _aware(not_after)
+    if not_before is None:
+        not_before = min(
+            not_after - timedelta(days=5 * 365), datetime.now(timezone.utc) - timedelta(days=1)
+        )
+    not_before = _aware(not_before)
+    if not_before >= not_after:
+        raise ValueError(f"not_before {not_before} must be before not_after {not_after}")
+    key = private_key(key_type)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Test PKI"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), _private_key_pem(key_type)
+
+
 def ca_certificate_pem() -> bytes:
     """The PEM of the CA that signs every certificate from ``make_certificate``."""
     return _test_ca()[0].public_bytes(serialization.Encoding.PEM)
@@ -131,11 +200,13 @@ def make_certificate(
     not_before: datetime | None = None,
     not_after: datetime,
     unicode_common_name: bool = False,
+    issuer: tuple[bytes, bytes] | None = None,
 ) -> tuple[bytes, bytes]:
     """A certificate for ``common_name`` (+ ``sans``) and its key, both PEM.
 
     ``not_before`` defaults to 397 days before ``not_after`` (the longest lifetime public CAs
     issue), and never later than yesterday, so the certificate is already in effect.
+    ``issuer`` (a CA's certificate and key, PEM) signs it instead of the test CA.
     """
     not_after = _aware(not_after)
     if not_before is None:
@@ -154,7 +225,7 @@ def make_certificate(
             dns_names.append(a_label)
     cn = common_name if unicode_common_name else to_a_label(common_name)
 
-    ca_certificate, ca_key = _test_ca()
+    ca_certificate, ca_key = _test_ca() if issuer is None else _loaded(issuer)
     key = private_key(key_type)
     certificate = (
         x509.CertificateBuilder()
@@ -365,6 +436,20 @@ def upload_server_certificate(
         Path=path,
     )["ServerCertificateMetadata"]["Arn"]
     return arn
+
+
+@contextlib.contextmanager
+def within_validity(not_before: datetime, not_after: datetime) -> Iterator[None]:
+    """The clock reads a moment between ``not_before`` and ``not_after`` meanwhile: the real
+    one if it is, else the moment nearest to it (``freezegun``, which the server mode sees too:
+    it runs in this process)."""
+    now = datetime.now(timezone.utc)
+    if _aware(not_before) <= now < _aware(not_after):
+        yield
+        return
+    moment = min(max(now, _aware(not_before)), _aware(not_after) - timedelta(minutes=1))
+    with freezegun.freeze_time(moment):
+        yield
 
 
 def _aware(moment: datetime) -> datetime:

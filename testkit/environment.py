@@ -6,10 +6,12 @@
   ``AWS_ENDPOINT_URL*`` but ``endpoint_url``, no config files.
 - ``client(service, region=DEFAULT_REGION)``: a boto3 client for the current mode (cached per
   service, region and ``AWS_ENDPOINT_URL``), for the kit's helpers and the tests.
+- ``partition(region)``: ``aws``, ``aws-cn``, ``aws-us-gov`` ..., for the ARNs the kit makes.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -53,3 +55,9 @@ def client(service: str, region: str = DEFAULT_REGION) -> Any:
         session: Any = boto3.session.Session()  # Any: the stubs type clients per service literal
         _clients[key] = session.client(service, region_name=region)
     return _clients[key]
+
+
+@functools.cache
+def partition(region: str) -> str:
+    """The partition of ``region``, as botocore's endpoint data has it."""
+    return str(boto3.session.Session().get_partition_for_region(region))

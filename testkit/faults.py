@@ -19,19 +19,41 @@
   as an endpoint that predates the operation (``UnknownOperationException``, HTTP 400);
   ``"access_denied"`` as a role without ``acm:SearchCertificates`` (``AccessDeniedException``);
   ``"available"`` (the default) lets ``testkit.acm`` serve it.
+- A service not offered in a region. ``not_offered(service, region)``: AWS has no endpoint
+  ``<service>.<region>.amazonaws.com`` there, so botocore cannot connect and raises
+  ``EndpointConnectionError`` ("Could not connect to the endpoint URL: ...") after its retries
+  (it retries connection errors). Real examples, by botocore's own endpoint data
+  (``boto3.session.Session().get_available_regions``): Directory Service (``ds``) is not
+  offered in ``ap-east-2`` (Taipei) nor ``ap-southeast-6``; IoT Core (``iot``) not in
+  ``af-south-1``, ``ap-northeast-3``, ``eu-central-2`` and others. In-process the call hook
+  raises it where botocore sends the request; against the server, botocore's HTTP send does.
+- An IAM denial. ``deny(service, operation)`` answers that operation as AWS answers a role
+  without the permission: the service's access-denied code (``AccessDeniedException``, HTTP 400
+  for the JSON protocol and 403 for REST; ``AccessDenied``, 403, for the query services RDS and
+  IAM; ``AuthorizationError``, 403, for SNS) and AWS's message "User:
+  arn:aws:sts::<account>:assumed-role/handle-expiring-certificates/handle-expiring-certificates
+  is not authorized to perform: <action> on resource: <arn> because no identity-based policy
+  allows the <action> action", where the action is IAM's name for the operation (API Gateway's
+  ``GetClientCertificates`` is ``apigateway:GET``) and the resource the one IAM checks.
 
-``answer(service, operation, account)`` is what the one call hook (``testkit.strict``) asks
-before every call: the error to answer with, or None.
+``answer(call)`` is what the one call hook (``testkit.strict``) asks before every call: the
+error to answer with, or None; ``unreachable(service, region)`` the connection error, if any.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+import botocore.session
+from botocore.exceptions import EndpointConnectionError
+
+from testkit.environment import partition
 from testkit.errors import AwsError
 
 SEARCH_STATES = ("available", "unknown_operation", "access_denied")
@@ -50,7 +72,7 @@ _DEFAULT_THROTTLING = ("ThrottlingException", "Rate exceeded", 400)
 def throttling_error(service: str) -> AwsError:
     """What ``service`` answers a call beyond its rate with."""
     code, message, status = _THROTTLING.get(service, _DEFAULT_THROTTLING)
-    return AwsError(code, message, http_status=status)
+    return AwsError(code, message, status=status)
 
 
 @dataclass
@@ -80,6 +102,104 @@ class TokenBucket:
         return False
 
 
+ROLE = "handle-expiring-certificates"
+ASSUMED_ROLE = f"assumed-role/{ROLE}/{ROLE}"
+
+
+class Call(Protocol):
+    """One request as the faults see it (``testkit.moto_internals.Request`` is one)."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def operation(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    def param(self, name: str) -> Any: ...
+
+
+@functools.cache
+def _model(service: str) -> Any:
+    return botocore.session.get_session().get_service_model(service)
+
+
+# The HTTP verb API Gateway's IAM actions are named after, by operation prefix.
+_API_GATEWAY_VERBS = {
+    "Get": "GET",
+    "Generate": "POST",
+    "Create": "POST",
+    "Delete": "DELETE",
+    "Update": "PATCH",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """IAM's name for an operation: ``<service>:<operation>``, but API Gateway's management
+    API is authorised by HTTP verb (``apigateway:GET`` ...)."""
+    if service == "apigateway":
+        verb = next(v for prefix, v in _API_GATEWAY_VERBS.items() if operation.startswith(prefix))
+        return f"apigateway:{verb}"
+    return f"{service}:{operation}"
+
+
+def _resource_of(call: Call) -> str:
+    """The resource IAM authorises the call against, as its denial names it."""
+    p, r, a = partition(call.region), call.region, call.account
+    param = call.param
+    resources: dict[tuple[str, str], Callable[[], str]] = {
+        ("acm-pca", "ListCertificateAuthorities"): lambda: (
+            f"arn:{p}:acm-pca:{r}:{a}:certificate-authority/*"
+        ),
+        ("rds", "DescribeDBInstances"): lambda: (
+            f"arn:{p}:rds:{r}:{a}:db:{param('DBInstanceIdentifier') or '*'}"
+        ),
+        ("apigateway", "GetClientCertificates"): lambda: (
+            f"arn:{p}:apigateway:{r}::/clientcertificates"
+        ),
+        ("iot", "ListCACertificates"): lambda: f"arn:{p}:iot:{r}:{a}:cacert/*",
+        ("iot", "DescribeCACertificate"): lambda: (
+            f"arn:{p}:iot:{r}:{a}:cacert/{param('certificateId') or '*'}"
+        ),
+        ("iam", "ListSAMLProviders"): lambda: f"arn:{p}:iam::{a}:saml-provider/*",
+        ("iam", "GetSAMLProvider"): lambda: str(param("SAMLProviderArn")),
+        ("transfer", "ListCertificates"): lambda: f"arn:{p}:transfer:{r}:{a}:certificate/*",
+        ("transfer", "DescribeCertificate"): lambda: (
+            f"arn:{p}:transfer:{r}:{a}:certificate/{param('CertificateId')}"
+        ),
+        ("ds", "DescribeDirectories"): lambda: f"arn:{p}:ds:{r}:{a}:directory/*",
+        ("ds", "ListCertificates"): lambda: f"arn:{p}:ds:{r}:{a}:directory/{param('DirectoryId')}",
+        ("dms", "DescribeCertificates"): lambda: f"arn:{p}:dms:{r}:{a}:cert:*",
+        ("sns", "ListPlatformApplications"): lambda: f"arn:{p}:sns:{r}:{a}:*",
+    }
+    resource = resources.get((call.service, call.operation))
+    return resource() if resource else f"arn:{p}:{call.service}:{r}:{a}:*"
+
+
+def access_denied(call: Call) -> AwsError:
+    """What AWS answers when the function's role may not make ``call``."""
+    action = iam_action(call.service, call.operation)
+    message = (
+        f"User: arn:{partition(call.region)}:sts::{call.account}:{ASSUMED_ROLE} is not "
+        f"authorized to perform: {action} on resource: {_resource_of(call)} because no "
+        f"identity-based policy allows the {action} action"
+    )
+    protocol = _model(call.service).protocol
+    if call.service == "sns":
+        return AwsError("AuthorizationError", message, status=403)
+    if protocol == "query":
+        return AwsError("AccessDenied", message, status=403)
+    return AwsError(
+        "AccessDeniedException", message, status=403 if protocol == "rest-json" else 400
+    )
+
+
+def endpoint_url(service: str, region: str) -> str:
+    """The URL botocore would connect to for ``service`` in ``region``."""
+    return f"https://{_model(service).endpoint_prefix}.{region}.amazonaws.com/"
+
+
 @dataclass
 class Faults:
     """The faults a test turned on; see the module docstring."""
@@ -89,6 +209,31 @@ class Faults:
     rates: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
     throttled: Counter[tuple[str, str]] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    unoffered: set[tuple[str, str]] = field(default_factory=set)
+    denied: set[tuple[str, str]] = field(default_factory=set)
+
+    def not_offered(self, service: str, region: str) -> None:
+        """Every request of ``service`` (boto3's name) in ``region`` fails as a request to an
+        endpoint that does not exist: ``EndpointConnectionError``."""
+        self.unoffered.add((service, region))
+
+    def deny(self, service: str, operation: str) -> None:
+        """Answer ``operation`` of ``service`` as AWS answers a role that may not call it."""
+        self.denied.add((service, operation))
+
+    def unreachable(self, service: str, region: str) -> EndpointConnectionError | None:
+        """The error botocore raises for a request of ``service`` to ``region``, if any."""
+        if (service, region) not in self.unoffered:
+            return None
+        return EndpointConnectionError(endpoint_url=endpoint_url(service, region))
+
+    def unreachable_signed(self, signing_name: str, region: str) -> EndpointConnectionError | None:
+        """``unreachable`` for a request signed for ``signing_name`` (what botocore's HTTP
+        layer sees of the service)."""
+        for service, unoffered_region in self.unoffered:
+            if unoffered_region == region and _model(service).signing_name == signing_name:
+                return self.unreachable(service, region)
+        return None
 
     def throttle(self, service: str, operation: str, times: int | None = None) -> None:
         """Answer ``operation`` of ``service`` (boto3's name, e.g. "acm", "DescribeCertificate")
@@ -118,12 +263,15 @@ class Faults:
             self.rates[key] = bucket
         return bucket
 
-    def answer(self, service: str, operation: str, account: str) -> AwsError | None:
+    def answer(self, call: Call) -> AwsError | None:
         """The error this call gets instead of moto's answer, if any."""
+        service, operation = call.service, call.operation
+        if (service, operation) in self.denied:
+            return access_denied(call)
         if self._throttling(service, operation):
             return throttling_error(service)
         if (service, operation) == ("acm", "SearchCertificates"):
-            return self._search_refusal(account)
+            return self._search_refusal(call.account)
         return None
 
     def _throttling(self, service: str, operation: str) -> bool:

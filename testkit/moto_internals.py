@@ -37,30 +37,52 @@ Upgrading moto means reading this file again, and only this one: the service mod
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import types
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
+import botocore.httpsession
 import moto
 import moto.acm.models
+import moto.acmpca.models
+import moto.apigateway.urls
 import moto.backends
+import moto.iot.models
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 from moto.acm.models import AWSCertificateManagerBackend, CertBundle, acm_backends
 from moto.acm.responses import AWSCertificateManagerResponse
+from moto.acmpca.models import ACMPCABackend, CertificateAuthority, acmpca_backends
+from moto.acmpca.responses import ACMPCAResponse
+from moto.apigateway.responses import APIGatewayResponse
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import camelcase_to_underscores, get_service_model
+from moto.dms.responses import DatabaseMigrationServiceResponse
+from moto.ds.models import ds_backends
+from moto.ds.responses import DirectoryServiceResponse
 from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
+from moto.iot.models import FakeCaCertificate, IoTBackend, iot_backends
+from moto.iot.responses import IoTResponse
+from moto.rds.models import DBCluster, DBInstance, RDSBackend, rds_backends
+from moto.rds.responses import RDSResponse
+from moto.rds.utils import ClusterEngine, DbInstanceEngine
 from moto.securityhub.models import Finding, securityhub_backends
 from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.models import SNSBackend, Subscription, sns_backends
+from moto.sns.responses import SNSResponse
 from moto.sns.utils import FilterPolicyMatcher
+from moto.transfer.responses import TransferResponse
 
 MOTO_VERSION = "5.2.1"
 
@@ -83,13 +105,32 @@ __all__ = [
 ]
 
 # Response classes whose operation methods ``Patcher.answer`` may replace, by boto3 service
-# name; IAM speaks the query protocol (an ``ActionResult``), the others JSON.
+# name; IAM, RDS and SNS speak the query protocol (an ``ActionResult``), the others JSON.
 _RESPONSES: dict[str, type[BaseResponse]] = {
     "acm": AWSCertificateManagerResponse,
+    "acm-pca": ACMPCAResponse,
+    "apigateway": APIGatewayResponse,
+    "dms": DatabaseMigrationServiceResponse,
+    "ds": DirectoryServiceResponse,
     "iam": IamResponse,
+    "iot": IoTResponse,
+    "rds": RDSResponse,
     "securityhub": SecurityHubResponse,
+    "sns": SNSResponse,
+    "transfer": TransferResponse,
 }
-_QUERY_PROTOCOL = {"iam"}
+_QUERY_PROTOCOL = {"iam", "rds", "sns"}
+
+# Paths moto does not route, by the module whose ``url_paths`` must hold them: API Gateway's
+# client certificates. The server builds a service's routing table on that service's first
+# request, so ``start_server`` adds them before it starts; in-process ``Patcher.routes`` adds
+# them for one test. A route alone changes nothing: the operation is still to be answered.
+_KIT_ROUTES: dict[Any, dict[str, Any]] = {
+    moto.apigateway.urls: {
+        "{0}/clientcertificates$": APIGatewayResponse.dispatch,
+        "{0}/clientcertificates/(?P<clientcertificate_id>[^/]+)/?$": (APIGatewayResponse.dispatch),
+    },
+}
 
 
 def installed_version() -> str:
@@ -97,7 +138,35 @@ def installed_version() -> str:
 
 
 def _snake(operation: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+    """moto's method name for an operation (``ListCACertificates`` -> ``list_ca_certificates``),
+    as moto derives it."""
+    return str(camelcase_to_underscores(operation))
+
+
+def _to_wire(value: Any, shape: Any) -> Any:
+    """``value`` with each member under its name on the wire (API Gateway's ``items`` travel
+    as ``item``), as botocore's parser expects it."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, Mapping):
+        return {
+            shape.members[key].serialization.get("name", key) if key in shape.members else key: (
+                _to_wire(member, shape.members.get(key))
+            )
+            for key, member in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_to_wire(member, shape.member) for member in value]
+    if shape.type_name == "map" and isinstance(value, Mapping):
+        return {key: _to_wire(member, shape.value) for key, member in value.items()}
+    return value
+
+
+def _json_value(value: Any) -> Any:
+    """What ``json.dumps`` writes for a timestamp: epoch seconds, as the JSON protocols do."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 # A request ######################################################################################
@@ -125,6 +194,11 @@ class Request:
     @property
     def account(self) -> str:
         return str(self._response.current_account)
+
+    @property
+    def path(self) -> str:
+        """The request's path (REST protocols name resources in it)."""
+        return str(self._response.path)
 
     def param(self, name: str) -> Any:
         return self._response._get_param(name)
@@ -160,15 +234,16 @@ class Patcher:
     def on_every_call(self, hook: Callable[[Request], ServiceException | None]) -> None:
         """``hook`` sees every request before moto serves it (helpers' requests too); an error
         it returns is the answer instead, serialised with the service's error shape (its
-        ``http_status`` attribute, if set, is the HTTP status). The one patch of
-        ``BaseResponse.call_action``: call it once."""
+        ``status`` attribute, if set, is the HTTP status); an exception it raises is raised
+        where botocore sends the request in-process (a connection that fails). The one patch
+        of ``BaseResponse.call_action``: call it once."""
         original = BaseResponse.call_action
 
         def call_action(self: BaseResponse) -> Any:
             error = hook(Request(self))
             if error is not None:
                 status, headers, body = self.serialized(ActionResult(error))
-                status = getattr(error, "http_status", None) or status
+                status = getattr(error, "status", None) or status
                 headers["status"] = status
                 return status, headers, body
             return original(self)
@@ -179,13 +254,17 @@ class Patcher:
         self, service: str, operation: str, handler: Callable[[Request], Mapping[str, Any]]
     ) -> None:
         """Serve ``operation`` with what ``handler`` returns (the response's members as botocore
-        parses them; timestamps as epoch seconds for JSON protocols), even one moto lacks."""
+        parses them; timestamps as ``datetime`` or, for JSON protocols, epoch seconds), even
+        one moto lacks."""
         response_class = _RESPONSES[service]
         query = service in _QUERY_PROTOCOL
 
         def method(self: BaseResponse) -> Any:
             result = handler(Request(self))
-            return ActionResult(dict(result)) if query else json.dumps(result)
+            if query:
+                return ActionResult(dict(result))
+            shape = get_service_model(service).operation_model(operation).output_shape
+            return json.dumps(_to_wire(result, shape), default=_json_value)
 
         self.monkeypatch.setattr(response_class, _snake(operation), method, raising=False)
 
@@ -198,13 +277,63 @@ class Patcher:
 
         def method(self: BaseResponse) -> Any:
             body = original(self)
+            if isinstance(body, ActionResult) and isinstance(body.result, dict):
+                amend(Request(self), body.result)
+                return body
             if not isinstance(body, str):
                 return body
             data: dict[str, Any] = json.loads(body)
             amend(Request(self), data)
-            return json.dumps(data)
+            return json.dumps(data, default=_json_value)
 
         self.monkeypatch.setattr(response_class, _snake(operation), method)
+
+    def before(self, service: str, operation: str, check: Callable[[Request], None]) -> None:
+        """``check(request)`` runs before moto serves ``operation``; the ``AwsError`` it raises
+        is the answer (what AWS refuses and moto accepts)."""
+        response_class = _RESPONSES[service]
+        original = getattr(response_class, _snake(operation))
+
+        def method(self: BaseResponse) -> Any:
+            check(Request(self))
+            return original(self)
+
+        self.monkeypatch.setattr(response_class, _snake(operation), method)
+
+    def after(self, service: str, operation: str, after: Callable[[Request], None]) -> None:
+        """``after(request)`` runs once moto served ``operation`` without an error (any
+        protocol): what AWS keeps of a request that moto drops."""
+        response_class = _RESPONSES[service]
+        original = getattr(response_class, _snake(operation))
+
+        def method(self: BaseResponse) -> Any:
+            response = original(self)
+            after(Request(self))
+            return response
+
+        self.monkeypatch.setattr(response_class, _snake(operation), method)
+
+    def routes(self) -> None:
+        """Route the paths moto lacks (``_KIT_ROUTES``) to their service, in-process."""
+        for module, paths in _KIT_ROUTES.items():
+            for path, handler in paths.items():
+                self.monkeypatch.setitem(module.url_paths, path, handler)
+
+    def on_every_send(self, hook: Callable[[str, str, str], Exception | None]) -> None:
+        """``hook(signing name, region, url)`` sees every request botocore sends over HTTP (the
+        client side of the server mode; in-process, moto answers before anything is sent); an
+        exception it returns is raised where the connection would have failed."""
+        original = botocore.httpsession.URLLib3Session.send
+
+        def send(self: Any, request: Any) -> Any:
+            scope = _credential_scope(request.headers.get("Authorization"))
+            if scope is not None:
+                error = hook(scope[1], scope[0], str(request.url))
+                if error is not None:
+                    raise error
+            return original(self, request)
+
+        self.monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", send)
 
     def around_acm_import(
         self,
@@ -363,6 +492,81 @@ class Patcher:
             return certificate
 
         self.monkeypatch.setattr(IAMBackend, "upload_server_certificate", upload_server_certificate)
+
+    def fast_private_ca_keys(self) -> None:
+        """moto generates an RSA-2048 key for every private CA (tens of milliseconds each); AWS
+        keeps a CA's key in its HSM and never shows it, so one key per process serves them."""
+        self.monkeypatch.setattr(moto.acmpca.models, "rsa", _ONE_RSA_KEY)
+
+    def after_db_instance_change(self, after: Callable[[RdsInstance], None]) -> None:
+        """``after(instance)`` runs once moto created or modified a DB instance."""
+        for name in ("create_db_instance", "modify_db_instance"):
+            original = getattr(RDSBackend, name)
+
+            def changed(
+                self: RDSBackend, *args: Any, __original: Any = original, **kwargs: Any
+            ) -> Any:
+                instance = __original(self, *args, **kwargs)
+                after(RdsInstance(instance))
+                return instance
+
+            self.monkeypatch.setattr(RDSBackend, name, changed)
+
+    def rds_engine(self, engine: str, *, port: int, version: str) -> None:
+        """Let moto's RDS create clusters and instances of ``engine`` (moto knows no
+        ``docdb``), listening on ``port``, of engine ``version`` unless one is asked for."""
+        clusters = ClusterEngine.list_cluster_engines
+        instances = DbInstanceEngine.valid_db_instance_engine
+        cluster_port, instance_port = DBCluster.default_port, DBInstance.default_port
+        cluster_version = DBCluster.default_engine_version
+        cluster_storage = DBCluster.default_allocated_storage
+
+        def cluster_engines(_: Any) -> list[str]:
+            return [*clusters(), engine]
+
+        def instance_engines(_: Any) -> list[str]:
+            return [*instances(), engine]
+
+        def default_cluster_port(name: str) -> int:
+            return port if name == engine else int(cluster_port(name))
+
+        def default_instance_port(name: str) -> int:
+            return port if name == engine else int(instance_port(name))
+
+        def default_version(name: str) -> str:
+            return version if name == engine else str(cluster_version(name))
+
+        def default_storage(engine: str, storage_type: str) -> int:
+            # A cluster's storage grows by itself (Aurora, DocumentDB, Neptune).
+            if engine == self_engine:
+                return 1
+            return int(cluster_storage(engine=engine, storage_type=storage_type))
+
+        self_engine = engine
+        patch = self.monkeypatch
+        patch.setattr(ClusterEngine, "list_cluster_engines", classmethod(cluster_engines))
+        patch.setattr(DbInstanceEngine, "valid_db_instance_engine", classmethod(instance_engines))
+        patch.setattr(DBCluster, "default_port", staticmethod(default_cluster_port))
+        patch.setattr(DBInstance, "default_port", staticmethod(default_instance_port))
+        patch.setattr(DBCluster, "default_engine_version", staticmethod(default_version))
+        patch.setattr(DBCluster, "default_allocated_storage", staticmethod(default_storage))
+        patch.setitem(DBInstance.default_engine_versions, engine, version)
+
+    def iot_certificate_ids_from_der(self) -> None:
+        """moto's IoT names a certificate by the SHA-256 of its PEM text unless configured to
+        use its DER encoding, as AWS does."""
+        self.monkeypatch.setattr(moto.iot.models, "iot_use_valid_cert", lambda: True)
+
+    def after_iot_ca_registration(self, after: Callable[[IotCaCertificate], None]) -> None:
+        """``after(certificate)`` runs once moto's IoT registered a CA certificate."""
+        original = IoTBackend.register_ca_certificate
+
+        def register_ca_certificate(self: IoTBackend, *args: Any, **kwargs: Any) -> Any:
+            certificate = original(self, *args, **kwargs)
+            after(IotCaCertificate(certificate))
+            return certificate
+
+        self.monkeypatch.setattr(IoTBackend, "register_ca_certificate", register_ca_certificate)
 
     def quiet_server(self) -> None:
         """moto's server lists its package folder (about 170 stat calls) on every request; the
@@ -672,6 +876,414 @@ class ServerCertificate:
         self._certificate._testkit_uploaded = moment
 
 
+# The kit's own state ############################################################################
+
+
+def kit_state(service: str, account: str, region: str) -> dict[str, Any]:
+    """What the kit keeps for ``service`` in one account and region (resources moto lacks, and
+    what AWS keeps about moto's): held by moto's backend for that service, so moto's reset (the
+    server's ``/moto-api/reset``, the end of ``mock_aws``) clears it with the rest."""
+    backend = moto.backends.get_backend(service)[account][region]  # type: ignore[call-overload]
+    state: dict[str, Any] = backend.__dict__.setdefault("_testkit_state", {})
+    return state
+
+
+def _kept(source: Any, key: str, default: Any = None) -> Any:
+    return getattr(source, f"_testkit_{key}", default)
+
+
+def _keep(source: Any, key: str, value: Any) -> None:
+    setattr(source, f"_testkit_{key}", value)
+
+
+def _credential_scope(authorization: Any) -> tuple[str, str] | None:
+    """(region, signing name) of a SigV4 ``Authorization`` header, if it is one."""
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode()
+    if not authorization or "Credential=" not in authorization:
+        return None
+    scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+    return (scope[2], scope[3]) if len(scope) >= 5 else None
+
+
+# AWS Private CA #################################################################################
+
+
+@functools.cache
+def _one_rsa_key(public_exponent: int, key_size: int) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=public_exponent, key_size=key_size)
+
+
+# What moto's Private CA sees as the ``rsa`` module: the same, with one key per size.
+_ONE_RSA_KEY = types.SimpleNamespace(
+    generate_private_key=lambda public_exponent, key_size, **_: _one_rsa_key(
+        public_exponent, key_size
+    ),
+    RSAPrivateKey=rsa.RSAPrivateKey,
+    RSAPublicKey=rsa.RSAPublicKey,
+)
+
+
+def _epoch_datetime(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+class PrivateCa:
+    """One private certificate authority in moto."""
+
+    __slots__ = ("_ca",)
+
+    def __init__(self, ca: CertificateAuthority) -> None:
+        self._ca = ca
+
+    @property
+    def arn(self) -> str:
+        return str(self._ca.arn)
+
+    @property
+    def owner(self) -> str:
+        return str(self._ca.account_id)
+
+    @property
+    def type(self) -> str:
+        return str(self._ca.certificate_authority_type)
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        configuration: dict[str, Any] = self._ca.certificate_authority_configuration
+        return configuration
+
+    @property
+    def revocation_configuration(self) -> dict[str, Any]:
+        configuration: dict[str, Any] = self._ca.revocation_configuration
+        return configuration
+
+    @property
+    def key_storage_security_standard(self) -> str:
+        return str(self._ca.security_standard)
+
+    @property
+    def created_at(self) -> datetime:
+        created = _epoch_datetime(self._ca.created_at)
+        assert created is not None
+        return created
+
+    @property
+    def last_state_change_at(self) -> datetime | None:
+        return _epoch_datetime(self._ca.updated_at)
+
+    @property
+    def status(self) -> str:
+        """The status moto keeps (ACTIVE once a certificate is imported; no EXPIRED)."""
+        return str(self._ca.status)
+
+    def change_status(self, status: str, at: datetime) -> None:
+        self._ca.status = status
+        self._ca.updated_at = at.timestamp()
+
+    @property
+    def usage_mode(self) -> str | None:
+        mode: str | None = _kept(self._ca, "usage_mode")
+        return mode
+
+    @usage_mode.setter
+    def usage_mode(self, mode: str) -> None:
+        _keep(self._ca, "usage_mode", mode)
+
+    @property
+    def restorable_until(self) -> datetime | None:
+        moment: datetime | None = _kept(self._ca, "restorable_until")
+        return moment
+
+    @restorable_until.setter
+    def restorable_until(self, moment: datetime) -> None:
+        _keep(self._ca, "restorable_until", moment)
+
+    @property
+    def certificate(self) -> x509.Certificate | None:
+        """The imported CA certificate, if any."""
+        certificate: x509.Certificate | None = self._ca.certificate
+        return certificate
+
+    def public_key_der(self) -> bytes:
+        """The CA's own public key (SubjectPublicKeyInfo, DER)."""
+        return bytes(
+            self._ca.key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+
+    def set_validity(self, certificate_arn: str, not_before: datetime, not_after: datetime) -> None:
+        """Sign again the certificate issued as ``certificate_arn``, valid from ``not_before``
+        to ``not_after`` (moto issues every certificate for 365 days from now)."""
+        issued = x509.load_pem_x509_certificate(self._ca.issued_certificates[certificate_arn])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(issued.subject)
+            .issuer_name(issued.issuer)
+            .public_key(issued.public_key())  # type: ignore[arg-type]
+            .serial_number(issued.serial_number)
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+        )
+        for extension in issued.extensions:
+            builder = builder.add_extension(extension.value, extension.critical)
+        pem = builder.sign(self._ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+        self._ca.issued_certificates[certificate_arn] = pem
+
+
+class PcaRegion:
+    """moto's AWS Private CA in one account and region."""
+
+    def __init__(self, backend: ACMPCABackend) -> None:
+        self._backend = backend
+
+    @classmethod
+    def of(cls, account: str, region: str) -> PcaRegion:
+        return cls(acmpca_backends[account][region])
+
+    def authorities(self) -> list[PrivateCa]:
+        """Every CA of the account, in creation order."""
+        return [PrivateCa(ca) for ca in self._backend.certificate_authorities.values()]
+
+    def get(self, arn: str) -> PrivateCa | None:
+        ca = self._backend.certificate_authorities.get(arn)
+        return None if ca is None else PrivateCa(ca)
+
+
+# RDS ############################################################################################
+
+
+class RdsInstance:
+    """One DB instance in moto's RDS; ``source`` is moto's own object (moto serialises it)."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, instance: DBInstance) -> None:
+        self.source = instance
+
+    @property
+    def identifier(self) -> str:
+        return str(self.source.db_instance_identifier)
+
+    @property
+    def arn(self) -> str:
+        return str(self.source.db_instance_arn)
+
+    @property
+    def engine(self) -> str:
+        return str(self.source.engine)
+
+    @property
+    def created(self) -> datetime:
+        created: datetime = self.source.created
+        return created.replace(tzinfo=created.tzinfo or timezone.utc)
+
+    @property
+    def ca_identifier(self) -> str:
+        return str(self.source.ca_certificate_identifier)
+
+    @ca_identifier.setter
+    def ca_identifier(self, identifier: str) -> None:
+        self.source.ca_certificate_identifier = identifier
+
+    @property
+    def certificate_details(self) -> dict[str, Any] | None:
+        """``CertificateDetails`` (``CAIdentifier``, ``ValidTill``), which moto serialises
+        from the attribute of that name once it exists."""
+        details: dict[str, Any] | None = getattr(self.source, "certificate_details", None)
+        return details
+
+    @certificate_details.setter
+    def certificate_details(self, details: dict[str, Any]) -> None:
+        self.source.certificate_details = details
+
+
+class RdsRegion:
+    """moto's RDS in one account and region."""
+
+    def __init__(self, backend: RDSBackend) -> None:
+        self._backend = backend
+
+    @classmethod
+    def of(cls, account: str, region: str) -> RdsRegion:
+        return cls(rds_backends[account][region])
+
+    def describe(
+        self, identifier: str | None = None, filters: Mapping[str, list[str]] | None = None
+    ) -> list[RdsInstance]:
+        """The DB instances moto's ``DescribeDBInstances`` would give (its filters and
+        errors), in creation order."""
+        found = self._backend.describe_db_instances(identifier, filters=dict(filters or {}))
+        return [RdsInstance(instance) for instance in found]
+
+    def get(self, identifier: str) -> RdsInstance:
+        return RdsInstance(self._backend.databases[identifier])
+
+
+# IoT ############################################################################################
+
+
+class IotCaCertificate:
+    """A CA certificate registered in moto's IoT."""
+
+    __slots__ = ("_certificate",)
+
+    def __init__(self, certificate: FakeCaCertificate) -> None:
+        self._certificate = certificate
+
+    @property
+    def id(self) -> str:
+        return str(self._certificate.certificate_id)
+
+    @property
+    def arn(self) -> str:
+        return str(self._certificate.arn)
+
+    @arn.setter
+    def arn(self, arn: str) -> None:
+        self._certificate.arn = arn
+
+    @property
+    def status(self) -> str:
+        return str(self._certificate.status)
+
+    @property
+    def pem(self) -> str:
+        return str(self._certificate.certificate_pem)
+
+    @property
+    def owner(self) -> str:
+        return str(self._certificate.owner)
+
+    @property
+    def created(self) -> datetime:
+        created: datetime = self._certificate.creation_date
+        return created.replace(tzinfo=created.tzinfo or timezone.utc)
+
+    @property
+    def last_modified(self) -> datetime:
+        modified: datetime = self._certificate.last_modified_date
+        return modified.replace(tzinfo=modified.tzinfo or timezone.utc)
+
+    @property
+    def registration_config(self) -> dict[str, str]:
+        return dict(self._certificate.registration_config or {})
+
+    def set_validity(self, not_before: datetime, not_after: datetime) -> None:
+        """What moto shows as ``validity`` (moto: a day either side of the registration)."""
+        self._certificate.validity_not_before = not_before
+        self._certificate.validity_not_after = not_after
+
+    def keep(self, **values: Any) -> None:
+        """Keep what AWS keeps about the certificate and moto drops."""
+        for key, value in values.items():
+            _keep(self._certificate, key, value)
+
+    def kept(self, key: str) -> Any:
+        return _kept(self._certificate, key)
+
+
+def iot_ca_certificates(account: str, region: str) -> list[IotCaCertificate]:
+    """Every CA certificate registered in moto's IoT there, in registration order."""
+    backend: IoTBackend = iot_backends[account][region]
+    return [IotCaCertificate(certificate) for certificate in backend.ca_certificates.values()]
+
+
+# IAM SAML providers #############################################################################
+
+
+class SamlProvider:
+    """A SAML identity provider in moto's IAM."""
+
+    __slots__ = ("_provider",)
+
+    def __init__(self, provider: Any) -> None:
+        self._provider = provider
+
+    @property
+    def arn(self) -> str:
+        return str(self._provider.arn)
+
+    @property
+    def document(self) -> str:
+        return str(self._provider.saml_metadata_document or "")
+
+    @property
+    def created(self) -> datetime:
+        created: datetime = self._provider.create_date
+        return created.replace(tzinfo=created.tzinfo or timezone.utc)
+
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        return list(_kept(self._provider, "tags", []))
+
+    @tags.setter
+    def tags(self, tags: list[dict[str, str]]) -> None:
+        _keep(self._provider, "tags", list(tags))
+
+
+def saml_providers(request: Request) -> list[SamlProvider]:
+    """The IAM SAML providers of the request's account, in creation order."""
+    backend: IAMBackend = request._response.backend  # type: ignore[attr-defined]
+    return [SamlProvider(provider) for provider in backend.list_saml_providers()]
+
+
+# SNS platform applications ######################################################################
+
+
+@dataclass(frozen=True)
+class PlatformApplication:
+    """An SNS platform application as moto holds it (its attributes as given)."""
+
+    arn: str
+    platform: str
+    attributes: dict[str, str]
+
+
+def platform_applications(account: str, region: str) -> list[PlatformApplication]:
+    backend = sns_backends[account][region]
+    return [
+        PlatformApplication(app.arn, app.platform, app.attributes)
+        for app in backend.list_platform_applications()
+    ]
+
+
+def platform_application(account: str, region: str, arn: str) -> PlatformApplication:
+    """The application (moto's ``NotFound`` error when there is none)."""
+    app = sns_backends[account][region].get_application(arn)
+    return PlatformApplication(app.arn, app.platform, app.attributes)
+
+
+def create_platform_application(
+    account: str, region: str, name: str, platform: str, attributes: dict[str, str]
+) -> str:
+    """Create one in moto's SNS as ``CreatePlatformApplication`` does; its ARN."""
+    backend = sns_backends[account][region]
+    return str(backend.create_platform_application(name, platform, attributes).arn)
+
+
+# Directory Service ##############################################################################
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A directory in moto's Directory Service."""
+
+    id: str
+    type: str
+    name: str
+
+
+def directories(account: str, region: str) -> dict[str, Directory]:
+    """The directories there, by id."""
+    backend = ds_backends[account][region]
+    return {
+        directory_id: Directory(directory_id, directory.directory_type, directory.name)
+        for directory_id, directory in backend.directories.items()
+    }
+
+
 # Running moto ###################################################################################
 
 
@@ -679,6 +1291,8 @@ def start_server() -> Iterator[str]:
     """A ``ThreadedMotoServer`` on 127.0.0.1 (a free port) while the generator runs: its URL."""
     from moto.server import ThreadedMotoServer
 
+    for module, paths in _KIT_ROUTES.items():
+        module.url_paths.update(paths)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -1,11 +1,14 @@
 """moto made as strict as AWS where the handler depends on it: the one install function.
 
 ``install_strictness(monkeypatch)`` installs each service module's patches (``SERVICES``:
-``testkit.acm``, ``testkit.cloudwatch``, ``testkit.iam``, ``testkit.securityhub``,
-``testkit.sns``; each module's docstring says which AWS behaviour each piece mirrors) and the
-one hook every call goes through, which records the call and answers it with a fault a test
-turned on (``testkit.faults``). STS needs nothing: moto's ``GetCallerIdentity`` answers as
-AWS does for what the handler reads. Everything is undone by ``monkeypatch``.
+``testkit.acm``, ``testkit.acmpca``, ``testkit.apigateway``, ``testkit.cloudwatch``,
+``testkit.dms``, ``testkit.ds``, ``testkit.iam``, ``testkit.iot``, ``testkit.rds``,
+``testkit.securityhub``, ``testkit.sns``, ``testkit.transfer``; each module's docstring says
+which AWS behaviour each piece mirrors) and the one hook every call goes through, which records
+the call and answers it with a fault a test turned on (``testkit.faults``; a service not offered
+in a region fails on botocore's side, in-process and against the server alike). STS needs
+nothing: moto's ``GetCallerIdentity`` answers as AWS does for what the handler reads.
+Everything is undone by ``monkeypatch``.
 
 Adding a service: a module ``testkit/<service>.py`` with a docstring naming the AWS
 behaviours it mirrors and ``install(patch: Patcher) -> None`` that registers its patches
@@ -26,8 +29,10 @@ Fixtures (wired in ``testkit/fixtures.py``), each yielding a ``StrictAws`` (``re
 region)`` (``service`` as boto3 names it), helpers' calls included: call ``calls.clear()``
 before the code under test. ``StrictAws.operations(service)`` lists the operation names.
 ``StrictAws.world`` is the ``World`` a test turns: the faults (``world.throttle(...)``,
-``world.limit_rate(...)``, ``world.throttled``, ``world.search``) and the administrator's hub
-(``world.add_member(...)``, ``world.add_member_finding(...)``, ``world.set_workflow(...)``).
+``world.limit_rate(...)``, ``world.throttled``, ``world.search``,
+``world.not_offered(service, region)``, ``world.deny(service, operation)``) and the
+administrator's hub (``world.add_member(...)``, ``world.add_member_finding(...)``,
+``world.set_workflow(...)``).
 """
 
 from __future__ import annotations
@@ -42,7 +47,20 @@ from typing import Any
 
 import pytest
 
-from testkit import acm, cloudwatch, iam, securityhub, sns
+from testkit import (
+    acm,
+    acmpca,
+    apigateway,
+    cloudwatch,
+    dms,
+    ds,
+    iam,
+    iot,
+    rds,
+    securityhub,
+    sns,
+    transfer,
+)
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, set_fake_environment
 from testkit.errors import AwsError
 from testkit.faults import Faults
@@ -51,10 +69,17 @@ from testkit.moto_internals import Patcher, Request, mock_aws, reset_server, sta
 # One install function per service module: what moto lacks there, registered on the patcher.
 SERVICES: tuple[Callable[[Patcher], None], ...] = (
     acm.install,
+    acmpca.install,
+    apigateway.install,
     cloudwatch.install,
+    dms.install,
+    ds.install,
     iam.install,
+    iot.install,
+    rds.install,
     securityhub.install,
     sns.install,
+    transfer.install,
 )
 
 
@@ -109,10 +134,17 @@ def install_strictness(monkeypatch: pytest.MonkeyPatch) -> tuple[list[ApiCall], 
     patch = Patcher(monkeypatch)
 
     def every_call(request: Request) -> AwsError | None:
+        unreachable = world.unreachable(request.service, request.region)
+        if unreachable is not None:
+            raise unreachable  # never reaches AWS: not a call served
         calls.append(ApiCall(request.service, request.operation, request.region))
-        return world.answer(request.service, request.operation, request.account)
+        return world.answer(request)
 
     patch.on_every_call(every_call)
+    patch.on_every_send(
+        lambda signing_name, region, _: world.unreachable_signed(signing_name, region)
+    )
+    patch.routes()
     for install in SERVICES:
         install(patch)
     patch.quiet_server()

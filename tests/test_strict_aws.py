@@ -1224,7 +1224,20 @@ def test_the_kits_modules_import_no_cycle():
 
 
 def test_every_service_module_registers_its_patches_through_one_install_function():
-    assert ["acm", "cloudwatch", "iam", "securityhub", "sns"] == [
+    assert [
+        "acm",
+        "acmpca",
+        "apigateway",
+        "cloudwatch",
+        "dms",
+        "ds",
+        "iam",
+        "iot",
+        "rds",
+        "securityhub",
+        "sns",
+        "transfer",
+    ] == [
         f"{install.__module__}.{install.__name__}".removeprefix("testkit.").removesuffix(".install")
         for install in SERVICES
     ]
