@@ -69,6 +69,7 @@ __all__ = [
     "Request",
     "ServerCertificate",
     "ServiceException",
+    "acm_clock",
     "installed_version",
     "mock_aws",
     "reset_server",
