@@ -352,11 +352,12 @@ def import_fleet(
     domain: str = "many.example.com",
     prefixes: Sequence[str] = (),
     users: Callable[[int], Sequence[str]] | None = None,
+    digits: int = 4,
 ) -> Iterator[Imported]:
-    """``import_many``, yielding what it made. Certificate ``i`` is ``host<i>.<domain>``, also
-    named ``<prefix>.host<i>.<domain>`` for each of ``prefixes``, used by ``users(i)``; one
-    that is already expired is imported at a moment it was valid (ACM, like AWS, refuses an
-    expired import)."""
+    """``import_many``, yielding what it made. Certificate ``i`` is ``host<i>.<domain>`` (``i``
+    written with ``digits`` digits at least), also named ``<prefix>.host<i>.<domain>`` for each
+    of ``prefixes``, used by ``users(i)``; one that is already expired is imported at a moment
+    it was valid (ACM, like AWS, refuses an expired import)."""
     key = ec.generate_private_key(ec.SECP256R1())
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -366,7 +367,7 @@ def import_fleet(
     issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Many Certificates Test CA")])
     acm = AcmRegion.of(account_id, region)
     for index, days in enumerate(days_left):
-        name = f"host{index:04d}.{domain}"
+        name = f"host{index:0{digits}d}.{domain}"
         names = (name, *(f"{prefix}.{name}" for prefix in prefixes))
         not_after = now + timedelta(days=days, hours=1)
         pem = (

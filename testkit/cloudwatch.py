@@ -47,10 +47,6 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _key(datum: Datum) -> MetricKey:
-    return (datum.namespace, datum.name, frozenset(datum.dimensions))
-
-
 def _has_dimensions(datum: Datum, wanted: Iterable[Mapping[str, str]]) -> bool:
     # A filter names a dimension and, optionally, its value.
     return all(
@@ -75,7 +71,7 @@ def recent_metrics(
             continue
         if _as_utc(datum.timestamp) < cutoff or not _has_dimensions(datum, dimensions):
             continue
-        key = _key(datum)
+        key = datum.key
         if datum.dimensions and key in seen:
             continue
         seen.add(key)
@@ -107,16 +103,22 @@ def indexed_metric_data(
     start_time, end_time = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
     if start_time >= end_time:
         raise AwsError("ValidationError", "The parameter EndTime must be greater than StartTime.")
-    index: dict[MetricKey, list[Datum]] = {}
+
+    def metric_of(query: dict[str, Any]) -> MetricKey:
+        metric = query["MetricStat"]["Metric"]
+        dimensions = frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+        return (metric["Namespace"], metric["MetricName"], dimensions)
+
+    index: dict[MetricKey, list[Datum]] = {metric_of(query): [] for query in queries}
     for datum in data:
-        if start_time <= datum.timestamp < end_time:
-            index.setdefault(_key(datum), []).append(datum)
+        points = index.get(datum.key)
+        if points is not None and start_time <= datum.timestamp < end_time:
+            points.append(datum)
     results = []
     for query in queries:
         stat = query["MetricStat"]
         metric = stat["Metric"]
-        dimensions = frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
-        points = index.get((metric["Namespace"], metric["MetricName"], dimensions), [])
+        points = index[metric_of(query)]
         period = timedelta(seconds=int(stat["Period"]))
         values: list[float] = []
         timestamps: list[datetime] = []

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -53,7 +54,10 @@ def client(service: str, region: str = DEFAULT_REGION) -> Any:
     key = (service, region, os.environ.get("AWS_ENDPOINT_URL"))
     if key not in _clients:
         session: Any = boto3.session.Session()  # Any: the stubs type clients per service literal
-        _clients[key] = session.client(service, region_name=region)
+        # botocore gzips a PutMetricData body over 10 KB; moto 5.2.1's server then fails to
+        # read it (BadGzipFile, HTTP 500), so the kit's helpers send it plain.
+        config = Config(disable_request_compression=True)
+        _clients[key] = session.client(service, region_name=region, config=config)
     return _clients[key]
 
 

@@ -31,7 +31,7 @@ from testkit import (
     scan,
 )
 from testkit.acm import digest_entries
-from testkit.certificates import import_certificate, import_many, set_in_use_by
+from testkit.certificates import import_certificate, import_fleet, import_many, set_in_use_by
 
 HUB = "us-east-1"
 SCANNED = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -305,3 +305,61 @@ def test_a_small_scan_makes_the_fewest_calls_of_the_formula(
     for counts, f in ((first_counts, 0), (second_counts, m)):
         # None is in use: no describe at all.
         assert minimum_calls(Scenario(n=n, m=m, k=n, f=f, parts=parts)) == counts
+
+
+def test_the_fewest_calls_of_each_path_follow_the_documented_page_sizes() -> None:
+    """testkit.calls, on plain values: the search path searches, reads the latest values of
+    the metrics it did not return and asks about the findings it did not return; the listing
+    path asks once for the search, then lists every certificate, and needs neither."""
+    scenario = {"n": 2500, "m": 500, "f": 520, "s": 20, "k": 2500, "d": 166, "parts": 3}
+
+    assert {
+        "acm:SearchCertificates": 1,
+        "cloudwatch:GetMetricData": 4,
+        "acm:DescribeCertificate": 186,
+        "cloudwatch:ListMetrics": 5,
+        "securityhub:GetFindings": 6,
+        "securityhub:BatchImportFindings": 6,
+        "sns:Publish": 3,
+        "iam:ListServerCertificates": 1,
+    } == minimum_calls(Scenario(**scenario))
+    assert {
+        "acm:SearchCertificates": 1,
+        "acm:ListCertificates": 3,
+        "acm:DescribeCertificate": 166,
+        "cloudwatch:ListMetrics": 5,
+        "securityhub:GetFindings": 6,
+        "securityhub:BatchImportFindings": 6,
+        "sns:Publish": 3,
+        "iam:ListServerCertificates": 1,
+    } == minimum_calls(Scenario(**scenario, path="listing"))
+    # An empty account, IAM left out: a page of each listing, and nothing to write or send.
+    assert {
+        "acm:SearchCertificates": 1,
+        "cloudwatch:ListMetrics": 1,
+        "securityhub:GetFindings": 1,
+    } == minimum_calls(Scenario(n=0, m=0, iam=None))
+
+
+def test_the_digest_takes_at_least_the_messages_the_kit_computes(
+    aws: StrictAws, now: datetime
+) -> None:
+    """testkit.calls.digest_parts is a lower bound computed from what each certificate's entry
+    must carry: the handler never sends the digest in fewer messages."""
+    enable_hub(HUB)
+    topic_arn, _ = create_topic_with_queue(HUB)
+    made = list(
+        import_fleet(
+            HUB,
+            [float(i % 45) for i in range(200)],
+            now,
+            domain="parts.example.com",
+            prefixes=tuple(f"alias{j:02d}" for j in range(12)),
+        )
+    )
+
+    summary = scan(now, SNS_TOPIC_ARN=topic_arn)
+
+    fewest = digest_parts(digest_entries(HUB, [c.arn for c in made]))
+    assert 200 == len(summary["in_window"])
+    assert 2 <= fewest <= len(summary["notification"]["message_ids"])
