@@ -25,7 +25,15 @@ The names below are re-exported for ``from testkit import ...``.
 
 from testkit.acmpca import create_private_ca
 from testkit.apigateway import add_client_certificates, create_client_certificate
-from testkit.calls import DigestEntry, Scenario, digest_parts, minimum_calls
+from testkit.calls import (
+    OTHER_SOURCES_OF_A_REGION,
+    OTHER_SOURCES_OF_AN_ACCOUNT,
+    DigestEntry,
+    Scenario,
+    as_pairs,
+    digest_parts,
+    minimum_calls,
+)
 from testkit.certificates import (
     KEY_TYPES,
     Imported,
@@ -97,6 +105,8 @@ __all__ = [
     "EVENTS_DIR",
     "KEY_TYPES",
     "NOT_EMULATED",
+    "OTHER_SOURCES_OF_AN_ACCOUNT",
+    "OTHER_SOURCES_OF_A_REGION",
     "ApiCall",
     "AwsError",
     "DigestEntry",
@@ -114,6 +124,7 @@ __all__ = [
     "add_client_certificates",
     "add_member_finding",
     "add_transfer_certificates",
+    "as_pairs",
     "certificate_event",
     "client",
     "create_apns_application",

@@ -38,8 +38,14 @@ MaxItems 1000. The fewest calls, per operation:
                    + P Publish
                    + ⌈I/1000⌉ ListServerCertificates (at least 1, when IAM is scanned)
 
-Not in it: STS (the ARNs name the account), ``ListTagsForCertificate`` (no ``IGNORE_TAG``),
-retries (nothing throttles).
+The other certificate sources (issue 18), read in an account that holds none of their
+certificates: one listing each, per region for a regional source, once for a global one
+(``OTHER_SOURCES_OF_A_REGION``, ``OTHER_SOURCES_OF_AN_ACCOUNT``; ``other_sources=False`` for a
+scan of ACM and IAM alone). The scan's own monitor finding (issue 19) goes with the certificate
+findings: ⌈(M+S+1)/100⌉ BatchImportFindings.
+
+Not in it: STS (the function's ARN names the account), ``ListTagsForCertificate`` (no
+``IGNORE_TAG`` nor ``OWNER_TAG``), retries (nothing throttles).
 
 P is a lower bound of its own (``digest_parts``): SNS takes at most 262,144 bytes a message,
 the whole ``MessageStructure=json`` envelope counted in UTF-8. Each certificate must appear
@@ -71,6 +77,26 @@ SERVER_CERTIFICATES_MAX_ITEMS = 1000
 SNS_MAX_MESSAGE_BYTES = 262_144
 GENERATOR_ID = "handle-expiring-certificates"  # docs/findings.md: the finding Id's prefix
 PATHS = ("search", "listing")
+# The one call each other certificate source takes when it holds nothing: per region...
+OTHER_SOURCES_OF_A_REGION: Counter[str] = Counter(
+    {
+        "acm-pca:ListCertificateAuthorities": 1,
+        "rds:DescribeDBInstances": 1,
+        "apigateway:GetClientCertificates": 1,
+        "iot:ListCACertificates": 1,
+        "transfer:ListCertificates": 1,
+        "ds:DescribeDirectories": 1,
+        "dms:DescribeCertificates": 1,
+        "sns:ListPlatformApplications": 1,
+    }
+)
+# ... and once per scan for the global ones.
+OTHER_SOURCES_OF_AN_ACCOUNT: Counter[str] = Counter({"iam:ListSAMLProviders": 1})
+
+
+def as_pairs(calls: Counter[str]) -> Counter[tuple[str, str]]:
+    """``service:Operation`` counts as ``(service, Operation)``, as ``StrictAws.calls`` has them."""
+    return Counter({tuple(name.split(":", 1)): count for name, count in calls.items()})  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,8 @@ class Scenario:
     path: str = "search"
     iam: int | None = 0  # IAM server certificates; None: the scan leaves IAM out
     u: int | None = None  # metrics of certificates the search did not return; None: K - M
+    other_sources: bool = True  # the other sources are read (and hold nothing)
+    monitor: bool = True  # the scan writes its monitor finding
 
     def __post_init__(self) -> None:
         if self.path not in PATHS:
@@ -111,12 +139,15 @@ def minimum_calls(scenario: Scenario) -> Counter[str]:
         calls["acm:DescribeCertificate"] = sc.d
     calls["cloudwatch:ListMetrics"] = max(1, math.ceil(sc.k / LIST_METRICS_PAGE))
     calls["securityhub:GetFindings"] = max(1, math.ceil(sc.f / GET_FINDINGS_MAX_RESULTS))
-    calls["securityhub:BatchImportFindings"] = math.ceil((sc.m + sc.s) / IMPORT_MAX_FINDINGS)
+    written = sc.m + sc.s + int(sc.monitor)
+    calls["securityhub:BatchImportFindings"] = math.ceil(written / IMPORT_MAX_FINDINGS)
     calls["sns:Publish"] = sc.parts if sc.m else 0
     if sc.iam is not None:
         calls["iam:ListServerCertificates"] = max(
             1, math.ceil(sc.iam / SERVER_CERTIFICATES_MAX_ITEMS)
         )
+    if sc.other_sources:
+        calls += OTHER_SOURCES_OF_A_REGION + OTHER_SOURCES_OF_AN_ACCOUNT
     return +calls
 
 

@@ -197,8 +197,10 @@ class Requests:
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     def __call__(self, **kwargs: Any) -> None:
-        _, service, operation = str(kwargs["event_name"]).split(".", 2)
-        self.calls.append((service, operation, dict(kwargs["params"])))
+        # The service as boto3 names it ("apigateway", "ds"), not the event's service id.
+        model = kwargs["model"]
+        service = str(model.service_model.service_name)
+        self.calls.append((service, str(model.name), dict(kwargs["params"])))
 
     def clients(self, session: botocore.session.Session | None = None) -> AwsClients:
         """The clients of a cold container (a new session unless given), recorded here."""
@@ -207,8 +209,14 @@ class Requests:
         clients: AwsClients = _handler().AwsClients(session)
         return clients
 
-    def params(self, operation: str) -> list[dict[str, Any]]:
-        return [params for _, name, params in self.calls if name == operation]
+    def params(self, operation: str, service: str | None = None) -> list[dict[str, Any]]:
+        """The parameters of each request of ``operation`` (of ``service``, as boto3 names it:
+        several services have a ``ListCertificates``)."""
+        return [
+            params
+            for called, name, params in self.calls
+            if name == operation and service in (None, called)
+        ]
 
     def counts(self) -> Counter[str]:
         """Requests per operation name."""

@@ -242,7 +242,8 @@ def test_with_iam_turned_off_no_iam_call_is_made_and_no_iam_finding_archived(
 
     summary = scan(now + timedelta(minutes=5), INCLUDE_IAM_SERVER_CERTIFICATES="false")
 
-    assert [] == aws.operations("iam")
+    # IAM's other source, SAML providers, is still read: only server certificates are off.
+    assert ["ListSAMLProviders"] == aws.operations("iam")
     assert ([], 0, []) == (summary["in_window"], summary["findings"]["archived"], summary["errors"])
     assert {"ACTIVE": [(arn, finding_id(arn, now + timedelta(days=5, hours=1)))]} == (
         findings_by_state()
@@ -285,7 +286,9 @@ def test_iam_is_listed_once_per_scan_whatever_scan_regions_says(aws: StrictAws, 
 
     summary = scan(now, SCAN_REGIONS="us-east-1,eu-west-1,ap-southeast-2")
 
-    assert [("iam", "ListServerCertificates")] == [
-        (c.service, c.operation) for c in aws.calls if c.service == "iam"
-    ]
+    # Global sources once, through the function's region: server certificates, SAML providers.
+    assert [
+        ("iam", "ListSAMLProviders", "us-east-1"),
+        ("iam", "ListServerCertificates", "us-east-1"),
+    ] == sorted((c.service, c.operation, c.region) for c in aws.calls if c.service == "iam")
     assert [arn] == [e["arn"] for e in summary["in_window"]]

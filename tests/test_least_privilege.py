@@ -731,7 +731,6 @@ def test_parliament_mutes_only_the_statements_whose_partition_is_a_wildcard():
     assert [
         "PublishNotifications",
         "ReadCertificates",
-        "ReadDbInstanceCertificates",
         "ReadDirectoryCertificates",
         "ReadIotCaCertificates",
         "ReadSamlProviders",

@@ -294,7 +294,6 @@ def needed_resources(partition: str) -> dict[str, list[str]]:
         "sns:Publish": [f"arn:{partition}:sns:{region}:{ACCOUNT}:certificate-expiry"],
         "sqs:SendMessage": [f"arn:{partition}:sqs:{region}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters"],
         # The certificate sources' describes, each on the resource type AWS authorises it on.
-        "rds:DescribeDBInstances": [f"arn:{partition}:rds:{region}:{ACCOUNT}:db:orders-db"],
         "apigateway:GET": [f"arn:{partition}:apigateway:{region}::/clientcertificates"],
         "iot:DescribeCACertificate": [f"arn:{partition}:iot:{region}:{ACCOUNT}:cacert/{'0a' * 32}"],
         "iam:GetSAMLProvider": [f"arn:{partition}:iam::{ACCOUNT}:saml-provider/Okta"],

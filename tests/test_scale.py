@@ -16,6 +16,8 @@ import pytest
 from handle_expiring_certificates import GENERATOR_ID
 from testkit import (
     ACCOUNT_ID,
+    OTHER_SOURCES_OF_A_REGION,
+    OTHER_SOURCES_OF_AN_ACCOUNT,
     Requests,
     Scenario,
     StrictAws,
@@ -163,8 +165,8 @@ def test_every_list_call_is_paged_to_the_end(
     assert in_window == {entry["arn"] for entry in summary["in_window"]}
     assert last_arn in in_window, "seen on the second ListCertificates page"
     assert [gone] == [entry["arn"] for entry in summary["skipped"]], "third ListMetrics page"
-    assert [1000, 1000] == [p.get("MaxItems") for p in counter.params("ListCertificates")]
-    assert counter.params("ListCertificates")[1].get("NextToken")
+    assert [1000, 1000] == [p.get("MaxItems") for p in counter.params("ListCertificates", "acm")]
+    assert counter.params("ListCertificates", "acm")[1].get("NextToken")
     assert 3 == counter.counts()["ListMetrics"]
     assert 113 == summary["findings"]["written"]
     parts = [json.loads(message["Message"]) for message in receive_messages(queue_url)]
@@ -196,7 +198,7 @@ def test_every_list_call_is_paged_to_the_end(
 
 
 def described_arns(counter: Requests) -> set[str]:
-    return {str(p["CertificateArn"]) for p in counter.params("DescribeCertificate")}
+    return {str(p["CertificateArn"]) for p in counter.params("DescribeCertificate", "acm")}
 
 
 def test_a_scan_makes_exactly_the_calls_of_the_formula(
@@ -311,7 +313,9 @@ def test_the_fewest_calls_of_each_path_follow_the_documented_page_sizes() -> Non
     """testkit.calls, on plain values: the search path searches, reads the latest values of
     the metrics it did not return and asks about the findings it did not return; the listing
     path asks once for the search, then lists every certificate, and needs neither."""
+    # ACM and IAM alone (the other sources' calls are added below).
     scenario = {"n": 2500, "m": 500, "f": 520, "s": 20, "k": 2500, "d": 166, "parts": 3}
+    scenario["other_sources"] = False
 
     assert {
         "acm:SearchCertificates": 1,
@@ -333,11 +337,15 @@ def test_the_fewest_calls_of_each_path_follow_the_documented_page_sizes() -> Non
         "sns:Publish": 3,
         "iam:ListServerCertificates": 1,
     } == minimum_calls(Scenario(**scenario, path="listing"))
-    # An empty account, IAM left out: a page of each listing, and nothing to write or send.
+    # An empty account, IAM left out: a page of each listing, the scan's monitor finding, and
+    # nothing to send; every other source asked once (issue 18).
     assert {
         "acm:SearchCertificates": 1,
         "cloudwatch:ListMetrics": 1,
         "securityhub:GetFindings": 1,
+        "securityhub:BatchImportFindings": 1,
+        **OTHER_SOURCES_OF_A_REGION,
+        **OTHER_SOURCES_OF_AN_ACCOUNT,
     } == minimum_calls(Scenario(n=0, m=0, iam=None))
 
 

@@ -210,7 +210,7 @@ def test_certificates_outside_the_window_in_use_are_not_described_only_those_ins
 
     assert (None, []) == (error, summary["errors"])
     assert [(inside, [LOAD_BALANCER])] == [(e["arn"], e["in_use_by"]) for e in summary["in_window"]]
-    assert [inside] == [p["CertificateArn"] for p in requests.params("DescribeCertificate")]
+    assert [inside] == [p["CertificateArn"] for p in requests.params("DescribeCertificate", "acm")]
 
 
 # Fallback to ListCertificates ###################################################################
@@ -274,7 +274,7 @@ def test_search_unavailable_the_scan_lists_every_key_type_and_finds_the_same_win
     assert inside == {e["arn"] for e in searched["in_window"]}
     assert searched["in_window"] == listed["in_window"]
     assert [list(ACM_KEY_TYPES)] == [
-        p["Includes"]["keyTypes"] for p in requests.params("ListCertificates")
+        p["Includes"]["keyTypes"] for p in requests.params("ListCertificates", "acm")
     ]
     assert 7 == len(ACM_KEY_TYPES)
 
@@ -315,5 +315,5 @@ def test_an_sdk_without_search_certificates_lists_instead_and_says_so(
     assert inside == {e["arn"] for e in summary["in_window"]}
     assert "SearchCertificates" not in aws.operations("acm")
     assert [list(ACM_KEY_TYPES)] == [
-        p["Includes"]["keyTypes"] for p in requests.params("ListCertificates")
+        p["Includes"]["keyTypes"] for p in requests.params("ListCertificates", "acm")
     ]
