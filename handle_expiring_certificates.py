@@ -2719,7 +2719,9 @@ def plan_scan(
         if gone_reasons.get(finding.kind):
             settled.append(Outcome(arn, "gone", reason=gone_reasons[finding.kind]))
         else:
-            asks.append(Ask(arn, None, "deleted; its finding is archived"))
+            # A describe does not say whether it was exported; its finding does.
+            exported = (finding.raw.get("ProductFields") or {}).get("Exported") == "true"
+            asks.append(Ask(arn, None, "deleted; its finding is archived", exported))
     return ScanPlan(tuple(settled), tuple(asks))
 
 

@@ -513,6 +513,22 @@ def request_certificate(
     return arn
 
 
+def renew_certificate(
+    region: str, arn: str, *, not_after: datetime, account: str = ACCOUNT_ID
+) -> None:
+    """What ACM's managed renewal does to a certificate it issued: the same ARN, a new
+    certificate for the same names valid until ``not_after``; whether it was exported stays as
+    ACM recorded it (the copies out there are the old certificate)."""
+    stored = AcmRegion.of(account, region)[arn]
+    described = stored.described()
+    names = [str(name) for name in described.get("SubjectAlternativeNames", [])]
+    common_name = str(described["DomainName"])
+    certificate, key = make_certificate(
+        common_name, sans=[n for n in names if n != common_name], not_after=not_after
+    )
+    stored.issue(certificate, key)
+
+
 def export_certificate(
     region: str, arn: str, passphrase: bytes = b"correct horse battery"
 ) -> dict[str, Any]:

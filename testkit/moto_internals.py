@@ -579,9 +579,6 @@ class Patcher:
 # ACM ############################################################################################
 
 
-_MEMO = "_testkit_memo_"
-
-
 class AcmCertificate:
     """One certificate in moto's ACM (a ``CertBundle``)."""
 
@@ -646,8 +643,7 @@ class AcmCertificate:
         names = bundle._cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         bundle.common_name = names[0].value
         bundle.status = "ISSUED"
-        for name in [name for name in vars(bundle) if name.startswith(_MEMO)]:
-            delattr(bundle, name)
+        vars(bundle).pop("_testkit_memos", None)  # what was stored of the old certificate
 
     def described(self) -> dict[str, Any]:
         """What moto's DescribeCertificate gives (timestamps as moto holds them)."""

@@ -63,20 +63,16 @@ class Account:
     """What was seeded: the resource id a finding names, by source and region."""
 
     ids: dict[tuple[str, str], str]
-    days: dict[tuple[str, str], int]
 
 
 def seed(now: datetime) -> Account:
     """One certificate of each source in each region it is read in, days left spread so that
     severity and expiry order them (regional in both regions, global once)."""
     ids: dict[tuple[str, str], str] = {}
-    days: dict[tuple[str, str], int] = {}
     for offset, region in enumerate(REGIONS):
 
         def at(base: int, offset: int = offset) -> datetime:
-            days_left = base + offset
-            days[(current, region)] = days_left
-            return now + timedelta(days=days_left, hours=2)
+            return now + timedelta(days=base + offset, hours=2)
 
         current = "acm"
         ids[(current, region)] = import_certificate(
@@ -85,7 +81,6 @@ def seed(now: datetime) -> Account:
             days_left=2 + offset,
             now=now,
         )
-        days[(current, region)] = 2 + offset
         current = "private-ca"
         ids[(current, region)] = create_private_ca(
             region, common_name=f"CA {region}", not_after=at(4)
@@ -120,12 +115,10 @@ def seed(now: datetime) -> Account:
     ids[("iam", "global")] = upload_server_certificate(
         client("iam"), name="legacy-lb", now=now, days_left=20
     )
-    days[("iam", "global")] = 20
     ids[("saml", "global")] = create_saml_provider(
         "Okta", signing_not_after=now + timedelta(days=22, hours=2)
     )
-    days[("saml", "global")] = 22
-    return Account(ids, days)
+    return Account(ids)
 
 
 def _transfer_arn(region: str, certificate_id: str) -> str:

@@ -10,7 +10,9 @@ ACM renews it, the copies still expire: the archived finding and the digest say 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import pytest
 
 from testkit import (
     StrictAws,
@@ -21,7 +23,9 @@ from testkit import (
     invoke,
     load_event,
     receive_messages,
+    scan,
 )
+from testkit.acm import export_certificate, renew_certificate, request_certificate
 from testkit.certificates import import_certificate
 
 EXPORTED_ACTION = (
@@ -56,3 +60,78 @@ def test_an_event_about_an_exported_certificate_nothing_in_aws_uses_grades_it_as
     [message] = receive_messages(queue_url)
     [document_entry] = json.loads(message["Message"])["certificates"]
     assert (True, None) == (document_entry["exported"], document_entry["in_use"])
+
+
+# Scans: what ACM's search and listing say of export #############################################
+
+
+def test_a_scan_grades_an_exported_private_certificate_nothing_uses_by_its_days(
+    aws: StrictAws, now: datetime
+):
+    """A private certificate exported with ExportCertificate (Exported: true in the search) and
+    used by no AWS service: HIGH at 3 days, counted in ExpiredInUse once expired, and said to
+    be exported (issue 17, problem 2)."""
+    enable_hub()
+    ca = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/0a1b2c3d"
+    arn = request_certificate(
+        common_name="vpn.example.com", days_left=3, now=now, certificate_authority_arn=ca
+    )
+    export_certificate("us-east-1", arn)
+
+    summary = scan(now, CERTIFICATE_SOURCES="acm")
+
+    [entry] = summary["in_window"]
+    assert ("HIGH", None) == (entry["severity"], entry["in_use"])
+    [finding] = get_findings()
+    assert finding["Remediation"]["Recommendation"]["Text"].endswith(EXPORTED_ACTION)
+
+
+@pytest.mark.parametrize("export", [True, False], ids=["exportable", "not-exportable"])
+def test_an_exportable_public_certificate_counts_as_in_use_and_a_plain_one_does_not(
+    aws: StrictAws, now: datetime, capsys: pytest.CaptureFixture[str], export: bool
+):
+    """ACM's public certificate requested with Options.Export ENABLED (ExportOption ENABLED)
+    may run anywhere: an expired one counts in ExpiredInUse, so that alarm fires."""
+    enable_hub()
+    request_certificate(common_name="edge.example.com", days_left=-1, now=now, export=export)
+    capsys.readouterr()
+
+    summary = scan(now, CERTIFICATE_SOURCES="acm")
+
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    [entry] = summary["in_window"]
+    expected = ("CRITICAL", 1) if export else ("LOW", 0)
+    assert expected == (entry["severity"], metrics["ExpiredInUse"])
+
+
+def test_a_renewed_exported_certificate_is_said_once_to_need_deploying(
+    aws: StrictAws, now: datetime
+):
+    """ACM renews an exported certificate; the copies on servers still expire. The finding's
+    reason and that scan's digest say so, once: the next scan says nothing more."""
+    enable_hub()
+    topic_arn, queue_url = create_topic_with_queue()
+    ca = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/0a1b2c3d"
+    arn = request_certificate(
+        common_name="vpn.example.com", days_left=3, now=now, certificate_authority_arn=ca
+    )
+    export_certificate("us-east-1", arn)
+    scan(now, SNS_TOPIC_ARN=topic_arn, CERTIFICATE_SOURCES="acm")
+    receive_messages(queue_url)
+    renew(arn, now)
+
+    scan(now + timedelta(hours=1), SNS_TOPIC_ARN=topic_arn, CERTIFICATE_SOURCES="acm")
+    scan(now + timedelta(hours=2), SNS_TOPIC_ARN=topic_arn, CERTIFICATE_SOURCES="acm")
+
+    [finding] = get_findings()
+    assert "ARCHIVED" == finding["RecordState"]
+    assert "still have the old certificate" in finding["Description"]
+    messages = receive_messages(queue_url)
+    [document] = [json.loads(m["Message"]) for m in messages]
+    assert 1 == len(document["notes"])
+    assert "vpn.example.com" in document["notes"][0]
+
+
+def renew(arn: str, now: datetime) -> None:
+    """What ACM's managed renewal does: the same ARN, a certificate valid a year more."""
+    renew_certificate("us-east-1", arn, not_after=now + timedelta(days=395))

@@ -662,3 +662,28 @@ def test_findings_that_still_fail_are_reported_and_the_notification_is_still_sen
     (document,) = [json.loads(body) for body in receive_messages(queue_url)]
     assert [alpha, beta, gamma] == [c["arn"] for c in document["certificates"]]
     assert 1 == len(summary["notification"]["message_ids"])
+
+
+def test_a_value_security_hub_does_not_document_stays_out_of_the_details(
+    aws: StrictAws, now: datetime
+):
+    """AwsCertificateManagerCertificate's KeyAlgorithm takes RSA_1024, RSA_2048, RSA_4096 and
+    three EC curves (botocore's securityhub model); ACM's RSA_3072 is sent in the description
+    and ProductFields.KeyAlgorithm instead, and the finding is accepted (issue 17, problem 5:
+    the emulator rejects undocumented values, as a strict AWS would)."""
+    enable_hub()
+    arn = import_certificate(
+        client("acm"), common_name="rsa3072.example.com", days_left=3, now=now, key_type="RSA_3072"
+    )
+
+    summary = scan(now, CERTIFICATE_SOURCES="acm")
+
+    assert ([], 1) == (summary["errors"], summary["findings"]["written"])
+    [finding] = get_findings()
+    details = finding["Resources"][0]["Details"]["AwsCertificateManagerCertificate"]
+    assert (arn, "RSA_3072", None) == (
+        finding["Resources"][0]["Id"],
+        finding["ProductFields"]["KeyAlgorithm"],
+        details.get("KeyAlgorithm"),
+    )
+    assert "Key algorithm: RSA_3072." in finding["Description"]
