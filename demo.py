@@ -8,11 +8,17 @@ as `python handle_expiring_certificates.py`:
 - imported certificates (RSA and EC) expiring in 3, 20 and 40 days, one expired 5 days ago,
   one healthy (300 days), and one deleted whose DaysToExpiry metric still lingers;
 - an IAM server certificate (what older load balancers use) expiring in 12 days;
-- Security Hub enabled; an SNS topic with an SQS subscriber (what a ticketing system gets).
+- certificates AWS keeps elsewhere: a Private CA's own certificate, an RDS instance's server
+  certificate, an API Gateway client certificate, an IAM SAML provider's signing certificate,
+  a DMS certificate;
+- Security Hub enabled; an SNS topic with an SQS subscriber (what a ticketing system gets) and
+  a chat channel's HTTPS subscription (Amazon Q Developer in chat applications).
 
 Then it prints what people see: the findings in Security Hub, the e-mail text, the JSON an SQS
-subscriber receives, how a finding is archived once its certificate is renewed, and the one
-metrics line (CloudWatch embedded metric format) each invocation prints in Lambda.
+subscriber receives, what a chat channel shows, how a finding is archived once its certificate
+is renewed, the organisation digest of a Security Hub administrator with three member accounts
+(one silent), and the one metrics line (CloudWatch embedded metric format) each invocation
+prints in Lambda.
 """
 
 from __future__ import annotations
@@ -31,8 +37,13 @@ import handle_expiring_certificates as function
 from testkit import (
     ACCOUNT_ID,
     DEFAULT_REGION,
+    create_client_certificate,
+    create_db_instance,
+    create_private_ca,
+    create_saml_provider,
     create_topic_with_queue,
     import_certificate,
+    import_dms_certificate,
     load_event,
     make_certificate,
     published,
@@ -40,6 +51,8 @@ from testkit import (
     set_in_use_by,
     strict_moto,
 )
+from testkit.securityhub import add_member, add_member_finding
+from testkit.sns import https_deliveries, subscribe_https
 
 REGION = DEFAULT_REGION
 ACCOUNT = ACCOUNT_ID
@@ -86,7 +99,79 @@ def seed(now: datetime) -> dict[str, str]:
         CertificateBody=certificate.decode(),
         PrivateKey=key.decode(),
     )
+    seed_other_sources(now)
     return arns
+
+
+def seed_other_sources(now: datetime) -> None:
+    """Certificates AWS keeps outside ACM and IAM, none of which warns before it expires."""
+    create_private_ca(
+        REGION, common_name="Example Issuing CA G1", not_after=now + timedelta(days=25)
+    )
+    create_db_instance(REGION, "orders-db", valid_till=now + timedelta(days=9, hours=3))
+    create_client_certificate(
+        REGION, expiration=now + timedelta(days=30, hours=2), description="payments backend"
+    )
+    create_saml_provider("Okta", signing_not_after=now + timedelta(days=6, hours=1))
+    import_dms_certificate(REGION, "oracle-source-ca", not_after=now + timedelta(days=33))
+
+
+MEMBERS = {"210987654321": "prod", "310987654321": "staging", "410987654321": "sandbox"}
+
+
+def seed_members(now: datetime) -> None:
+    """Three member accounts of the administrator's hub, as their own scans wrote their
+    findings: prod and staging reported yesterday; sandbox has not reported for ten days."""
+    for account, name in MEMBERS.items():
+        add_member(account, account_name=name)
+    member_rds(now, "210987654321", "payments-db", 2)
+    member_rds(now, "210987654321", "ledger-db", 18)
+    member_rds(now, "310987654321", "staging-db", -3)
+    for account, days_ago in (("210987654321", 1), ("310987654321", 1), ("410987654321", 10)):
+        add_member_finding(
+            function.build_monitor_finding(
+                account,
+                partition="aws",
+                hub_region=REGION,
+                now=now - timedelta(days=days_ago),
+                scanned=REGION,
+                by_severity={"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0},
+                missing=(),
+                existing=None,
+            )
+        )
+
+
+def member_rds(now: datetime, account: str, name: str, days_left: int) -> None:
+    instance = {
+        "DBInstanceIdentifier": name,
+        "DBInstanceArn": f"arn:aws:rds:{REGION}:{account}:db:{name}",
+        "Engine": "postgres",
+        "CertificateDetails": {
+            "CAIdentifier": "rds-ca-2019",
+            "ValidTill": now + timedelta(days=days_left, hours=5),
+        },
+    }
+    certificate = function.certificate_from_rds(instance)
+    assessment = function.assess(certificate, now - timedelta(days=1), 45) if certificate else None
+    assert assessment is not None
+    add_member_finding(
+        function.build_finding(
+            assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
+        )
+    )
+
+
+def show_chat(url: str) -> None:
+    """The last notification a chat channel received, as the channel lays out its fields."""
+    delivery = https_deliveries(url)[-1]
+    chat = json.loads(delivery.message)
+    content = chat["content"]
+    print(f"--- Chat channel (HTTPS subscriber) ---\n*{content['title']}*")
+    print(textwrap.indent(content["description"], "  "))
+    for step in content["nextSteps"]:
+        print(f"  Next: {step}")
+    print(f"  [{', '.join(content['keywords'])}]  thread {chat['metadata']['threadId'][:12]}...")
 
 
 def show_findings() -> None:
@@ -135,6 +220,8 @@ def main() -> int:
         boto3.client("securityhub", region_name=REGION).enable_security_hub()
         # The SQS queue stands for a ticketing system, subscribed with raw message delivery.
         topic_arn, queue_url = create_topic_with_queue(REGION, raw=True)
+        channel = "https://chat.example.com/sns/certificates"
+        subscribe_https(topic_arn, channel)
         os.environ.update(SNS_TOPIC_ARN=topic_arn, EXPIRY_DAYS="45")
 
         banner("1. Before deploying: a dry run writes nothing and sends nothing")
@@ -146,6 +233,7 @@ def main() -> int:
         show_findings()
         print()
         show_last_message(topic_arn, queue_url)
+        show_chat(channel)
 
         banner("3. Option 1: ACM's daily event for shop.example.com (3 days left)")
         event = load_event("acm-approaching-expiration", resources=[arns["shop.example.com"]])
@@ -155,6 +243,7 @@ def main() -> int:
             path.write_text(json.dumps(event))
             run_cli("--event", str(path))
         show_last_message(topic_arn, queue_url)
+        show_chat(channel)
 
         banner("4. intranet.example.com is renewed (re-imported); the next scan archives it")
         certificate, key = make_certificate(
@@ -168,7 +257,14 @@ def main() -> int:
         print()
         show_findings()
 
-        banner("5. In Lambda, each invocation also prints one metrics line (EMF) to its log")
+        banner("5. The organisation: the Security Hub administrator's digest of every account")
+        seed_members(now)
+        os.environ["DIGEST_SCOPE"] = "organization"
+        run_cli()
+        subject, envelope, _ = published(topic_arn)[-1]
+        print(f"\n--- E-mail ---\nSubject: {subject}\n\n{envelope['email']}")
+
+        banner("6. In Lambda, each invocation also prints one metrics line (EMF) to its log")
         function.lambda_handler(load_event("scheduled-event"), None, environ=dict(os.environ))
     return 0
 

@@ -763,7 +763,8 @@ def _digest_scope(value: str) -> str:
 
 
 def _owner_tag(value: str) -> str:
-    if not TAG_KEY_PATTERN.match(value) or value.lower().startswith("aws:"):
+    blank = not value.strip()
+    if blank or not TAG_KEY_PATTERN.match(value) or value.lower().startswith("aws:"):
         raise ValueError(
             "a tag key: 1 to 128 letters, digits, spaces or _ . : / = + - @, not starting "
             "with 'aws:'"
@@ -1377,7 +1378,7 @@ def certificate_from_sns_apns(application: Mapping[str, Any]) -> Certificate | N
 class Held:
     """What a person reads about the certificates of a source beyond ACM and IAM."""
 
-    subject: str  # what expires: "server certificate"
+    subject: str  # what of it expires ("server certificate"); "" when the label names it
     breaks: str  # what an expiry takes down: the "Used by" of a certificate in use
     action: str  # what to do in that service
     url: str
@@ -1405,7 +1406,7 @@ HELD: Mapping[str, Held] = {
         "rotation.html",
     ),
     "api-gateway": Held(
-        "client certificate",
+        "",
         "the API stages that present it to their backends (not read)",
         "Generate a new client certificate (GenerateClientCertificate), make the backend trust it, "
         "then set it on every stage that uses this one (UpdateStage clientCertificateId) and "
@@ -1414,7 +1415,7 @@ HELD: Mapping[str, Held] = {
         "side-ssl-authentication.html",
     ),
     "iot": Held(
-        "CA certificate",
+        "",
         "every device whose certificate it signed, which can no longer connect",
         "Register a new CA certificate (RegisterCACertificate), issue the devices new "
         "certificates signed by it (or let just-in-time registration do so), then deactivate "
@@ -1422,7 +1423,7 @@ HELD: Mapping[str, Held] = {
         "https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html",
     ),
     SAML: Held(
-        "signing metadata",
+        "signing certificate",
         "every federated sign-in through this provider",
         "Update the provider's metadata (UpdateSAMLProvider) with the identity provider's new "
         "signing certificate, and its validUntil, before the old one expires; most identity "
@@ -1430,7 +1431,7 @@ HELD: Mapping[str, Held] = {
         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateSAMLProvider.html",
     ),
     "transfer": Held(
-        "certificate",
+        "",
         "the AS2 profiles and connectors, or the server's TLS, that use it",
         "Import the renewed certificate (ImportCertificate) and point the AS2 profiles, "
         "connectors or server at it before NotAfterDate; AS2 messages signed or encrypted "
@@ -1438,14 +1439,14 @@ HELD: Mapping[str, Held] = {
         "https://docs.aws.amazon.com/transfer/latest/APIReference/API_ImportCertificate.html",
     ),
     "directory-service": Held(
-        "certificate",
+        "",
         "secure LDAP (LDAPS) or client certificate authentication of the directory",
         "Register a renewed certificate with the directory (RegisterCertificate), then "
         "deregister this one; LDAPS and certificate authentication stop when it expires.",
         "https://docs.aws.amazon.com/directoryservice/latest/devguide/API_RegisterCertificate.html",
     ),
     "dms": Held(
-        "certificate",
+        "",
         "the endpoints that connect with it over SSL (not read)",
         "Import the renewed certificate (ImportCertificate) and set it on every endpoint that "
         "uses this one (ModifyEndpoint --certificate-arn) before ValidToDate; replication over "
@@ -1561,9 +1562,18 @@ def when_text(assessment: Assessment) -> str:
     return f"expires in {plural(assessment.days_left, 'day')}"
 
 
+def held_name(certificate: Certificate) -> str:
+    """A certificate beyond ACM and IAM in words: "RDS DB instance orders-db: server
+    certificate", or "DMS certificate oracle-ca" where the label names the certificate."""
+    subject = HELD[certificate.kind].subject
+    named = f"{certificate.label} {certificate.domain}"
+    return f"{named}: {subject}" if subject else named
+
+
 def kind_text(certificate: Certificate) -> str:
     if certificate.label:
-        return f"{HELD[certificate.kind].subject} of the {certificate.label}"
+        subject = HELD[certificate.kind].subject
+        return f"{subject} of the {certificate.label}" if subject else certificate.label
     if certificate.is_iam:
         return "IAM server certificate"
     kind = {"IMPORTED": "imported", "AMAZON_ISSUED": "ACM-issued", "PRIVATE": "private"}
@@ -1783,7 +1793,7 @@ def _finding_words(assessment: Assessment, expiry_days: int) -> tuple[str, str]:
     assert cert.not_after is not None  # assessed, so it has an expiry
     title = f"{'IAM server' if cert.is_iam else 'ACM'} certificate {cert.domain} "
     if cert.label:
-        title = f"{cert.label} {cert.domain}: {HELD[cert.kind].subject} "
+        title = f"{held_name(cert)} "
     verb = "expired" if assessment.expired else "expires"
     ahead = "" if assessment.expired else f", {plural(assessment.days_left, 'day')} from now"
     description = (
@@ -2260,9 +2270,10 @@ def certificate_entry(assessment: Assessment, account_name: str | None = None) -
     }
 
 
-def certificate_text(number: int, assessment: Assessment) -> str:
+def certificate_text(number: int, assessment: Assessment, account_name: str = "") -> str:
     cert = assessment.certificate
-    what = f"{cert.label} {cert.domain}: {HELD[cert.kind].subject}" if cert.label else cert.domain
+    account = f"account {cert.account}" + (f", {account_name}" if account_name else "")
+    what = held_name(cert) if cert.label else cert.domain
     separator = " " if cert.label else " - "
     lines = [f"{number}. {what}{separator}{when_text(assessment)} [{assessment.severity}]"]
     also = names_text(cert)
@@ -2273,15 +2284,15 @@ def certificate_text(number: int, assessment: Assessment) -> str:
         f"   ARN:      {cert.arn}",
     ]
     if cert.is_iam:
-        lines.append(f"   Kind:     IAM server certificate (account {cert.account}), not in ACM")
+        lines.append(f"   Kind:     IAM server certificate ({account}), not in ACM")
     elif cert.label:
         lines += [
-            f"   Region:   {cert.region} (account {cert.account})",
+            f"   Region:   {cert.region} ({account})",
             f"   Kind:     {cert.label}" + (f", {cert.status}" if cert.status else ""),
         ]
     else:
         lines += [
-            f"   Region:   {cert.region} (account {cert.account})",
+            f"   Region:   {cert.region} ({account})",
             f"   Type:     {cert.type}, {cert.key_algorithm}, status {cert.status}",
         ]
     lines.append(f"   Used by:  {users_text(cert)}")
@@ -2298,7 +2309,9 @@ def headline(assessment: Assessment) -> str:
     """One line that says what expires when: the title of a chat notification."""
     cert = assessment.certificate
     if cert.label:
-        return f"{cert.label} {cert.domain}: {HELD[cert.kind].subject} {when_text(assessment)}"
+        return f"{held_name(cert)} {when_text(assessment)}"
+    if cert.is_iam:
+        return f"IAM server certificate {cert.domain} {when_text(assessment)}"
     return f"{cert.domain} {when_text(assessment)}"
 
 
@@ -2488,15 +2501,16 @@ def _organization_heading(
 ) -> tuple[str, str]:
     count, accounts = organization.certificates, len(organization.accounts)
     silent = f", {len(organization.silent)} silent" if organization.silent else ""
+    verb, has = ("expires", "has") if count == 1 else ("expire", "have")
     subject = fit_subject(
-        f"{plural(count, 'certificate')} in {plural(accounts, 'account')} expire within "
+        f"{plural(count, 'certificate')} in {plural(accounts, 'account')} {verb} within "
         f"{header.expiry_days} days{silent}",
         "",
     )
     detail = f" The {ORGANIZATION_DETAILS} most urgent" if organization.left_out else " All"
     intro = (
-        f"{plural(count, 'certificate')} in {plural(accounts, 'account')} expire within "
-        f"{header.expiry_days} days or have expired ({header.scope}, "
+        f"{plural(count, 'certificate')} in {plural(accounts, 'account')} {verb} within "
+        f"{header.expiry_days} days or {has} expired ({header.scope}, "
         f"{human_date(header.now)}).{detail} in detail, most urgent first; every account's "
         "counts and the silent accounts follow."
     )
@@ -2528,7 +2542,10 @@ def _render(
         intro
         + "".join(f"\n\n{note}" for note in header.notes)
         + "\n\n"
-        + "".join(certificate_text(first + i, a) for i, a in enumerate(assessments))
+        + "".join(
+            certificate_text(first + i, a, _name_of(organization, a))
+            for i, a in enumerate(assessments)
+        )
         + (organization_text(organization) if organization and part == parts else "")
         + "Sent by the handle-expiring-certificates Lambda function.\n"
     )
@@ -2564,6 +2581,10 @@ def _render(
     )
 
 
+def _name_of(organization: OrganizationDigest | None, assessment: Assessment) -> str:
+    return organization.names.get(assessment.certificate.account, "") if organization else ""
+
+
 def _entry_bytes(
     number: int, assessment: Assessment, names: Mapping[str, str] | None = None
 ) -> int:
@@ -2573,7 +2594,8 @@ def _entry_bytes(
     entry = json.dumps(
         certificate_entry(assessment, name), ensure_ascii=False, separators=(",", ":")
     )
-    return _escaped_bytes(certificate_text(number, assessment)) + _escaped_bytes(entry + ",")
+    text = certificate_text(number, assessment, name or "")
+    return _escaped_bytes(text) + _escaped_bytes(entry + ",")
 
 
 def build_notifications(
@@ -3896,11 +3918,12 @@ def owned_notifications(
     certificates only; a message about one certificate to "all" and its owner."""
     if owner_tag is None:
         return build_notifications(header, assessments)
+    # An owner whose tag says "all" is everyone's: the digest to "all" carries theirs once.
+    owners = sorted({a.certificate.owner for a in assessments} - {EVERYONE})
     if isinstance(trigger, CertificateEvent):
-        owners = (EVERYONE, *sorted({a.certificate.owner for a in assessments}))
-        return build_notifications(replace(header, owners=owners), assessments)
+        return build_notifications(replace(header, owners=(EVERYONE, *owners)), assessments)
     notifications = build_notifications(replace(header, owners=(EVERYONE,)), assessments)
-    for owner in sorted({a.certificate.owner for a in assessments}):
+    for owner in owners:
         theirs = [a for a in assessments if a.certificate.owner == owner]
         digest = header.organization
         if digest is not None:
