@@ -286,6 +286,17 @@ def test_findings_and_the_document_carry_the_owner(account: Account, now: dateti
     assert account.owners == {entry["arn"]: entry["owner"] for entry in entries}
 
 
+def test_without_owner_tag_findings_name_no_owner(account: Account, now: datetime):
+    enable_hub()
+
+    scan(now, SNS_TOPIC_ARN=account.topic_arn, CERTIFICATE_SOURCES=SOURCES)
+
+    findings = findings_by_arn()
+    assert {arn: False for arn in account.owners} == {
+        arn: "Owner" in findings[arn]["ProductFields"] for arn in account.owners
+    }
+
+
 def test_owners_by_other_tag_keys_and_values(aws: StrictAws, now: datetime):
     """The owner is the value of the tag ``OWNER_TAG`` names, whatever else is tagged."""
     topic_arn = topic()
