@@ -203,12 +203,6 @@ def test_an_acm_event_goes_to_all_and_its_owner(account: Account, now: datetime)
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: a certificate whose owner tag is 'all' is sent to the 'all' "
-    "subscription twice (owned_notifications sends its owner digest with the attribute "
-    "['all'], the value the whole digest already carries)",
-)
 def test_an_owner_named_all_does_not_repeat_certificates_to_all(aws: StrictAws, now: datetime):
     topic_arn = topic()
     everything = subscribe_queue(topic_arn, "all", filter_policy={"owner": ["all"]})
@@ -375,16 +369,7 @@ def test_owner_tag_adds_only_the_owners_to_the_whole_digest(account: Account, no
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(
-            "   ",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="handler bug: an OWNER_TAG of spaces only (empty after stripping) is "
-                "accepted: _setting keeps whitespace alone as the value and TAG_KEY_PATTERN "
-                "allows spaces",
-            ),
-            id="spaces-only",
-        ),
+        pytest.param("   ", id="spaces-only"),
         pytest.param("k" * 129, id="129-characters"),
         pytest.param("team!", id="exclamation-mark"),
         pytest.param("owner#1", id="hash"),
