@@ -1,10 +1,14 @@
 """Report certificates that are about to expire, to Security Hub and SNS.
 
 Imported certificates are the dangerous ones: ACM cannot renew them, and when one lapses a
-website or an API goes down. IAM server certificates are as dangerous and quieter still: nothing
-renews them and nothing warns. This AWS Lambda function writes one Security Hub finding (ASFF)
-per certificate version inside the expiry window, archives it once the certificate is renewed or
-gone, and publishes an SNS notification that a person (and a ticketing system) can act on.
+website or an API goes down. Many more certificates AWS keeps for its customers expire with no
+warning at all: IAM server certificates, a Private CA's own certificate (and with it every
+certificate it issued), the server certificates of RDS, Aurora, DocumentDB and Neptune, API
+Gateway client certificates, IoT CA certificates, SAML providers' signing certificates, Transfer
+Family, Directory Service and DMS certificates, SNS APNs certificates. This AWS Lambda function
+writes one Security Hub finding (ASFF) per certificate version inside the expiry window,
+archives it once the certificate is renewed or gone, and publishes an SNS notification that a
+person, a ticketing system and a chat channel can act on.
 
 Triggers
     Option 1, per certificate: an EventBridge rule on ``{"source": ["aws.acm"], "detail-type":
@@ -13,10 +17,12 @@ Triggers
         ``resources[0]``; it is examined in the region its ARN names. One message per certificate.
     Option 2, scheduled: an EventBridge rule ``cron(5 0 ? * 1 *)`` ("Scheduled Event"), or an
         EventBridge Scheduler schedule whose payload is ``{}``. Reads every certificate source
-        (below) in each of ``SCAN_REGIONS``: ACM by ``SearchCertificates`` (``ListCertificates``
-        of all key types where search is unavailable) and every certificate with a
-        ``DaysToExpiry`` metric, and the IAM server certificates; sends one digest, most urgent
-        first, and only when something is inside the window.
+        of ``CERTIFICATE_SOURCES`` (the regional ones in each of ``SCAN_REGIONS``, the global
+        ones once): ACM by ``SearchCertificates`` (``ListCertificates`` of all key types where
+        search is unavailable) and every certificate with a ``DaysToExpiry`` metric, and the
+        other sources by their listings; writes a monitor finding about itself; sends one
+        digest, most urgent first, when something is inside the window (with
+        ``DIGEST_SCOPE=organization``, one for every account of the Security Hub administrator).
     Anything else (the console's default test event included) is rejected before any AWS call.
 
 Settings (environment variables; an empty value counts as unset)
@@ -26,28 +32,46 @@ Settings (environment variables; an empty value counts as unset)
     SECURITY_HUB_REGION  region that receives every finding (default: the function's region).
     SCAN_REGIONS         comma-separated regions a scheduled scan covers (default: the
                          function's region).
+    CERTIFICATE_SOURCES  ``all`` (default) or comma-separated names of: acm, iam, private-ca, rds,
+                         api-gateway, iot, saml, transfer, directory-service, dms, sns-apns.
     INCLUDE_IAM_SERVER_CERTIFICATES
                          ``true`` (default) or ``false``: whether a scan also reports IAM server
                          certificates (global: turn it off in all but one function when several
                          functions, one per region, write to separate hubs).
     NOTIFY_DAYS          comma-separated days left, e.g. ``30,14,7,3,1``: ACM events notify only
-                         on those days or once expired (default: every event notifies).
+                         on those days (ACM's own count) or once expired (default: every event).
     DRY_RUN              ``true`` or ``false`` (default): with true, nothing is written or sent;
                          the summary shows what would have been.
     IGNORE_TAG           ``key=value`` or ``key``: ACM certificates with that tag are left alone.
+    DIGEST_SCOPE         ``account`` (default) or ``organization``: in the Security Hub
+                         administrator account, one digest of every account's findings, with
+                         the member accounts whose monitor is silent.
+    OWNER_TAG            a tag key (``owner``, ``team``): each certificate's owner is that tag's
+                         value (``unowned`` without it); every message carries the String.Array
+                         attribute ``owner`` for SNS filter policies.
+    HTTPS_FORMAT         ``chat`` (default: HTTP/S subscribers get an Amazon Q Developer in chat
+                         applications custom notification) or ``json`` (the JSON document).
 
 Permissions (see iam_policy.json)
     acm:SearchCertificates, acm:ListCertificates, acm:DescribeCertificate,
-    acm:ListTagsForCertificate, iam:ListServerCertificates, cloudwatch:ListMetrics,
-    cloudwatch:GetMetricData,
-    securityhub:GetFindings, securityhub:BatchImportFindings, sns:Publish, and
-    logs:CreateLogStream / logs:PutLogEvents for the function's own log group. STS
-    GetCallerIdentity needs no permission. It never reads certificate bodies or private keys.
+    acm:ListTagsForCertificate, cloudwatch:ListMetrics, cloudwatch:GetMetricData,
+    iam:ListServerCertificates, and each other source's reads (the ``actions`` of its row of
+    ``SOURCES``): acm-pca:ListCertificateAuthorities, rds:DescribeDBInstances, apigateway:GET
+    (client certificates), iot:ListCACertificates, iot:DescribeCACertificate,
+    iam:ListSAMLProviders, iam:GetSAMLProvider, transfer:ListCertificates,
+    transfer:DescribeCertificate, ds:DescribeDirectories, ds:ListCertificates,
+    dms:DescribeCertificates, sns:ListPlatformApplications; securityhub:GetFindings,
+    securityhub:BatchImportFindings, securityhub:ListMembers (organisation scope), sns:Publish,
+    and logs:CreateLogStream / logs:PutLogEvents for the function's own log group. STS
+    GetCallerIdentity needs no permission (and is called only outside Lambda). It reads no
+    private key; where a listing returns a certificate body (API Gateway, SAML metadata) only its
+    dates are read.
 
 Metrics
     One CloudWatch embedded-metric-format line on stdout per invocation, namespace
     ``HandleExpiringCertificates``, dimensions ``FunctionName`` and ``Mode`` (``scan`` or
-    ``certificate``); ``Heartbeat`` is 1 only for a scheduled scan that completed without errors.
+    ``certificate``); ``Heartbeat`` is 1 only for a scheduled scan that completed without errors;
+    ``SilentAccounts`` in organisation scope.
 
 Errors (every one this function raises on purpose)
     CertificateMonitorError
