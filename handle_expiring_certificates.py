@@ -2541,6 +2541,35 @@ def _organization_heading(
     return subject, intro
 
 
+def _document(
+    header: MessageHeader, assessments: Sequence[Assessment], part: int, parts: int
+) -> dict[str, Any]:
+    """The JSON document of one message (docs/messages.md)."""
+    organization = header.organization
+    names = organization.names if organization else None
+    document: dict[str, Any] = {
+        "version": DOCUMENT_VERSION,
+        "trigger": header.trigger,
+        "generated_at": iso(header.now),
+        "expiry_days": header.expiry_days,
+        "part": part,
+        "parts": parts,
+        "certificates": [
+            certificate_entry(a, None if names is None else names.get(a.certificate.account, ""))
+            for a in assessments
+        ],
+    }
+    if header.notes:
+        document["notes"] = list(header.notes)
+    if organization:
+        document.update(scope="organization", left_out=organization.left_out)
+        if part == parts:
+            document.update(
+                accounts=list(organization.accounts), silent_accounts=list(organization.silent)
+            )
+    return document
+
+
 def _render(
     header: MessageHeader,
     assessments: Sequence[Assessment],
@@ -2573,27 +2602,7 @@ def _render(
         + (organization_text(organization) if organization and part == parts else "")
         + "Sent by the handle-expiring-certificates Lambda function.\n"
     )
-    names = organization.names if organization else None
-    document: dict[str, Any] = {
-        "version": DOCUMENT_VERSION,
-        "trigger": header.trigger,
-        "generated_at": iso(header.now),
-        "expiry_days": header.expiry_days,
-        "part": part,
-        "parts": parts,
-        "certificates": [
-            certificate_entry(a, None if names is None else names.get(a.certificate.account, ""))
-            for a in assessments
-        ],
-    }
-    if header.notes:
-        document["notes"] = list(header.notes)
-    if organization:
-        document.update(scope="organization", left_out=organization.left_out)
-        if part == parts:
-            document.update(
-                accounts=list(organization.accounts), silent_accounts=list(organization.silent)
-            )
+    document = _document(header, assessments, part, parts)
     chat = chat_notification(header, assessments, subject, part) if header.chat else None
     return Notification(
         subject=subject,
