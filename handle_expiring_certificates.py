@@ -4286,7 +4286,8 @@ def _table(summary: Summary) -> str:
 CLI_EPILOG = """\
 settings (environment variables, as in Lambda):
   EXPIRY_DAYS, SNS_TOPIC_ARN, SECURITY_HUB_REGION, SCAN_REGIONS,
-  INCLUDE_IAM_SERVER_CERTIFICATES, NOTIFY_DAYS, DRY_RUN, IGNORE_TAG
+  CERTIFICATE_SOURCES, INCLUDE_IAM_SERVER_CERTIFICATES, NOTIFY_DAYS, DRY_RUN,
+  IGNORE_TAG, DIGEST_SCOPE, OWNER_TAG, HTTPS_FORMAT
   (see the top of this file, or the settings table in the README), and the
   usual AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL.
 
