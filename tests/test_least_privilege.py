@@ -54,6 +54,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -821,54 +822,348 @@ def assert_source_denied(
 # The policy grants what the code calls, and nothing else ###################################
 
 
-def handler_operations_in_source() -> set[tuple[str, str]]:
-    """Every AWS operation the handler's source can call: the services it makes clients for
-    (``self.client("acm", ...)``), then each client method or paginator name of those
-    services that appears in a call."""
-    tree = ast.parse(HANDLER_FILE.read_text(encoding="utf-8"))
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+@dataclass(frozen=True)
+class SourceCalls:
+    """The AWS operations the handler's source calls, ``(service, operation)`` with the service
+    as boto3 names it, read per service: each call is attributed to the client it is made on.
 
-    def name_of(call: ast.Call) -> str | None:
-        func = call.func
-        return func.attr if isinstance(func, ast.Attribute) else None
+    ``operations``: by module-level function (or method, ``Class.method``), the operations
+    called in it (its nested functions included); ``names``: the module-level functions each
+    one names (calls, or passes on as a callback); ``unresolved``: calls that look like AWS
+    calls on a receiver that is no known client (the parser would miss them: none may be)."""
 
-    def first_string(call: ast.Call) -> str | None:
-        if call.args and isinstance(call.args[0], ast.Constant):
-            value = call.args[0].value
-            return value if isinstance(value, str) else None
-        return None
+    operations: dict[str, set[tuple[str, str]]]
+    names: dict[str, set[str]]
+    unresolved: list[str]
 
-    services = {first_string(c) for c in calls if name_of(c) == "client"} - {None}
-    called = {name_of(c) for c in calls} | {
-        first_string(c) for c in calls if name_of(c) == "get_paginator"
-    }
-    session = botocore.session.get_session()
-    found: set[tuple[str, str]] = set()
-    for service in services:
-        assert service is not None
-        model = session.get_service_model(service)
-        found |= {
-            (service, operation)
-            for operation in model.operation_names
-            if botocore.xform_name(operation) in called
-        }
+    def all(self) -> set[tuple[str, str]]:
+        return {call for calls in self.operations.values() for call in calls}
+
+    def reachable(self, function: str) -> set[tuple[str, str]]:
+        """The operations ``function`` calls, itself or through the functions it names."""
+        seen, todo = set(), [function]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += self.names.get(name, set())
+        return {call for name in seen for call in self.operations.get(name, set())}
+
+
+@functools.cache
+def _operations(service: str) -> dict[str, str]:
+    """The operations of ``service`` by their names as client methods (``list_certificates``)."""
+    model = botocore.session.get_session().get_service_model(service)
+    return {botocore.xform_name(name): name for name in model.operation_names}
+
+
+def _paginated(service: str, operation: str) -> bool:
+    try:
+        botocore.session.get_session().get_paginator_model(service).get_paginator(operation)
+    except ValueError:  # "Paginator for operation does not exist"
+        return False
+    return True
+
+
+def _string(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """The module's functions and its classes' methods (``Class.method``)."""
+    found = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            found |= {
+                f"{node.name}.{method.name}": method
+                for method in node.body
+                if isinstance(method, ast.FunctionDef)
+            }
     return found
 
 
+def _client_types(tree: ast.Module) -> dict[str, str]:
+    """The client types the code annotates with (``from mypy_boto3_acm_pca import
+    ACMPCAClient``) -> their service (``acm-pca``)."""
+    return {
+        alias.asname or alias.name: node.module.removeprefix("mypy_boto3_").replace("_", "-")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module is not None
+        and re.fullmatch(r"mypy_boto3_\w+", node.module)
+        for alias in node.names
+        if alias.name.endswith("Client")
+    }
+
+
+def _client_accessors(functions: dict[str, ast.FunctionDef]) -> dict[str, str]:
+    """Methods that return ``self.client("<service>", ...)`` (``AwsClients.acm``) -> service."""
+    found = {}
+    for qualified, function in functions.items():
+        last = function.body[-1]
+        if (
+            "." in qualified
+            and isinstance(last, ast.Return)
+            and isinstance(last.value, ast.Call)
+            and isinstance(last.value.func, ast.Attribute)
+            and last.value.func.attr == "client"
+            and (service := _string(last.value.args[0] if last.value.args else None))
+        ):
+            found[function.name] = service
+    return found
+
+
+def _paging_helpers(functions: dict[str, ast.FunctionDef]) -> dict[str, tuple[int, int]]:
+    """Functions that page through the operation one parameter names on the client another
+    one is (``_paged(client, "operation_name", ...)``: ``client.get_paginator(operation)``) ->
+    the positions of those two parameters."""
+    found = {}
+    for name, function in functions.items():
+        parameters = [a.arg for a in function.args.posonlyargs + function.args.args]
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get_paginator"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in parameters
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in parameters
+            ):
+                found[name] = (
+                    parameters.index(node.func.value.id),
+                    parameters.index(node.args[0].id),
+                )
+    return found
+
+
+class _Clients:
+    """Which service each expression of one function is a client of, if any."""
+
+    def __init__(
+        self, function: ast.FunctionDef, types: dict[str, str], accessors: dict[str, str]
+    ) -> None:
+        self.accessors = accessors
+        self.bound: dict[str, str] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.FunctionDef | ast.Lambda):
+                arguments = node.args
+                for argument in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
+                    if argument.annotation is None:
+                        continue
+                    for n in ast.walk(argument.annotation):
+                        if isinstance(n, ast.Name) and n.id in types:
+                            self._bind(function, argument.arg, types[n.id])
+        for _ in range(2):  # a client assigned from another one is bound on the second pass
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        self._assign(function, target, node.value)
+
+    def _bind(self, function: ast.FunctionDef, name: str, service: str) -> None:
+        assert self.bound.setdefault(name, service) == service, (
+            f"{function.name}: {name} is a client of {self.bound[name]} and of {service}"
+        )
+
+    def _assign(self, function: ast.FunctionDef, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+            for one_target, one_value in zip(target.elts, value.elts, strict=True):
+                self._assign(function, one_target, one_value)
+        elif isinstance(target, ast.Name) and (service := self.service_of(value)):
+            self._bind(function, target.id, service)
+
+    def service_of(self, node: ast.expr) -> str | None:
+        """``clients.client("rds", ...)``, ``clients.sns(...)``, a name bound to a client,
+        either branch of ``... if ... else None``."""
+        if isinstance(node, ast.Name):
+            return self.bound.get(node.id)
+        if isinstance(node, ast.IfExp):
+            return self.service_of(node.body) or self.service_of(node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "client" and node.args:
+                return _string(node.args[0])
+            if self.service_of(node.func.value) is None:
+                return self.accessors.get(node.func.attr)
+        return None
+
+
+def source_calls(source: str | None = None) -> SourceCalls:
+    """The operations in the handler's source (or in ``source``), attributed to the client
+    each call is made on: a method of a client (``transfer.describe_certificate(...)`` is
+    transfer's DescribeCertificate, ``acm.describe_certificate(...)`` ACM's), the operation a
+    client pages through (``acm.get_paginator("search_certificates")``) or has a paging
+    helper page through (``_paged(clients.client("ds", region), "list_certificates", ...)``).
+    Clients are known by the type a parameter is annotated with (``acm: ACMClient``), or by
+    what a name is assigned (``ds = clients.client("ds", region)``, ``iam =
+    clients.iam(region)``)."""
+    tree = ast.parse(source if source is not None else HANDLER_FILE.read_text(encoding="utf-8"))
+    functions = _functions(tree)
+    types, accessors = _client_types(tree), _client_accessors(functions)
+    helpers = _paging_helpers(functions)
+    module_functions = {name for name in functions if "." not in name}
+    operations: dict[str, set[tuple[str, str]]] = {}
+    names: dict[str, set[str]] = {}
+    unresolved: list[str] = []
+    for qualified, function in functions.items():
+        clients = _Clients(function, types, accessors)
+        found = operations.setdefault(qualified, set())
+        names[qualified] = {
+            node.id
+            for node in ast.walk(function)
+            if isinstance(node, ast.Name) and node.id in module_functions
+        }
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            call = ast.unparse(node)
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in helpers:
+                at_client, at_operation = helpers[func.id]
+                service = clients.service_of(node.args[at_client])
+                method = _string(node.args[at_operation])
+                if service is None or method not in _operations(service):
+                    unresolved.append(f"{qualified}: {call}")
+                    continue
+                found.add((service, _operations(service)[method]))
+            elif isinstance(func, ast.Attribute):
+                service = clients.service_of(func.value)
+                method = (
+                    _string(node.args[0])
+                    if func.attr == "get_paginator" and node.args
+                    else func.attr
+                )
+                if service is None:
+                    # An operation's name on an unknown receiver: a client the parser missed.
+                    if (func.attr == "get_paginator" and method) or any(
+                        method in _operations(s) for s in HANDLER_OPERATIONS
+                    ):
+                        unresolved.append(f"{qualified}: {call}")
+                elif method in _operations(service) and (
+                    func.attr != "get_paginator"
+                    or _paginated(service, _operations(service)[method])
+                ):
+                    found.add((service, _operations(service)[method]))
+                elif func.attr != "can_paginate":
+                    unresolved.append(f"{qualified}: {call}")
+    return SourceCalls(operations, names, unresolved)
+
+
+def handler_operations_in_source() -> set[tuple[str, str]]:
+    """Every AWS operation the handler's source can call, by service."""
+    calls = source_calls()
+    assert [] == calls.unresolved
+    return calls.all()
+
+
+def test_the_source_parser_tells_the_services_apart():
+    """Operations of the same name in several services (ListCertificates in ACM, Transfer and
+    Directory Service; DescribeCertificate in ACM, Transfer, Directory Service and IoT) are
+    each the one of the client they are called on, whether it is a parameter, a name, or made
+    in place."""
+    source = """
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from mypy_boto3_acm import ACMClient
+
+class Clients:
+    def acm(self, region):
+        return self.client("acm", region)
+
+def _paged(client, operation, key):
+    yield from client.get_paginator(operation).paginate()
+
+def read(acm: ACMClient | None, clients):
+    acm.describe_certificate(CertificateArn="a")
+    pages = acm.get_paginator("list_certificates")
+    transfer = clients.client("transfer", "eu-west-1")
+    transfer.describe_certificate(CertificateId="c")
+    list(_paged(transfer, "list_certificates", "Certificates"))
+    ds, where = clients.client("ds", "eu-west-1"), "in eu-west-1"
+    ds.list_certificates(DirectoryId="d")
+    iot = clients.client("iot", "eu-west-1") if where else None
+    iot.describe_ca_certificate(certificateId="e")
+
+def describe(clients, region):
+    return clients.acm(region).list_certificates()
+"""
+    calls = source_calls(source)
+
+    assert [] == calls.unresolved
+    assert {
+        "Clients.acm": set(),
+        "_paged": set(),
+        "read": {
+            ("acm", "DescribeCertificate"),
+            ("acm", "ListCertificates"),
+            ("transfer", "DescribeCertificate"),
+            ("transfer", "ListCertificates"),
+            ("ds", "ListCertificates"),
+            ("iot", "DescribeCACertificate"),
+        },
+        "describe": {("acm", "ListCertificates")},
+    } == calls.operations
+
+
+def test_the_source_parser_reports_a_call_on_a_client_it_does_not_know():
+    source = """
+def read(session, anything: object):
+    session.create_client("ds").list_certificates(DirectoryId="d")
+    anything.get_paginator("describe_directories")
+"""
+    assert [
+        "read: session.create_client('ds').list_certificates(DirectoryId='d')",
+        "read: anything.get_paginator('describe_directories')",
+    ] == source_calls(source).unresolved
+
+
+def test_each_source_is_granted_exactly_what_its_reader_calls():
+    """Each row of the handler's SOURCES lists as its ``actions`` the IAM actions of the
+    operations its reader calls (ACM's: and those that describe each certificate and read its
+    tags, ``examine``), and as its ``services`` the clients the reader uses."""
+    calls = source_calls()
+    reads = {name: calls.reachable(source.read.__name__) for name, source in SOURCES.items()}
+    asked = calls.reachable("examine")
+
+    assert [] == calls.unresolved
+    assert {name: sorted(source.actions) for name, source in SOURCES.items()} == {
+        name: sorted({iam_action(*call) for call in calls_ | (asked if name == ACM else set())})
+        for name, calls_ in reads.items()
+    }
+    assert {name: sorted(source.services) for name, source in SOURCES.items()} == {
+        name: sorted({service for service, _ in calls_}) for name, calls_ in reads.items()
+    }
+    # Beyond the sources, the handler reads the hub's findings (and, for the organisation
+    # digest, its members), writes findings and publishes.
+    assert [
+        "securityhub:BatchImportFindings",
+        "securityhub:GetFindings",
+        "securityhub:ListMembers",
+        "sns:Publish",
+    ] == sorted(
+        {iam_action(*call) for call in calls.all()}
+        - NEEDS_NO_PERMISSION
+        - {action for source in SOURCES.values() for action in source.actions}
+    )
+
+
 def test_the_policy_grants_exactly_the_operations_the_code_calls(aws: StrictAws):
-    """Every operation in the handler's source is one a run makes (a scan with ACM, IAM,
-    metrics, the hub and a topic; a scan that lists; a scan of an empty account; an ACM event),
-    each maps to an action of iam_policy.json (GetCallerIdentity needs none), and the policy
-    grants nothing else but what Lambda needs for the logs and the dead-letter queue."""
+    """Every operation in the handler's source is one a run makes (a scan of every source with
+    metrics, the hub and a topic; a scan that lists; an ACM event; an organisation digest; a
+    scan of a region with no hub, outside Lambda), each maps to an action of iam_policy.json
+    (GetCallerIdentity needs none), and the policy grants nothing else but what Lambda needs
+    for the logs and the dead-letter queue."""
     world = World()
     put_days_to_expiry_metric(REGION, world.due, 3)
     set_in_use_by(world.due, REGION, [LOAD_BALANCER])
+    organization = world.organization()
     aws.calls.clear()
     invoke(world.scheduled(), environ=world.environ)
     aws.world.search = "unknown_operation"
     invoke(world.scheduled(), environ=world.environ)
     aws.world.search = "available"
     invoke(world.about(world.due_west), environ=world.environ)
+    invoke(world.scheduled(), environ=organization)
     empty = {**world.environ, "SCAN_REGIONS": "ap-south-1", "SECURITY_HUB_REGION": "ap-south-1"}
     # Run outside Lambda (no function ARN to read the account from): GetCallerIdentity.
     invoke(
@@ -886,7 +1181,7 @@ def test_the_policy_grants_exactly_the_operations_the_code_calls(aws: StrictAws)
     )
     assert in_source == made
     assert sorted(set(policy_actions(POLICY)) - GRANTED_FOR_LAMBDA) == sorted(
-        {f"{service}:{operation}" for service, operation in made} - NEEDS_NO_PERMISSION
+        {iam_action(service, operation) for service, operation in made} - NEEDS_NO_PERMISSION
     )
 
 
