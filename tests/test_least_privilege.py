@@ -1294,20 +1294,44 @@ def parliament(
     )
 
 
-# parliament 1.6.4, the latest release, predates acm:SearchCertificates (2026) and its
-# ignore_locations setting cannot be used from a config file: that one line is expected.
-KNOWN_TO_AWS_NOT_TO_PARLIAMENT = "LOW - Unknown action -  - Unknown action acm:SearchCertificates"
+# What parliament 1.6.4 (its latest release) reports of iam_policy.json that is no fault of
+# it; `make lint` filters the same lines out, since parliament's ignore_locations cannot be
+# used from a config file (it matches no location given as a plain string):
+# - acm:SearchCertificates (2026) is newer than parliament: an unknown action to it;
+# - rds:DescribeDBInstances on "*", where parliament would name the DB instances
+#   (arn:*:rds:*:*:db:*): a DB instance is the action's only resource type, so "*" grants no
+#   more, and the function describes every instance in one request.
+ACCEPTED_FROM_PARLIAMENT = (
+    "LOW - Unknown action -  - Unknown action acm:SearchCertificates - ",
+    "LOW - Unnecessary use of Resource * -  - ['rds:DescribeDBInstances'] - ",
+)
 
 
 def test_parliament_finds_nothing_to_report_in_the_policy():
+    """Nothing but the accepted lines, and each of them: one that parliament no longer reports
+    (a newer parliament, a changed policy) is taken out of the list and out of `make lint`."""
     result = parliament(POLICY_FILE.read_text(encoding="utf-8"))
 
-    reported = [
-        line
-        for line in result.stdout.splitlines()
-        if not line.startswith(KNOWN_TO_AWS_NOT_TO_PARLIAMENT + " - ")
-    ]
-    assert (result.returncode in (0, 1), []) == (True, reported)
+    lines = result.stdout.splitlines()
+    assert (1, [], list(ACCEPTED_FROM_PARLIAMENT)) == (
+        result.returncode,
+        [line for line in lines if not line.startswith(ACCEPTED_FROM_PARLIAMENT)],
+        [
+            known
+            for known in ACCEPTED_FROM_PARLIAMENT
+            if any(map(str.startswith, lines, [known] * len(lines)))
+        ],
+    )
+
+
+def test_make_lint_filters_out_the_accepted_lines_and_nothing_else():
+    """The Makefile's parliament line drops the lines this test accepts, and no other."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    line = makefile.partition("parliament --config .parliament.yaml")[2].partition("(! grep .)")[0]
+
+    assert sorted(
+        known.removeprefix("LOW - ").removesuffix(" - ") for known in ACCEPTED_FROM_PARLIAMENT
+    ) == sorted(re.findall(r'-e "([^"]*)"', line))
 
 
 def test_parliament_mutes_only_the_statements_whose_partition_is_a_wildcard():
