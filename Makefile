@@ -36,10 +36,13 @@ lint: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict handle_expiring_certificates.py
 	@# parliament 1.6.4, its latest release, predates acm:SearchCertificates and calls it an
-	@# unknown action; any other finding fails the build (tests/test_least_privilege.py too).
+	@# unknown action; it would scope rds:DescribeDBInstances to DB instances, its only resource
+	@# type, which "*" grants no more of (one request describes every instance). Any other
+	@# finding fails the build (tests/test_least_privilege.py too, which accepts the same two).
 	@# .parliament.yaml says why one check is muted.
 	$(BIN)/parliament --config .parliament.yaml < iam_policy.json \
-		| grep -v "Unknown action acm:SearchCertificates" | (! grep .)
+		| grep -vF -e "Unknown action -  - Unknown action acm:SearchCertificates" \
+			-e "Unnecessary use of Resource * -  - ['rds:DescribeDBInstances']" | (! grep .)
 	$(BIN)/cfn-lint template.yaml
 	@# Offline: no download of checkov's policies, no call home; skips carry their reasons.
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml

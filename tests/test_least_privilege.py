@@ -1,31 +1,45 @@
-"""Least privilege, proven: ``iam_policy.json`` is enough, every action in it is needed, and the
-function handles no secrets.
+"""Least privilege, proven: ``iam_policy.json`` is enough, every action in it is needed, it
+grants exactly what the code calls, and the function handles no secrets.
 
-Both options run as an IAM user that holds only ``iam_policy.json``, with moto's IAM enforcement
-on (``moto.core.set_initial_no_auth_action_count(0)`` around the handler: the user, its key and
-the test data are created before it, unauthenticated). Then each action is taken out of the
-policy in turn, and the path that needs it must break visibly: an ``IncompleteRunError`` or a
-warning saying AccessDenied for exactly that action.
+Both options, and the organisation digest, run as an IAM user that holds only
+``iam_policy.json``, with moto's IAM enforcement on
+(``moto.core.set_initial_no_auth_action_count(0)`` around the handler: the user, its key and
+the test data are created before it, unauthenticated), in a world that holds a certificate of
+every certificate source. Then each action is taken out of the policy in turn, and the path
+that needs it must break visibly: an ``IncompleteRunError`` or a warning saying AccessDenied
+for exactly that action; for a source's action, an error naming the source, the region and
+the action.
 
 moto's enforcement differs from AWS in four ways; the ``enforcement`` fixture makes it as
 strict as AWS:
 
-- it authorises every ACM, SNS, Security Hub and CloudWatch Logs call against the resource
-  ``*``, so a statement scoped to ARNs (as ours are) would never match. The fixture gives moto
-  the resource AWS checks: the certificate ARN, the topic ARN, the findings' product ARN, the log
-  group / log stream ARN.
-- it names CloudWatch actions after the signing name, ``monitoring:ListMetrics``, where IAM says
-  ``cloudwatch:ListMetrics``; the fixture translates the name before moto checks the policy, so
-  the policy is used exactly as written.
+- it authorises most calls against the resource ``*``, so a statement scoped to ARNs (as ours
+  are) would never match. The fixture gives moto the resource AWS checks: the certificate ARN,
+  the topic ARN, the findings' product ARN, the log group / log stream ARN, the queue; and for
+  the certificate sources, the resource of each describe (``SOURCE_RESOURCES``: the client
+  certificates of API Gateway, an IoT CA certificate, a SAML provider, a Transfer certificate,
+  a directory; RDS's DB instances).
+- it names actions after the signing name and the operation: ``monitoring:ListMetrics`` where
+  IAM says ``cloudwatch:ListMetrics``, ``apigateway:GetClientCertificates`` where IAM
+  authorises API Gateway's management API by HTTP verb, ``apigateway:GET``. The fixture
+  translates the name (``testkit.faults.iam_action``) before moto checks the policy, so the
+  policy is used exactly as written.
 - it answers a denied call in the XML of the query protocol (``AccessDenied``, HTTP 403) for
   every service, so botocore reads the error code of a denied ACM call as "403". AWS answers
-  the JSON-protocol services as their model says: ``AccessDeniedException`` in a JSON body,
-  HTTP 400 (ACM, SQS, CloudWatch Logs; ``awsJson1_1``) or 403 (Security Hub, ``restJson1``).
-  The fixture answers so for those services (``JSON_DENIAL_STATUS``).
-- its signature check fails for Security Hub ``DescribeHub`` (a GET without a body). The handler
-  never calls DescribeHub (a hub that is off shows up as ``InvalidAccessException`` from
-  GetFindings), and the calls it does make, GetFindings and BatchImportFindings, pass the check,
-  so there is nothing to patch; the tests assert that DescribeHub is not called.
+  as each service's model says: ``AccessDeniedException`` in a JSON body, HTTP 400 for the
+  ``awsJson`` services (ACM, Private CA, Transfer, Directory Service, DMS, SQS, CloudWatch Logs)
+  and 403 for the ``restJson1`` ones (Security Hub, API Gateway, IoT); SNS ``AuthorizationError``
+  (HTTP 403). The fixture answers so (``denial``); IAM and RDS answer ``AccessDenied`` as moto
+  does. (CloudWatch's CBOR protocol is left as moto answers it: the handler only warns, with
+  AWS's message.)
+- its signature check signs a GET that has no body with the request's query parameters (or
+  headers) as its body, where the client signed an empty one, so every such request fails with
+  ``SignatureDoesNotMatch``: API Gateway's ``GetClientCertificates``, IoT's
+  ``ListCACertificates`` and ``DescribeCACertificate`` (and Security Hub's ``DescribeHub``,
+  which the handler never calls). The fixture checks the signature of the body that was sent.
+
+As AWS does, it lets ``sts:GetCallerIdentity`` through whatever the policy says ("No
+permissions are required to perform this operation").
 """
 
 from __future__ import annotations
@@ -39,7 +53,8 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -48,23 +63,46 @@ import botocore.session
 import pytest
 from moto.acm.models import acm_backends
 from moto.acm.responses import AWSCertificateManagerResponse
+from moto.acmpca.responses import ACMPCAResponse
+from moto.apigateway.responses import APIGatewayResponse
 from moto.core import set_initial_no_auth_action_count
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
-from moto.iam.access_control import IAMRequest
+from moto.core.responses import BaseResponse
+from moto.dms.responses import DatabaseMigrationServiceResponse
+from moto.ds.responses import DirectoryServiceResponse
+from moto.iam.access_control import IAMRequest, IAMRequestBase
+from moto.iam.responses import IamResponse
+from moto.iot.responses import IoTResponse
 from moto.logs.responses import LogsResponse
+from moto.rds.responses import RDSResponse
 from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.responses import SNSResponse
 from moto.sqs.responses import SQSResponse
+from moto.transfer.responses import TransferResponse
 
-from handle_expiring_certificates import AwsClients, IncompleteRunError
+from handle_expiring_certificates import (
+    ACM,
+    SOURCE_NAMES,
+    SOURCES,
+    AwsClients,
+    IncompleteRunError,
+)
 from testkit import (
     ACCOUNT_ID,
     FakeContext,
     StrictAws,
     client,
+    create_apns_application,
+    create_client_certificate,
+    create_db_instance,
+    create_directory_with_certificate,
+    create_private_ca,
+    create_saml_provider,
     create_topic_with_queue,
     enable_hub,
     get_findings,
+    import_dms_certificate,
+    import_transfer_certificate,
     invoke,
     invoke_outcome,
     load_event,
@@ -72,8 +110,12 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
     record_states,
+    register_iot_ca,
 )
 from testkit.certificates import import_certificate, make_certificate, set_in_use_by
+from testkit.environment import partition
+from testkit.faults import iam_action
+from testkit.securityhub import add_member
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_FILE = ROOT / "iam_policy.json"
@@ -86,10 +128,12 @@ LOG_GROUP = "/aws/lambda/handle-expiring-certificates"
 DEAD_LETTER_QUEUE = "handle-expiring-certificates-dead-letters"
 IGNORE = {"certificate-monitor": "ignore"}
 LOAD_BALANCER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:loadbalancer/app/web/1a2b3c"
+MEMBER = "210987654321"  # a member account of the administrator's hub, for the digest
 
-# What the handler may call, and nothing else. ListCertificates only where SearchCertificates
-# is unavailable; GetCallerIdentity only when no certificate ARN names the account (it needs no
-# permission: "No permissions are required to perform this operation").
+# What the handler may call, and nothing else, by service as boto3 names it. ListCertificates
+# only where SearchCertificates is unavailable; ListMembers only for DIGEST_SCOPE=organization;
+# GetCallerIdentity only when no function ARN names the account (it needs no permission: "No
+# permissions are required to perform this operation").
 HANDLER_OPERATIONS = {
     "acm": {
         "SearchCertificates",
@@ -97,10 +141,17 @@ HANDLER_OPERATIONS = {
         "DescribeCertificate",
         "ListTagsForCertificate",
     },
-    "iam": {"ListServerCertificates"},
     "cloudwatch": {"ListMetrics", "GetMetricData"},
-    "securityhub": {"GetFindings", "BatchImportFindings"},
-    "sns": {"Publish"},
+    "iam": {"ListServerCertificates", "ListSAMLProviders", "GetSAMLProvider"},
+    "acm-pca": {"ListCertificateAuthorities"},
+    "rds": {"DescribeDBInstances"},
+    "apigateway": {"GetClientCertificates"},
+    "iot": {"ListCACertificates", "DescribeCACertificate"},
+    "transfer": {"ListCertificates", "DescribeCertificate"},
+    "ds": {"DescribeDirectories", "ListCertificates"},
+    "dms": {"DescribeCertificates"},
+    "sns": {"ListPlatformApplications", "Publish"},
+    "securityhub": {"GetFindings", "BatchImportFindings", "ListMembers"},
     "sts": {"GetCallerIdentity"},
 }
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
@@ -174,37 +225,109 @@ def _sqs_resource(self: SQSResponse) -> str:
     return f"arn:aws:sqs:{self.region}:{self.current_account}:{url.rsplit('/', 1)[1]}"
 
 
-# HTTP status of AccessDeniedException for the JSON-protocol services the tests call.
-JSON_DENIAL_STATUS = {"acm": 400, "sqs": 400, "logs": 400, "securityhub": 403}
+# The certificate sources' calls that AWS authorises against a resource (the Service
+# Authorization Reference's resource type of each action), built from the request. Their
+# listings have no resource type but RDS's (db): AWS authorises those against "*".
+SOURCE_RESOURCES: dict[tuple[str, str], Callable[[BaseResponse, str, str, str], str]] = {
+    ("rds", "DescribeDBInstances"): lambda r, p, region, account: (
+        f"arn:{p}:rds:{region}:{account}:db:{r._get_param('DBInstanceIdentifier') or '*'}"
+    ),
+    ("apigateway", "GetClientCertificates"): lambda r, p, region, account: (
+        f"arn:{p}:apigateway:{region}::/clientcertificates"
+    ),
+    ("iot", "DescribeCACertificate"): lambda r, p, region, account: (
+        f"arn:{p}:iot:{region}:{account}:cacert/{r.path.rstrip('/').rsplit('/', 1)[1]}"
+    ),
+    ("iam", "GetSAMLProvider"): lambda r, p, region, account: str(r._get_param("SAMLProviderArn")),
+    ("transfer", "DescribeCertificate"): lambda r, p, region, account: (
+        f"arn:{p}:transfer:{region}:{account}:certificate/{r._get_param('CertificateId')}"
+    ),
+    ("ds", "ListCertificates"): lambda r, p, region, account: (
+        f"arn:{p}:ds:{region}:{account}:directory/{r._get_param('DirectoryId')}"
+    ),
+}
+_IAM_RESOURCE = IamResponse._determine_resource
+
+
+def _source_resource(self: BaseResponse) -> str:
+    resource = SOURCE_RESOURCES.get((self.boto3_service_name, self._get_action()))
+    if resource is not None:
+        return resource(self, partition(self.region), self.region, self.current_account)
+    if isinstance(self, IamResponse):
+        return str(_IAM_RESOURCE(self))  # moto's: a role's ARN for the role operations
+    return "*"
+
+
+class AuthorizationError(AccessDeniedError):
+    """SNS's answer to a call the policy does not allow: ``AuthorizationError``, HTTP 403."""
+
+    def __init__(self, message: str) -> None:
+        super(AccessDeniedError, self).__init__("AuthorizationError", message)
+
+
+@functools.cache
+def _protocol(service: str) -> str:
+    return str(botocore.session.get_session().get_service_model(service).protocol)
+
+
+def denial(service: str, denied: AccessDeniedError) -> Exception:
+    """What ``service`` (boto3's name) answers a call the policy does not allow, with moto's
+    message ("User: <arn> is not authorized to perform: <action>")."""
+    if service == "sns":
+        return AuthorizationError(denied.message)
+    protocol = _protocol(service)
+    if protocol not in ("json", "rest-json"):
+        return denied  # the query protocol's AccessDenied, HTTP 403 (IAM, RDS)
+    error = JsonRESTError("AccessDeniedException", denied.message)
+    error.code = 403 if protocol == "rest-json" else 400
+    return error
+
+
+# The service of each signing name that is not the service's own name.
+SERVICE_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 
 
 @pytest.fixture
 def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
-    """moto's IAM checks with the resources and action names AWS uses (module docstring)."""
+    """moto's IAM checks with the resources, action names, answers and signatures AWS uses
+    (module docstring)."""
     for response, resource in (
         (AWSCertificateManagerResponse, _acm_resource),
         (SNSResponse, _sns_resource),
         (SecurityHubResponse, _securityhub_resource),
         (LogsResponse, _logs_resource),
         (SQSResponse, _sqs_resource),
+        (ACMPCAResponse, _source_resource),
+        (RDSResponse, _source_resource),
+        (APIGatewayResponse, _source_resource),
+        (IoTResponse, _source_resource),
+        (IamResponse, _source_resource),
+        (TransferResponse, _source_resource),
+        (DirectoryServiceResponse, _source_resource),
+        (DatabaseMigrationServiceResponse, _source_resource),
     ):
         monkeypatch.setattr(response, "_determine_resource", resource, raising=False)
     original = IAMRequest.check_action_permitted
 
     def check_action_permitted(self: IAMRequest, resource: str) -> None:
-        if self._action.startswith("monitoring:"):
-            self._action = "cloudwatch:" + self._action.partition(":")[2]
+        signing_name, _, operation = self._action.partition(":")
+        service = SERVICE_OF_SIGNING_NAME.get(signing_name, signing_name)
+        self._action = iam_action(service, operation)
         try:
             original(self, resource)
         except AccessDeniedError as denied:
-            status = JSON_DENIAL_STATUS.get(self._action.partition(":")[0])
-            if status is None:
-                raise
-            error = JsonRESTError("AccessDeniedException", denied.message)
-            error.code = status
-            raise error from denied
+            raise denial(service, denied) from denied
 
     monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
+    create_request = IAMRequestBase._create_aws_request
+
+    def signed_as_sent(self: IAMRequestBase) -> Any:
+        request = create_request(self)
+        if not self._body:
+            request.data = b""  # a GET without a body: what the client signed
+        return request
+
+    monkeypatch.setattr(IAMRequestBase, "_create_aws_request", signed_as_sent)
     yield aws
 
 
@@ -305,9 +428,10 @@ def deliver_dead_letter(session: botocore.session.Session) -> dict[str, str]:
 
 
 class World:
-    """Certificates in two regions (one ignored by tag, one renewed since its finding was
-    written, one healthy with its DaysToExpiry metric) and an IAM server certificate, the hub
-    in the second region, the topic in a third one."""
+    """A certificate of every source inside the window: ACM in two regions (one ignored by tag,
+    one renewed since its finding was written, one healthy with its DaysToExpiry metric), an
+    IAM server certificate and a SAML provider (global), and one certificate of each other
+    source, in either region; the hub in the second region, the topic in a third one."""
 
     def __init__(self) -> None:
         now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -336,6 +460,7 @@ class World:
             CertificateBody=body.decode(),
             PrivateKey=key.decode(),
         )["ServerCertificateMetadata"]["Arn"]
+        self.other_sources = self._seed_other_sources(now)
         self.environ = {
             "AWS_REGION": REGION,
             "SCAN_REGIONS": f"{REGION},{OTHER_REGION}",
@@ -360,6 +485,56 @@ class World:
         )
 
     @staticmethod
+    def _seed_other_sources(now: datetime) -> dict[str, str]:
+        """One certificate inside the window of each source beyond ACM and IAM (the kit's
+        seeding helpers); its ARN as the handler reports it, by source."""
+        client_certificate = create_client_certificate(
+            OTHER_REGION, expiration=now + timedelta(days=12), description="payments backend"
+        )
+        transfer = import_transfer_certificate(
+            REGION, common_name="sftp.example.com", not_after=now + timedelta(days=18)
+        )
+        directory, ldaps = create_directory_with_certificate(
+            OTHER_REGION, common_name="ldaps.corp.example.com", not_after=now + timedelta(days=22)
+        )
+        iot_ca, _ = register_iot_ca(
+            REGION, common_name="Devices CA", not_after=now + timedelta(days=6)
+        )
+        return {
+            "private-ca": create_private_ca(
+                REGION, common_name="Example Issuing CA", not_after=now + timedelta(days=25)
+            ),
+            "rds": create_db_instance(REGION, "orders-db", valid_till=now + timedelta(days=15)),
+            "api-gateway": (
+                f"arn:aws:apigateway:{OTHER_REGION}::/clientcertificates/{client_certificate}"
+            ),
+            "iot": iot_ca,
+            "saml": create_saml_provider("Okta", signing_not_after=now + timedelta(days=40)),
+            "transfer": f"arn:aws:transfer:{REGION}:{ACCOUNT_ID}:certificate/{transfer}",
+            "directory-service": (
+                f"arn:aws:ds:{OTHER_REGION}:{ACCOUNT_ID}:directory/{directory}/certificate/{ldaps}"
+            ),
+            "dms": import_dms_certificate(
+                REGION, "orders-db-ca", not_after=now + timedelta(days=28)
+            ),
+            "sns-apns": create_apns_application(
+                REGION, "Orders", not_after=now + timedelta(days=35)
+            ),
+        }
+
+    def in_window(self) -> list[tuple[str, str]]:
+        """(source, ARN) of every certificate a scan reports: all but the ignored and the
+        renewed ACM certificates, sorted."""
+        return sorted(
+            [
+                ("acm", self.due),
+                ("acm", self.due_west),
+                ("iam", self.server_certificate),
+                *self.other_sources.items(),
+            ]
+        )
+
+    @staticmethod
     def scheduled() -> dict[str, Any]:
         return load_event("scheduled-event")
 
@@ -371,6 +546,16 @@ class World:
 
     def record_states(self) -> dict[str, str]:
         return record_states(OTHER_REGION)
+
+    def arn_of(self, source: str) -> str:
+        """The ARN of the one certificate of a source beyond ACM."""
+        return {"iam": self.server_certificate, **self.other_sources}[source]
+
+    def organization(self) -> dict[str, str]:
+        """The settings of the administrator account's function with the organisation
+        digest; its hub has one member, whose monitor has never reported."""
+        add_member(MEMBER, region=OTHER_REGION)
+        return {**self.environ, "DIGEST_SCOPE": "organization"}
 
 
 @pytest.fixture
@@ -387,6 +572,11 @@ def served(aws: StrictAws) -> dict[str, set[str]]:
     return result
 
 
+def entries(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source, ARN) of each certificate the summary reports inside the window, sorted."""
+    return sorted((entry["kind"], entry["arn"]) for entry in summary["in_window"])
+
+
 # The policy is enough ###################################################################
 
 
@@ -398,29 +588,55 @@ def test_a_scan_does_everything_with_only_the_policy(enforcement: StrictAws, wor
 
     summary, error = run_as(session, world.scheduled(), world.environ)
 
-    # The search works, so nothing is listed; the ARNs name the account, so STS is not asked.
+    # Every source is read and each describe made. The search works, so nothing is listed; the
+    # ARNs name the account, so STS is not asked; the digest is the account's: no ListMembers.
     assert {
         **{k: v for k, v in HANDLER_OPERATIONS.items() if k != "sts"},
         "acm": HANDLER_OPERATIONS["acm"] - {"ListCertificates"},
+        "securityhub": HANDLER_OPERATIONS["securityhub"] - {"ListMembers"},
     } == served(enforcement)
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
-    # In use HIGH, IAM (use unknown) MEDIUM, unused LOW.
-    assert [world.due, world.server_certificate, world.due_west] == [
-        entry["arn"] for entry in summary["in_window"]
-    ]
+    # A certificate of every source, and nothing else.
+    assert world.in_window() == entries(summary)
+    assert sorted(SOURCE_NAMES) == sorted({source for source, _ in entries(summary)})
     # Described under the policy: what uses it is known.
-    assert [LOAD_BALANCER] == summary["in_window"][0]["in_use_by"]
+    assert [[LOAD_BALANCER]] == [
+        entry["in_use_by"] for entry in summary["in_window"] if entry["arn"] == world.due
+    ]
     assert [{"arn": world.ignored, "reason": "ignored by tag certificate-monitor=ignore"}] == (
         summary["skipped"]
     )
-    assert (3, 1) == (summary["findings"]["written"], summary["findings"]["archived"])
+    assert (len(world.in_window()), 1) == (
+        summary["findings"]["written"],
+        summary["findings"]["archived"],
+    )
     assert {
-        world.due: "ACTIVE",
-        world.due_west: "ACTIVE",
-        world.server_certificate: "ACTIVE",
+        **{arn: "ACTIVE" for _, arn in world.in_window()},
         world.renewed: "ARCHIVED",
     } == world.record_states()
-    assert [[world.due, world.server_certificate, world.due_west]] == world.messaged_arns()
+    assert [sorted(arn for _, arn in world.in_window())] == [
+        sorted(arns) for arns in world.messaged_arns()
+    ]
+
+
+def test_an_organisation_digest_does_everything_with_only_the_policy(
+    enforcement: StrictAws, world: World
+):
+    """DIGEST_SCOPE=organization, in the Security Hub administrator account: after its own
+    scan, the function lists the hub's members (ListMembers) and reads their findings."""
+    environ = world.organization()
+    session = identity(POLICY)
+    enforcement.calls.clear()
+
+    summary, error = run_as(session, world.scheduled(), environ)
+
+    assert {"GetFindings", "BatchImportFindings", "ListMembers"} == served(enforcement)[
+        "securityhub"
+    ]
+    assert (None, [], []) == (error, summary["errors"], summary["warnings"])
+    assert world.in_window() == entries(summary)
+    # The member is listed, and silent: it never reported.
+    assert [MEMBER] == [account["account"] for account in summary["silent_accounts"]]
 
 
 def test_an_acm_event_does_everything_with_only_the_policy(enforcement: StrictAws, world: World):
@@ -436,12 +652,9 @@ def test_an_acm_event_does_everything_with_only_the_policy(enforcement: StrictAw
     } == served(enforcement)
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert [world.due_west] == [entry["arn"] for entry in summary["in_window"]]
-    assert {
-        world.due: "ACTIVE",
-        world.due_west: "ACTIVE",
-        world.server_certificate: "ACTIVE",
-        world.renewed: "ACTIVE",
-    } == world.record_states()
+    assert {arn: "ACTIVE" for _, arn in [*world.in_window(), ("acm", world.renewed)]} == (
+        world.record_states()
+    )
     assert [[world.due_west]] == world.messaged_arns()
 
 
@@ -459,10 +672,11 @@ def test_lambda_can_keep_a_failed_event_in_the_dead_letter_queue_with_only_the_p
 
 # Every action is needed ###################################################################
 
-# For each action: the event that needs it, and whether losing it is a failure (the run ends in
+# For each action: the run that needs it, and whether losing it is a failure (the run ends in
 # IncompleteRunError) or a degradation (a warning). "logs" is Lambda storing the logs;
 # "listing scan" a scan where the ACM endpoint predates SearchCertificates (testkit.faults'
-# ``search = "unknown_operation"``), so the handler lists every certificate instead.
+# ``search = "unknown_operation"``), so the handler lists every certificate instead;
+# "organisation scan" a scan with DIGEST_SCOPE=organization in the administrator account.
 NEEDED_BY = {
     "logs:CreateLogGroup": ("logs", "CreateLogGroup"),
     "logs:CreateLogStream": ("logs", "CreateLogStream"),
@@ -474,10 +688,32 @@ NEEDED_BY = {
     "iam:ListServerCertificates": ("scan", "errors"),
     "cloudwatch:ListMetrics": ("scan", "warnings"),
     "cloudwatch:GetMetricData": ("scan", "warnings"),
+    "acm-pca:ListCertificateAuthorities": ("scan", "errors"),
+    "rds:DescribeDBInstances": ("scan", "errors"),
+    "apigateway:GET": ("scan", "errors"),
+    "iot:ListCACertificates": ("scan", "errors"),
+    "iot:DescribeCACertificate": ("scan", "errors"),
+    "iam:ListSAMLProviders": ("scan", "errors"),
+    "iam:GetSAMLProvider": ("scan", "errors"),
+    "transfer:ListCertificates": ("scan", "errors"),
+    "transfer:DescribeCertificate": ("scan", "errors"),
+    "ds:DescribeDirectories": ("scan", "errors"),
+    "ds:ListCertificates": ("scan", "errors"),
+    "dms:DescribeCertificates": ("scan", "errors"),
+    "sns:ListPlatformApplications": ("scan", "errors"),
     "securityhub:GetFindings": ("scan", "errors"),
     "securityhub:BatchImportFindings": ("scan", "errors"),
+    "securityhub:ListMembers": ("organisation scan", "errors"),
     "sns:Publish": ("scan", "errors"),
     "sqs:SendMessage": ("dead-letter", "SendMessage"),
+}
+# The source each action of a source's reader serves (its row of SOURCES), and the operation
+# that needs each action (API Gateway's GetClientCertificates is apigateway:GET).
+SOURCE_OF = {action: name for name, source in SOURCES.items() for action in source.actions}
+OPERATION_OF = {
+    iam_action(service, operation): (service, operation)
+    for service, operations in HANDLER_OPERATIONS.items()
+    for operation in operations
 }
 
 
@@ -497,11 +733,12 @@ def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, acti
     world = World()
     if path == "listing scan":
         enforcement.world.search = "unknown_operation"
+    environ = world.organization() if path == "organisation scan" else world.environ
+    session = identity(without(action))
+    enforcement.calls.clear()
 
     summary, error = run_as(
-        identity(without(action)),
-        world.about(world.due) if path == "certificate" else world.scheduled(),
-        world.environ,
+        session, world.about(world.due) if path == "certificate" else world.scheduled(), environ
     )
 
     assert {kind} == {k for k in ("errors", "warnings") if any(denied in p for p in summary[k])}
@@ -511,63 +748,422 @@ def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, acti
         assert world.ignored in [entry["arn"] for entry in summary["in_window"]]
     if action == "acm:SearchCertificates":
         # Denied the search, the scan lists instead and misses nothing.
-        assert ("ListCertificates", [world.server_certificate, world.due, world.due_west]) == (
-            summary["source"],
-            [entry["arn"] for entry in summary["in_window"]],
+        assert ("ListCertificates", world.in_window()) == (summary["source"], entries(summary))
+    if action == "securityhub:ListMembers":
+        # Which members are silent is unknown, and the summary says so.
+        assert ([], [True]) == (
+            summary["silent_accounts"],
+            [p.endswith("; silent accounts unknown") for p in summary["errors"]],
         )
+    source = SOURCE_OF.get(action)
+    if source not in (None, ACM):
+        assert_source_denied(enforcement, summary, world, source, action)
+
+
+# Handler bugs, reported and left to the handler's owners (this test does not change the
+# handler): the error of such a denied action names the operation, the region and AWS's
+# message, but not the source nor the permission the role lacks. Each entry is checked to still
+# fail, then marked xfail, so a fixed handler fails the test until its entry is removed;
+# ``pytest --runxfail`` shows the failures.
+NOT_NAMED_BY_THE_HANDLER = {
+    **dict.fromkeys(
+        (
+            "iot:DescribeCACertificate",
+            "iam:GetSAMLProvider",
+            "transfer:DescribeCertificate",
+            "ds:ListCertificates",
+        ),
+        "handler bug: a denied read of one listed item (_each) is reported without the source "
+        "or the permission; read_source names both",
+    ),
+    "sns:ListPlatformApplications": (
+        "handler bug: SNS denies with AuthorizationError, which read_source does not take for a "
+        "denial, so it does not name the permission the role lacks"
+    ),
+}
+
+
+def assert_source_denied(
+    aws: StrictAws, summary: dict[str, Any], world: World, source: str, action: str
+) -> None:
+    """A source's denied action: every call of it was denied, each one reported as an error
+    that names the operation and the region it was made in (none for a global source) with
+    AWS's denial of the action, and, as ``read_source`` reports a source it could not read, the
+    source and the permission the role lacks; every other source is read as usual."""
+    service, operation = OPERATION_OF[action]
+    made_in = sorted(
+        {
+            call.region
+            for call in aws.calls
+            if (call.service, call.operation) == (service, operation)
+        }
+    )
+    heads = (
+        [f"{operation} in {region}" for region in made_in]
+        if SOURCES[source].scope == "regional"
+        else [operation]
+    )
+    denials = sorted(p for p in summary["errors"] if f"not authorized to perform: {action}" in p)
+    others = set(world.in_window()) - {(source, world.arn_of(source))}
+
+    assert made_in
+    assert heads == [problem.partition(" failed (")[0] for problem in denials]
+    assert others <= set(entries(summary))
+    named = [
+        problem.endswith(f"; the {source} source was not read; the role needs {action}")
+        for problem in denials
+    ]
+    if action in NOT_NAMED_BY_THE_HANDLER:
+        assert not all(named), "fixed: remove the action from NOT_NAMED_BY_THE_HANDLER"
+        pytest.xfail(NOT_NAMED_BY_THE_HANDLER[action])
+    assert [True] * len(denials) == named, denials
 
 
 # The policy grants what the code calls, and nothing else ###################################
 
 
-def handler_operations_in_source() -> set[tuple[str, str]]:
-    """Every AWS operation the handler's source can call: the services it makes clients for
-    (``self.client("acm", ...)``), then each client method or paginator name of those
-    services that appears in a call."""
-    tree = ast.parse(HANDLER_FILE.read_text(encoding="utf-8"))
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+@dataclass(frozen=True)
+class SourceCalls:
+    """The AWS operations the handler's source calls, ``(service, operation)`` with the service
+    as boto3 names it, read per service: each call is attributed to the client it is made on.
 
-    def name_of(call: ast.Call) -> str | None:
-        func = call.func
-        return func.attr if isinstance(func, ast.Attribute) else None
+    ``operations``: by module-level function (or method, ``Class.method``), the operations
+    called in it (its nested functions included); ``names``: the module-level functions each
+    one names (calls, or passes on as a callback); ``unresolved``: calls that look like AWS
+    calls on a receiver that is no known client (the parser would miss them: none may be)."""
 
-    def first_string(call: ast.Call) -> str | None:
-        if call.args and isinstance(call.args[0], ast.Constant):
-            value = call.args[0].value
-            return value if isinstance(value, str) else None
-        return None
+    operations: dict[str, set[tuple[str, str]]]
+    names: dict[str, set[str]]
+    unresolved: list[str]
 
-    services = {first_string(c) for c in calls if name_of(c) == "client"} - {None}
-    called = {name_of(c) for c in calls} | {
-        first_string(c) for c in calls if name_of(c) == "get_paginator"
-    }
-    session = botocore.session.get_session()
-    found: set[tuple[str, str]] = set()
-    for service in services:
-        assert service is not None
-        model = session.get_service_model(service)
-        found |= {
-            (service, operation)
-            for operation in model.operation_names
-            if botocore.xform_name(operation) in called
-        }
+    def all(self) -> set[tuple[str, str]]:
+        return {call for calls in self.operations.values() for call in calls}
+
+    def reachable(self, function: str) -> set[tuple[str, str]]:
+        """The operations ``function`` calls, itself or through the functions it names."""
+        seen, todo = set(), [function]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += self.names.get(name, set())
+        return {call for name in seen for call in self.operations.get(name, set())}
+
+
+@functools.cache
+def _operations(service: str) -> dict[str, str]:
+    """The operations of ``service`` by their names as client methods (``list_certificates``)."""
+    model = botocore.session.get_session().get_service_model(service)
+    return {botocore.xform_name(name): name for name in model.operation_names}
+
+
+def _paginated(service: str, operation: str) -> bool:
+    try:
+        botocore.session.get_session().get_paginator_model(service).get_paginator(operation)
+    except ValueError:  # "Paginator for operation does not exist"
+        return False
+    return True
+
+
+def _string(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """The module's functions and its classes' methods (``Class.method``)."""
+    found = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            found |= {
+                f"{node.name}.{method.name}": method
+                for method in node.body
+                if isinstance(method, ast.FunctionDef)
+            }
     return found
 
 
+def _client_types(tree: ast.Module) -> dict[str, str]:
+    """The client types the code annotates with (``from mypy_boto3_acm_pca import
+    ACMPCAClient``) -> their service (``acm-pca``)."""
+    return {
+        alias.asname or alias.name: node.module.removeprefix("mypy_boto3_").replace("_", "-")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module is not None
+        and re.fullmatch(r"mypy_boto3_\w+", node.module)
+        for alias in node.names
+        if alias.name.endswith("Client")
+    }
+
+
+def _client_accessors(functions: dict[str, ast.FunctionDef]) -> dict[str, str]:
+    """Methods that return ``self.client("<service>", ...)`` (``AwsClients.acm``) -> service."""
+    found = {}
+    for qualified, function in functions.items():
+        last = function.body[-1]
+        if (
+            "." in qualified
+            and isinstance(last, ast.Return)
+            and isinstance(last.value, ast.Call)
+            and isinstance(last.value.func, ast.Attribute)
+            and last.value.func.attr == "client"
+            and (service := _string(last.value.args[0] if last.value.args else None))
+        ):
+            found[function.name] = service
+    return found
+
+
+def _paging_helpers(functions: dict[str, ast.FunctionDef]) -> dict[str, tuple[int, int]]:
+    """Functions that page through the operation one parameter names on the client another
+    one is (``_paged(client, "operation_name", ...)``: ``client.get_paginator(operation)``) ->
+    the positions of those two parameters."""
+    found = {}
+    for name, function in functions.items():
+        parameters = [a.arg for a in function.args.posonlyargs + function.args.args]
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get_paginator"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in parameters
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in parameters
+            ):
+                found[name] = (
+                    parameters.index(node.func.value.id),
+                    parameters.index(node.args[0].id),
+                )
+    return found
+
+
+class _Clients:
+    """Which service each expression of one function is a client of, if any."""
+
+    def __init__(
+        self, function: ast.FunctionDef, types: dict[str, str], accessors: dict[str, str]
+    ) -> None:
+        self.accessors = accessors
+        self.bound: dict[str, str] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.FunctionDef | ast.Lambda):
+                arguments = node.args
+                for argument in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
+                    if argument.annotation is None:
+                        continue
+                    for n in ast.walk(argument.annotation):
+                        if isinstance(n, ast.Name) and n.id in types:
+                            self._bind(function, argument.arg, types[n.id])
+        for _ in range(2):  # a client assigned from another one is bound on the second pass
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        self._assign(function, target, node.value)
+
+    def _bind(self, function: ast.FunctionDef, name: str, service: str) -> None:
+        assert self.bound.setdefault(name, service) == service, (
+            f"{function.name}: {name} is a client of {self.bound[name]} and of {service}"
+        )
+
+    def _assign(self, function: ast.FunctionDef, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+            for one_target, one_value in zip(target.elts, value.elts, strict=True):
+                self._assign(function, one_target, one_value)
+        elif isinstance(target, ast.Name) and (service := self.service_of(value)):
+            self._bind(function, target.id, service)
+
+    def service_of(self, node: ast.expr) -> str | None:
+        """``clients.client("rds", ...)``, ``clients.sns(...)``, a name bound to a client,
+        either branch of ``... if ... else None``."""
+        if isinstance(node, ast.Name):
+            return self.bound.get(node.id)
+        if isinstance(node, ast.IfExp):
+            return self.service_of(node.body) or self.service_of(node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "client" and node.args:
+                return _string(node.args[0])
+            if self.service_of(node.func.value) is None:
+                return self.accessors.get(node.func.attr)
+        return None
+
+
+def source_calls(source: str | None = None) -> SourceCalls:
+    """The operations in the handler's source (or in ``source``), attributed to the client
+    each call is made on: a method of a client (``transfer.describe_certificate(...)`` is
+    transfer's DescribeCertificate, ``acm.describe_certificate(...)`` ACM's), the operation a
+    client pages through (``acm.get_paginator("search_certificates")``) or has a paging
+    helper page through (``_paged(clients.client("ds", region), "list_certificates", ...)``).
+    Clients are known by the type a parameter is annotated with (``acm: ACMClient``), or by
+    what a name is assigned (``ds = clients.client("ds", region)``, ``iam =
+    clients.iam(region)``)."""
+    tree = ast.parse(source if source is not None else HANDLER_FILE.read_text(encoding="utf-8"))
+    functions = _functions(tree)
+    types, accessors = _client_types(tree), _client_accessors(functions)
+    helpers = _paging_helpers(functions)
+    module_functions = {name for name in functions if "." not in name}
+    operations: dict[str, set[tuple[str, str]]] = {}
+    names: dict[str, set[str]] = {}
+    unresolved: list[str] = []
+    for qualified, function in functions.items():
+        clients = _Clients(function, types, accessors)
+        found = operations.setdefault(qualified, set())
+        names[qualified] = {
+            node.id
+            for node in ast.walk(function)
+            if isinstance(node, ast.Name) and node.id in module_functions
+        }
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            call = ast.unparse(node)
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in helpers:
+                at_client, at_operation = helpers[func.id]
+                service = clients.service_of(node.args[at_client])
+                method = _string(node.args[at_operation])
+                if service is None or method not in _operations(service):
+                    unresolved.append(f"{qualified}: {call}")
+                    continue
+                found.add((service, _operations(service)[method]))
+            elif isinstance(func, ast.Attribute):
+                service = clients.service_of(func.value)
+                method = (
+                    _string(node.args[0])
+                    if func.attr == "get_paginator" and node.args
+                    else func.attr
+                )
+                if service is None:
+                    # An operation's name on an unknown receiver: a client the parser missed.
+                    if (func.attr == "get_paginator" and method) or any(
+                        method in _operations(s) for s in HANDLER_OPERATIONS
+                    ):
+                        unresolved.append(f"{qualified}: {call}")
+                elif method in _operations(service) and (
+                    func.attr != "get_paginator"
+                    or _paginated(service, _operations(service)[method])
+                ):
+                    found.add((service, _operations(service)[method]))
+                elif func.attr != "can_paginate":
+                    unresolved.append(f"{qualified}: {call}")
+    return SourceCalls(operations, names, unresolved)
+
+
+def handler_operations_in_source() -> set[tuple[str, str]]:
+    """Every AWS operation the handler's source can call, by service."""
+    calls = source_calls()
+    assert [] == calls.unresolved
+    return calls.all()
+
+
+def test_the_source_parser_tells_the_services_apart():
+    """Operations of the same name in several services (ListCertificates in ACM, Transfer and
+    Directory Service; DescribeCertificate in ACM, Transfer, Directory Service and IoT) are
+    each the one of the client they are called on, whether it is a parameter, a name, or made
+    in place."""
+    source = """
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from mypy_boto3_acm import ACMClient
+
+class Clients:
+    def acm(self, region):
+        return self.client("acm", region)
+
+def _paged(client, operation, key):
+    yield from client.get_paginator(operation).paginate()
+
+def read(acm: ACMClient | None, clients):
+    acm.describe_certificate(CertificateArn="a")
+    pages = acm.get_paginator("list_certificates")
+    transfer = clients.client("transfer", "eu-west-1")
+    transfer.describe_certificate(CertificateId="c")
+    list(_paged(transfer, "list_certificates", "Certificates"))
+    ds, where = clients.client("ds", "eu-west-1"), "in eu-west-1"
+    ds.list_certificates(DirectoryId="d")
+    iot = clients.client("iot", "eu-west-1") if where else None
+    iot.describe_ca_certificate(certificateId="e")
+
+def describe(clients, region):
+    return clients.acm(region).list_certificates()
+"""
+    calls = source_calls(source)
+
+    assert [] == calls.unresolved
+    assert {
+        "Clients.acm": set(),
+        "_paged": set(),
+        "read": {
+            ("acm", "DescribeCertificate"),
+            ("acm", "ListCertificates"),
+            ("transfer", "DescribeCertificate"),
+            ("transfer", "ListCertificates"),
+            ("ds", "ListCertificates"),
+            ("iot", "DescribeCACertificate"),
+        },
+        "describe": {("acm", "ListCertificates")},
+    } == calls.operations
+
+
+def test_the_source_parser_reports_a_call_on_a_client_it_does_not_know():
+    source = """
+def read(session, anything: object):
+    session.create_client("ds").list_certificates(DirectoryId="d")
+    anything.get_paginator("describe_directories")
+"""
+    assert [
+        "read: session.create_client('ds').list_certificates(DirectoryId='d')",
+        "read: anything.get_paginator('describe_directories')",
+    ] == source_calls(source).unresolved
+
+
+def test_each_source_is_granted_exactly_what_its_reader_calls():
+    """Each row of the handler's SOURCES lists as its ``actions`` the IAM actions of the
+    operations its reader calls (ACM's: and those that describe each certificate and read its
+    tags, ``examine``), and as its ``services`` the clients the reader uses."""
+    calls = source_calls()
+    reads = {name: calls.reachable(source.read.__name__) for name, source in SOURCES.items()}
+    asked = calls.reachable("examine")
+
+    assert [] == calls.unresolved
+    assert {name: sorted(source.actions) for name, source in SOURCES.items()} == {
+        name: sorted({iam_action(*call) for call in calls_ | (asked if name == ACM else set())})
+        for name, calls_ in reads.items()
+    }
+    assert {name: sorted(source.services) for name, source in SOURCES.items()} == {
+        name: sorted({service for service, _ in calls_}) for name, calls_ in reads.items()
+    }
+    # Beyond the sources, the handler reads the hub's findings (and, for the organisation
+    # digest, its members), writes findings and publishes.
+    assert [
+        "securityhub:BatchImportFindings",
+        "securityhub:GetFindings",
+        "securityhub:ListMembers",
+        "sns:Publish",
+    ] == sorted(
+        {iam_action(*call) for call in calls.all()}
+        - NEEDS_NO_PERMISSION
+        - {action for source in SOURCES.values() for action in source.actions}
+    )
+
+
 def test_the_policy_grants_exactly_the_operations_the_code_calls(aws: StrictAws):
-    """Every operation in the handler's source is one a run makes (a scan with ACM, IAM,
-    metrics, the hub and a topic; a scan that lists; a scan of an empty account; an ACM event),
-    each maps to an action of iam_policy.json (GetCallerIdentity needs none), and the policy
-    grants nothing else but what Lambda needs for the logs and the dead-letter queue."""
+    """Every operation in the handler's source is one a run makes (a scan of every source with
+    metrics, the hub and a topic; a scan that lists; an ACM event; an organisation digest; a
+    scan of a region with no hub, outside Lambda), each maps to an action of iam_policy.json
+    (GetCallerIdentity needs none), and the policy grants nothing else but what Lambda needs
+    for the logs and the dead-letter queue."""
     world = World()
     put_days_to_expiry_metric(REGION, world.due, 3)
     set_in_use_by(world.due, REGION, [LOAD_BALANCER])
+    organization = world.organization()
     aws.calls.clear()
     invoke(world.scheduled(), environ=world.environ)
     aws.world.search = "unknown_operation"
     invoke(world.scheduled(), environ=world.environ)
     aws.world.search = "available"
     invoke(world.about(world.due_west), environ=world.environ)
+    invoke(world.scheduled(), environ=organization)
     empty = {**world.environ, "SCAN_REGIONS": "ap-south-1", "SECURITY_HUB_REGION": "ap-south-1"}
     # Run outside Lambda (no function ARN to read the account from): GetCallerIdentity.
     invoke(
@@ -585,7 +1181,7 @@ def test_the_policy_grants_exactly_the_operations_the_code_calls(aws: StrictAws)
     )
     assert in_source == made
     assert sorted(set(policy_actions(POLICY)) - GRANTED_FOR_LAMBDA) == sorted(
-        {f"{service}:{operation}" for service, operation in made} - NEEDS_NO_PERMISSION
+        {iam_action(service, operation) for service, operation in made} - NEEDS_NO_PERMISSION
     )
 
 
@@ -698,20 +1294,44 @@ def parliament(
     )
 
 
-# parliament 1.6.4, the latest release, predates acm:SearchCertificates (2026) and its
-# ignore_locations setting cannot be used from a config file: that one line is expected.
-KNOWN_TO_AWS_NOT_TO_PARLIAMENT = "LOW - Unknown action -  - Unknown action acm:SearchCertificates"
+# What parliament 1.6.4 (its latest release) reports of iam_policy.json that is no fault of
+# it; `make lint` filters the same lines out, since parliament's ignore_locations cannot be
+# used from a config file (it matches no location given as a plain string):
+# - acm:SearchCertificates (2026) is newer than parliament: an unknown action to it;
+# - rds:DescribeDBInstances on "*", where parliament would name the DB instances
+#   (arn:*:rds:*:*:db:*): a DB instance is the action's only resource type, so "*" grants no
+#   more, and the function describes every instance in one request.
+ACCEPTED_FROM_PARLIAMENT = (
+    "LOW - Unknown action -  - Unknown action acm:SearchCertificates - ",
+    "LOW - Unnecessary use of Resource * -  - ['rds:DescribeDBInstances'] - ",
+)
 
 
 def test_parliament_finds_nothing_to_report_in_the_policy():
+    """Nothing but the accepted lines, and each of them: one that parliament no longer reports
+    (a newer parliament, a changed policy) is taken out of the list and out of `make lint`."""
     result = parliament(POLICY_FILE.read_text(encoding="utf-8"))
 
-    reported = [
-        line
-        for line in result.stdout.splitlines()
-        if not line.startswith(KNOWN_TO_AWS_NOT_TO_PARLIAMENT + " - ")
-    ]
-    assert (result.returncode in (0, 1), []) == (True, reported)
+    lines = result.stdout.splitlines()
+    assert (1, [], list(ACCEPTED_FROM_PARLIAMENT)) == (
+        result.returncode,
+        [line for line in lines if not line.startswith(ACCEPTED_FROM_PARLIAMENT)],
+        [
+            known
+            for known in ACCEPTED_FROM_PARLIAMENT
+            if any(map(str.startswith, lines, [known] * len(lines)))
+        ],
+    )
+
+
+def test_make_lint_filters_out_the_accepted_lines_and_nothing_else():
+    """The Makefile's parliament line drops the lines this test accepts, and no other."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    line = makefile.partition("parliament --config .parliament.yaml")[2].partition("(! grep .)")[0]
+
+    assert sorted(
+        known.removeprefix("LOW - ").removesuffix(" - ") for known in ACCEPTED_FROM_PARLIAMENT
+    ) == sorted(re.findall(r'-e "([^"]*)"', line))
 
 
 def test_parliament_mutes_only_the_statements_whose_partition_is_a_wildcard():

@@ -350,8 +350,9 @@ def test_the_policy_grants_what_the_function_does_in_each_partition(partition: s
 
 @pytest.mark.parametrize("partition", sorted(PARTITIONS))
 def test_the_policy_stays_scoped_in_each_partition(partition: str) -> None:
-    """Another function's log group and queue, and a product of another company, are not
-    granted: the partition is widened, nothing else."""
+    """Another function's log group and queue, a product of another company, and API
+    Gateway's other resources (``apigateway:GET`` reads any of them: API keys with their values,
+    every REST API's configuration) are not granted: the partition is widened, nothing else."""
     region = PARTITIONS[partition]
     role = f"arn:{partition}:iam::{ACCOUNT}:role/{FUNCTION_NAME}"
     others = [
@@ -364,6 +365,9 @@ def test_the_policy_stays_scoped_in_each_partition(partition: str) -> None:
             "securityhub:BatchImportFindings",
             f"arn:{partition}:securityhub:{region}::product/some-vendor/some-product",
         ),
+        ("apigateway:GET", f"arn:{partition}:apigateway:{region}::/apikeys"),
+        ("apigateway:GET", f"arn:{partition}:apigateway:{region}::/apikeys/k3y1d"),
+        ("apigateway:GET", f"arn:{partition}:apigateway:{region}::/restapis/a1b2c3/stages/prod"),
     ]
 
     assert [] == [
