@@ -168,6 +168,8 @@ SEARCH_UNAVAILABLE_CODES = frozenset(
         "404",
     }
 )
+# How AWS says "not allowed" besides AccessDenied*: EC2-style APIs and SNS (its Query API).
+DENIAL_CODES = frozenset({"UnauthorizedOperation", "AuthorizationError"})
 DAYS_TO_EXPIRY_NAMESPACE = "AWS/CertificateManager"
 DAYS_TO_EXPIRY_METRIC = "DaysToExpiry"
 METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit of MetricDataQueries
@@ -3484,17 +3486,17 @@ def read_source(
     source: Source, clients: AwsClients, region: str, config: Config, deadline: Deadline
 ) -> Listing:
     """A source's listing in one region; what failed, as a Problem naming the source and, for a
-    denial, the permission the role lacks. A service not offered in the region: a note."""
+    denial, the permission the role lacks (for the listing and for each item read after it).
+    A service not offered in the region: a note."""
     try:
-        return source.read(clients, region, config, deadline)
+        listing = source.read(clients, region, config, deadline)
     except AWS_ERRORS as error:
         listed_region = GLOBAL_REGION if source.scope == "global" else region
         where = "" if source.scope == "global" else f"in {region}"
         operation = getattr(error, "operation_name", None) or source.name
-        not_offered = isinstance(error, botocore.exceptions.EndpointConnectionError) and not (
+        if isinstance(error, botocore.exceptions.EndpointConnectionError) and not (
             clients.offers(source.services[0], region)
-        )
-        if not_offered:
+        ):
             note = Problem(
                 "note",
                 source.name,
@@ -3502,14 +3504,30 @@ def read_source(
                 detail=f"{source.services[0]} is not offered there; skipped",
             )
             return Listing(source.name, listed_region, operation, problems=(note,))
-        then = f"the {source.name} source was not read"
-        if "AccessDenied" in error_code(error) or error_code(error) == "UnauthorizedOperation":
-            action = next(
-                (a for a in source.actions if a.endswith(f":{operation}")), source.actions[0]
-            )
-            then += f"; the role needs {action}"
-        problem = failed("error", operation, where, error, then)
-        return Listing(source.name, listed_region, operation, complete=False, problems=(problem,))
+        problem = failed("error", operation, where, error)
+        return Listing(
+            source.name,
+            listed_region,
+            operation,
+            complete=False,
+            problems=(replace(problem, then=not_read(source, problem)),),
+        )
+    named = (
+        replace(p, then=not_read(source, p)) if p.code and not p.then else p
+        for p in listing.problems
+    )
+    return replace(listing, problems=tuple(named))
+
+
+def not_read(source: Source, problem: Problem) -> str:
+    """What a failed call of a source left unread and, if AWS denied it, the action to grant."""
+    then = f"the {source.name} source was not read"
+    if problem.code.startswith("AccessDenied") or problem.code in DENIAL_CODES:
+        action = next(
+            (a for a in source.actions if a.endswith(f":{problem.action}")), source.actions[0]
+        )
+        then += f"; the role needs {action}"
+    return then
 
 
 def source_regions(source: Source, config: Config) -> tuple[str, ...]:

@@ -760,29 +760,6 @@ def test_without_the_action_its_path_breaks_visibly(enforcement: StrictAws, acti
         assert_source_denied(enforcement, summary, world, source, action)
 
 
-# Handler bugs, reported and left to the handler's owners (this test does not change the
-# handler): the error of such a denied action names the operation, the region and AWS's
-# message, but not the source nor the permission the role lacks. Each entry is checked to still
-# fail, then marked xfail, so a fixed handler fails the test until its entry is removed;
-# ``pytest --runxfail`` shows the failures.
-NOT_NAMED_BY_THE_HANDLER = {
-    **dict.fromkeys(
-        (
-            "iot:DescribeCACertificate",
-            "iam:GetSAMLProvider",
-            "transfer:DescribeCertificate",
-            "ds:ListCertificates",
-        ),
-        "handler bug: a denied read of one listed item (_each) is reported without the source "
-        "or the permission; read_source names both",
-    ),
-    "sns:ListPlatformApplications": (
-        "handler bug: SNS denies with AuthorizationError, which read_source does not take for a "
-        "denial, so it does not name the permission the role lacks"
-    ),
-}
-
-
 def assert_source_denied(
     aws: StrictAws, summary: dict[str, Any], world: World, source: str, action: str
 ) -> None:
@@ -813,9 +790,6 @@ def assert_source_denied(
         problem.endswith(f"; the {source} source was not read; the role needs {action}")
         for problem in denials
     ]
-    if action in NOT_NAMED_BY_THE_HANDLER:
-        assert not all(named), "fixed: remove the action from NOT_NAMED_BY_THE_HANDLER"
-        pytest.xfail(NOT_NAMED_BY_THE_HANDLER[action])
     assert [True] * len(denials) == named, denials
 
 
