@@ -421,6 +421,7 @@ def test_stack_with_every_setting_is_created(full_stack: Stack) -> None:
         "LogGroupName": f"/aws/lambda/{FUNCTION_NAME}",
         "DeadLetterQueueUrl": full_stack.resources["DeadLetterQueue"],
         "DeadLetterQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters",
+        "DashboardName": f"{FUNCTION_NAME}-{REGION}",
     }
     assert full_stack.function["Configuration"]["CodeSha256"] == full_stack.code_sha256
 
@@ -546,6 +547,7 @@ def test_existing_topic_and_no_per_certificate_rule_create_no_topic_and_only_the
     assert lean_stack.function["Configuration"]["CodeSha256"] == lean_stack.code_sha256
     assert lean_stack.outputs["TopicArn"] == EXISTING_TOPIC
     assert sorted(lean_stack.resources) == [
+        "Dashboard",
         "DeadLetterQueue",
         "Function",
         "FunctionRole",
@@ -1104,3 +1106,73 @@ def test_email_subscription_with_owner_tag_receives_every_certificate_once() -> 
         for name in ("OwnerTag", "NotificationEmail")
     )
     assert '{"owner": ["all"]}' in descriptions and "alarm" in descriptions
+
+
+# The dashboard (issue 20) ##################################################################
+
+
+def dashboard_metrics(body: dict[str, Any]) -> list[tuple[str, Metric]]:
+    """Every metric of every metric widget: (the widget's region, the metric)."""
+    found = []
+    for widget in body["widgets"]:
+        assert widget["type"] == "metric", widget
+        properties = widget["properties"]
+        for row in properties["metrics"]:
+            texts = [item for item in row if isinstance(item, str)]
+            assert len(texts) == len(row) - (1 if isinstance(row[-1], dict) else 0), row
+            namespace, name, *pairs = texts
+            dimensions = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
+            found.append((properties["region"], (namespace, name, dimensions)))
+    return found
+
+
+def check_dashboard(body: dict[str, Any], region: str, scope: str) -> None:
+    """Every graph names a metric the handler emits, with its namespace and both dimensions,
+    in this stack's region; the graphs the issue asks for are there."""
+    found = dashboard_metrics(body)
+    assert {r for r, _ in found} == {region}
+    outside = [metric for _, metric in found if metric not in emitted_metrics()]
+    assert outside == []
+    names = {metric[1] for _, metric in found}
+    severities = [s.title() for s in handler.SEVERITY_ORDER]
+    wanted = {*severities, "ExpiredInUse", "Heartbeat", "Failures", "FindingsFailed"}
+    assert wanted <= names
+    assert ("SilentAccounts" in names) == (scope == "organization")
+    (by_severity,) = [w for w in body["widgets"] if "severity" in w["properties"]["title"]]
+    assert [row[1] for row in by_severity["properties"]["metrics"]] == severities
+    assert (by_severity["properties"]["period"], by_severity["properties"]["stacked"]) == (
+        7 * 86400,
+        True,
+    )
+
+
+@pytest.mark.parametrize("scope", ["account", "organization"])
+def test_dashboard_graphs_only_metrics_the_handler_emits(scope: str) -> None:
+    rendered = render({"DigestScope": scope})
+    dashboard = rendered.properties("Dashboard")
+    assert dashboard["DashboardName"] == f"{FUNCTION_NAME}-{rendered.pseudo['AWS::Region']}"
+    check_dashboard(json.loads(dashboard["DashboardBody"]), rendered.pseudo["AWS::Region"], scope)
+
+
+def test_dashboard_is_on_by_default_and_can_be_left_out() -> None:
+    template = load_template()
+    assert template["Parameters"]["EnableDashboard"]["Default"] == "true"
+    assert template["Outputs"]["DashboardName"]["Condition"] == "DashboardEnabled"
+    assert "Dashboard" not in render({"EnableDashboard": "false"}).resources
+    # Fn::Sub names this stack's region and function; nothing else is a variable.
+    text = json.dumps(resource(template, "Dashboard")["DashboardBody"])
+    assert set(re.findall(r"\$\{([^}]+)\}", text)) == {"AWS::Region", "Function"}
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "scope"), [("full_stack", "organization"), ("default_stack", "account")]
+)
+def test_deployed_dashboard_shows_this_stacks_function_in_its_region(
+    stack_name: str, scope: str, request: pytest.FixtureRequest
+) -> None:
+    """As CloudFormation resolved it (moto 5.2 creates AWS::CloudWatch::Dashboard)."""
+    stack: Stack = request.getfixturevalue(stack_name)
+    name = f"{FUNCTION_NAME}-{stack.region}"
+    assert stack.resources["Dashboard"] == name
+    body = stack.session.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"]
+    check_dashboard(json.loads(body), stack.region, scope)
