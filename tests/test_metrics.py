@@ -311,11 +311,18 @@ def emf_alarms() -> dict[str, dict[str, Any]]:
 def test_the_alarms_name_the_namespace_metrics_and_dimensions_the_code_emits():
     """An alarm without the metric's exact dimensions watches a metric that does not exist."""
     alarms = emf_alarms()
+    # An organisation's scan (DIGEST_SCOPE=organization) adds SilentAccounts to its line.
+    organization = handler.Summary(
+        "Scheduled Event", "scan", [REGION], 45, False, "now", scope="organization"
+    )
+    document = handler.build_metrics(organization, function_name="f", now=datetime.now())
+    emitted = {m["Name"] for m in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert set(METRIC_NAMES) | {"SilentAccounts"} == emitted
 
-    assert {"HeartbeatAlarm", "ExpiredInUseAlarm"} == set(alarms)
+    assert {"HeartbeatAlarm", "ExpiredInUseAlarm", "SilentAccountsAlarm"} == set(alarms)
     for logical_id, alarm in alarms.items():
         properties = alarm["Properties"]
-        assert properties["MetricName"] in METRIC_NAMES, logical_id
+        assert properties["MetricName"] in emitted, logical_id
         assert list(handler.METRIC_DIMENSIONS) == [d["Name"] for d in properties["Dimensions"]]
         assert [{"Ref": "Function"}, "scan"] == [d["Value"] for d in properties["Dimensions"]]
     assert handler.HEARTBEAT_METRIC == alarms["HeartbeatAlarm"]["Properties"]["MetricName"]

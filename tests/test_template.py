@@ -13,6 +13,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from cfnlint.decode import decode
 from moto import mock_aws
 from moto.events.models import EventPattern
 
+import handle_expiring_certificates as handler
 from testkit import load_event
+from testkit.sns import policy_matches
 from tests.policy_evaluation import Rendered, accepts, switch_combinations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +37,7 @@ HANDLER = ROOT / "handle_expiring_certificates.py"
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
 DEFAULTS_REGION = "ap-southeast-2"
+EMAIL_REGION = "us-west-2"
 ACCOUNT = "123456789012"  # moto's default account
 CODE_BUCKET = "certificate-monitor-code"
 FUNCTION_NAME = "handle-expiring-certificates"
@@ -55,6 +59,10 @@ SETTINGS = {
     "INCLUDE_IAM_SERVER_CERTIFICATES": "IncludeIamServerCertificates",
     "IGNORE_TAG": "IgnoreTag",
     "SNS_TOPIC_ARN": "ExistingTopicArn",
+    "CERTIFICATE_SOURCES": "CertificateSources",
+    "DIGEST_SCOPE": "DigestScope",
+    "OWNER_TAG": "OwnerTag",
+    "HTTPS_FORMAT": "HttpsFormat",
 }
 EVERY_SETTING = {
     "ExpiryDays": "30",
@@ -71,7 +79,13 @@ EVERY_SETTING = {
     "LogRetentionDays": "30",
     "ReservedConcurrency": "3",
     "ExpiredInUseAlarmThreshold": "1",
+    "CertificateSources": "acm, iam,private-ca",
+    "DigestScope": "organization",
+    "OwnerTag": "team",
+    "HttpsFormat": "json",
 }
+ORGANIZATION_MEMBERS = "ReadOrganizationMembers"  # the Sid only DigestScope=organization grants
+ORGANIZATION_SCHEDULE = "cron(5 2 ? * 1 *)"  # the organisation's digest: two hours after members
 
 # moto 5.2 has no CloudFormation support for AWS::SNS::TopicPolicy, AWS::Lambda::EventInvokeConfig
 # nor AWS::CloudWatch::Alarm: it warns and skips them, so they are checked on the template.
@@ -79,6 +93,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning"),
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"),
     pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..Subscription:UserWarning"),
 ]
 
 
@@ -95,8 +110,18 @@ def resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return properties
 
 
-def role_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = resource(template, "FunctionRole")["Policies"]
+def render(parameters: dict[str, str]) -> Rendered:
+    """The stack the template makes from these parameters (besides the code's), its function
+    named FUNCTION_NAME."""
+    return Rendered(
+        load_template(),
+        {"CodeS3Bucket": CODE_BUCKET, "CodeS3Key": "code.zip", **parameters},
+        {"Function": FUNCTION_NAME, "Function.Arn": "<function>", "Topic": "<topic>"},
+    )
+
+
+def role_statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = resources["FunctionRole"]["Properties"]["Policies"]
     statements: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
     return statements
 
@@ -191,7 +216,8 @@ class Stack:
                 document = json.loads(document)
             except json.JSONDecodeError:
                 document = ast.literal_eval(document)
-        statements: list[dict[str, Any]] = document["Statement"]
+        # moto 5.2 keeps an AWS::NoValue of a list as None; CloudFormation leaves it out.
+        statements: list[dict[str, Any]] = [s for s in document["Statement"] if s is not None]
         return statements
 
     def kms_keys(self) -> list[str]:
@@ -240,6 +266,17 @@ def default_stack(aws: None) -> Stack:
     return Stack(DEFAULTS_REGION, {"CodeS3Bucket": "defaults-code"}, bucket="defaults-code")
 
 
+@pytest.fixture(scope="module")
+def email_stack(aws: None) -> Stack:
+    """An e-mail address and no OwnerTag: the topic's own subscription, as before owners
+    (full_stack's, with OwnerTag, is an AWS::SNS::Subscription, which moto 5.2 skips)."""
+    return Stack(
+        EMAIL_REGION,
+        {"CodeS3Bucket": "email-code", "NotificationEmail": EVERY_SETTING["NotificationEmail"]},
+        bucket="email-code",
+    )
+
+
 # The template as text and data ############################################################
 
 
@@ -249,17 +286,25 @@ def test_template_passes_cfn_lint() -> None:
     assert [str(m) for m in matches] == []
 
 
-def test_role_grants_the_statements_of_iam_policy_json() -> None:
-    """Same Sids, Effects and Actions as iam_policy.json, in one inline policy.
+@pytest.mark.parametrize("scope", ["organization", "account"])
+def test_role_grants_the_statements_of_iam_policy_json(scope: str) -> None:
+    """Same Sids, Effects and Actions as iam_policy.json, in one inline policy, in the order of
+    the file; ListMembers (ReadOrganizationMembers) only for the organisation's digest, the one
+    scope that calls it. The console install's file grants it to every function.
 
     Resources may differ: the template narrows them to its own account, log group and topic
     (test_deployed_resources_are_within_iam_policy_json checks that they stay inside what the
     file grants)."""
-    template = load_template()
-    assert "ManagedPolicyArns" not in resource(template, "FunctionRole")
-    assert without_resources(policy_file_statements()) == without_resources(
-        role_statements(template)
-    )
+    rendered = render({"DigestScope": scope})
+    assert "ManagedPolicyArns" not in rendered.properties("FunctionRole")
+    expected = [
+        s
+        for s in policy_file_statements()
+        if scope == "organization" or s["Sid"] != ORGANIZATION_MEMBERS
+    ]
+    statements = role_statements(rendered.resources)
+    assert [s["Sid"] for s in expected] == [s["Sid"] for s in statements]
+    assert without_resources(expected) == without_resources(statements)
 
 
 def test_function_runs_the_handler_with_json_logs_in_its_own_log_group() -> None:
@@ -277,9 +322,40 @@ def test_function_runs_the_handler_with_json_logs_in_its_own_log_group() -> None
     assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
+def handler_settings() -> set[str]:
+    """The variables Config.from_environ reads with _read(environ, "NAME", ...): every setting
+    of the handler (AWS_REGION, which Lambda sets, is read otherwise)."""
+    (config,) = [
+        node
+        for node in ast.parse(HANDLER.read_text()).body
+        if isinstance(node, ast.ClassDef) and node.name == "Config"
+    ]
+    (from_environ,) = [
+        node
+        for node in config.body
+        if isinstance(node, ast.FunctionDef) and node.name == "from_environ"
+    ]
+    return {
+        call.args[1].value
+        for call in ast.walk(from_environ)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "_read"
+        and isinstance(call.args[1], ast.Constant)
+        and isinstance(call.args[1].value, str)
+    }
+
+
 def test_every_setting_of_the_handler_is_a_variable_of_the_function() -> None:
+    """Read from the handler's code: a setting added there and not to the template fails."""
+    settings = handler_settings()
+    assert "EXPIRY_DAYS" in settings
+    assert "AWS_REGION" not in settings
     variables = resource(load_template(), "Function")["Environment"]["Variables"]
-    assert sorted(SETTINGS) == sorted(variables)
+    assert sorted(settings) == sorted(SETTINGS) == sorted(variables)
+    parameters = load_template()["Parameters"]
+    for variable, parameter in SETTINGS.items():
+        assert parameter in parameters, variable
 
 
 def test_template_has_no_account_region_or_partition_literals() -> None:
@@ -345,6 +421,7 @@ def test_stack_with_every_setting_is_created(full_stack: Stack) -> None:
         "LogGroupName": f"/aws/lambda/{FUNCTION_NAME}",
         "DeadLetterQueueUrl": full_stack.resources["DeadLetterQueue"],
         "DeadLetterQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters",
+        "DashboardName": f"{FUNCTION_NAME}-{REGION}",
     }
     assert full_stack.function["Configuration"]["CodeSha256"] == full_stack.code_sha256
 
@@ -392,15 +469,26 @@ def test_function_environment_carries_every_setting(full_stack: Stack) -> None:
     assert expected == {name: str(value) for name, value in variables.items()}
 
 
-def test_created_topic_is_encrypted_and_subscribes_the_email(full_stack: Stack) -> None:
+def test_created_topic_is_encrypted_with_the_given_key(full_stack: Stack) -> None:
     sns = full_stack.session.client("sns")
     topic_arn = full_stack.outputs["TopicArn"]
     attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
     assert attributes["KmsMasterKeyId"] == EVERY_SETTING["TopicKmsKeyId"]
+
+
+def test_created_topic_subscribes_the_email_to_everything_without_owner_tag(
+    email_stack: Stack,
+) -> None:
+    sns = email_stack.session.client("sns")
+    topic_arn = email_stack.outputs["TopicArn"]
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
         ("email", EVERY_SETTING["NotificationEmail"])
     ]
+    (subscription,) = subscriptions
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+    assert "FilterPolicy" not in attributes["Attributes"]
+    assert "EmailSubscription" not in email_stack.resources
 
 
 def test_log_group_keeps_logs_for_the_retention_parameter(full_stack: Stack) -> None:
@@ -411,16 +499,21 @@ def test_log_group_keeps_logs_for_the_retention_parameter(full_stack: Stack) -> 
     assert group["retentionInDays"] == int(EVERY_SETTING["LogRetentionDays"])
 
 
-@pytest.mark.parametrize("stack_name", ["full_stack", "lean_stack", "default_stack"])
+@pytest.mark.parametrize(
+    ("stack_name", "scope"),
+    [("full_stack", "organization"), ("lean_stack", "account"), ("default_stack", "account")],
+)
 def test_deployed_resources_are_within_iam_policy_json(
-    stack_name: str, request: pytest.FixtureRequest
+    stack_name: str, scope: str, request: pytest.FixtureRequest
 ) -> None:
     """Every resource the deployed role names matches a resource pattern of the same statement
-    of iam_policy.json (IAM wildcards behave like fnmatch's * and ? on ARNs)."""
+    of iam_policy.json (IAM wildcards behave like fnmatch's * and ? on ARNs); every statement of
+    the file is there, ListMembers in organisation scope only."""
     stack: Stack = request.getfixturevalue(stack_name)
     allowed = {s["Sid"]: as_list(s["Resource"]) for s in policy_file_statements()}
     deployed = {s["Sid"]: as_list(s["Resource"]) for s in stack.role_policy()}
-    assert sorted(allowed) == sorted(deployed)
+    wanted = set(allowed) - ({ORGANIZATION_MEMBERS} if scope == "account" else set())
+    assert sorted(wanted) == sorted(deployed)
     outside = [
         (sid, arn)
         for sid, arns in deployed.items()
@@ -441,6 +534,8 @@ def test_unset_settings_leave_their_variables_out(lean_stack: Stack) -> None:
         "DRY_RUN": "false",
         "INCLUDE_IAM_SERVER_CERTIFICATES": "true",
         "SNS_TOPIC_ARN": EXISTING_TOPIC,
+        "DIGEST_SCOPE": "account",
+        "HTTPS_FORMAT": "chat",
     }
     assert expected == {name: str(value) for name, value in variables.items()}
 
@@ -452,6 +547,7 @@ def test_existing_topic_and_no_per_certificate_rule_create_no_topic_and_only_the
     assert lean_stack.function["Configuration"]["CodeSha256"] == lean_stack.code_sha256
     assert lean_stack.outputs["TopicArn"] == EXISTING_TOPIC
     assert sorted(lean_stack.resources) == [
+        "Dashboard",
         "DeadLetterQueue",
         "Function",
         "FunctionRole",
@@ -483,14 +579,58 @@ def test_memory_and_timeout_are_sized_from_the_benchmark() -> None:
 
 # Nothing lost, bursts queue, the monitor is monitored (issues 10 and 13) ####################
 
-# What the handler writes in its embedded-metric-format line: the alarms must name exactly these.
-EMF_NAMESPACE = "HandleExpiringCertificates"
-EMF_METRICS = {
-    "CertificatesInWindow", "CertificatesExpired", "CertificatesInUse", "ExpiredInUse",
-    "Critical", "High", "Medium", "Low", "FindingsWritten", "FindingsArchived",
-    "FindingsFailed", "MessagesSent", "Failures", "Heartbeat",
-}  # fmt: skip
 TOPIC = {"Fn::If": ["CreateTopic", {"Ref": "Topic"}, {"Ref": "ExistingTopicArn"}]}
+# A metric as CloudWatch knows it: namespace, name, and its dimensions (name, value), sorted.
+Metric = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+@functools.cache
+def emitted_metrics(function_name: str = FUNCTION_NAME) -> frozenset[Metric]:
+    """Every metric the handler's embedded-metric-format line can carry, from build_metrics
+    itself: a scan in either digest scope (SilentAccounts in organisation scope, Heartbeat for
+    scans) and the run of an ACM event."""
+    now = datetime(2026, 12, 6, 0, 5, tzinfo=timezone.utc)
+    runs = [
+        ("Scheduled Event", "scan", "account"),
+        ("Scheduled Event", "scan", "organization"),
+        (ACM_DETAIL_TYPES[0], "certificate", "account"),
+    ]
+    found: set[Metric] = set()
+    for trigger, mode, scope in runs:
+        summary = handler.Summary(
+            trigger=trigger,
+            mode=mode,
+            regions=[REGION],
+            expiry_days=45,
+            dry_run=False,
+            now=now.isoformat(),
+            scope=scope,
+        )
+        document = handler.build_metrics(summary, function_name=function_name, now=now)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for names in directive["Dimensions"]:
+                dimensions = tuple(sorted((name, document[name]) for name in names))
+                found |= {
+                    (directive["Namespace"], m["Name"], dimensions) for m in directive["Metrics"]
+                }
+    return frozenset(found)
+
+
+def emitted_names(mode: str = "scan") -> set[str]:
+    """The metric names the handler emits for one Mode."""
+    return {name for _, name, dimensions in emitted_metrics() if ("Mode", mode) in dimensions}
+
+
+def test_emitted_metrics_are_derived_from_the_code() -> None:
+    """The test's view of the handler's metrics: the counts of a summary, SilentAccounts and
+    Heartbeat for scans only, one namespace, FunctionName and Mode on every metric."""
+    counts = set(handler.Summary("t", "scan", [], 45, False, "now").counts())
+    assert emitted_names("scan") == counts | {"Heartbeat", "SilentAccounts"}
+    assert emitted_names("certificate") == counts
+    assert {namespace for namespace, _, _ in emitted_metrics()} == {handler.METRICS_NAMESPACE}
+    assert {tuple(name for name, _ in d) for _, _, d in emitted_metrics()} == {
+        ("FunctionName", "Mode")
+    }
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -549,6 +689,7 @@ def test_alarms_watch_what_the_handler_emits_and_notify_the_topic() -> None:
         "ErrorsAlarm",
         "ExpiredInUseAlarm",
         "HeartbeatAlarm",
+        "SilentAccountsAlarm",
     ]
     function = {"Name": "FunctionName", "Value": {"Ref": "Function"}}
     scan = [function, {"Name": "Mode", "Value": "scan"}]
@@ -556,8 +697,8 @@ def test_alarms_watch_what_the_handler_emits_and_notify_the_topic() -> None:
         properties = alarm["Properties"]
         assert properties["AlarmActions"] == [TOPIC], logical_id
         assert properties["AlarmDescription"], logical_id
-        if properties["Namespace"] == EMF_NAMESPACE:
-            assert properties["MetricName"] in EMF_METRICS
+        if properties["Namespace"] == handler.METRICS_NAMESPACE:
+            assert properties["MetricName"] in emitted_names("scan"), logical_id
             assert properties["Dimensions"] == scan, logical_id
     heartbeat = found["HeartbeatAlarm"]["Properties"]
     assert heartbeat["OKActions"] == [TOPIC]
@@ -589,28 +730,38 @@ def test_no_layout_leaves_findings_without_the_scheduled_scan() -> None:
     imported one), and Security Hub deletes a finding 90 days after its last update, so a stack
     without scans would leave an expired certificate's finding at its last severity, then lose
     it. ScheduleExpression takes no empty value, and every combination of the template's
-    switches, with a topic of its own or an existing one, has the rule and its permission."""
+    switches, with a topic of its own or an existing one, in either digest scope, has the rule
+    (at its scope's default schedule) and its permission."""
     template = load_template()
     default = template["Parameters"]["ScheduleExpression"]["Default"]
+    defaults = {"account": default, "organization": ORGANIZATION_SCHEDULE}
 
     assert [True, True, False, False] == [
         accepts(template, "ScheduleExpression", value)
         for value in (default, "rate(1 day)", "", " ")
     ]
+    assert template["Parameters"]["DigestScope"]["AllowedValues"] == sorted(defaults)
     for switches in switch_combinations(template):
         for topic in ({}, {"ExistingTopicArn": EXISTING_TOPIC}):
-            rendered = Rendered(
-                template,
-                {"CodeS3Bucket": CODE_BUCKET, "CodeS3Key": "code.zip", **switches, **topic},
-                {"Function.Arn": "<function>", "ScheduleRule.Arn": "<rule>"},
-            )
-            rule = rendered.resources.get("ScheduleRule", {}).get("Properties", {})
-            permission = rendered.resources.get("SchedulePermission", {}).get("Properties", {})
-            assert (default, ["<function>"], "<rule>") == (
-                rule.get("ScheduleExpression"),
-                [target["Arn"] for target in rule.get("Targets", [])],
-                permission.get("SourceArn"),
-            ), (switches, topic)
+            for scope, schedule in defaults.items():
+                rendered = Rendered(
+                    template,
+                    {
+                        "CodeS3Bucket": CODE_BUCKET,
+                        "CodeS3Key": "code.zip",
+                        "DigestScope": scope,
+                        **switches,
+                        **topic,
+                    },
+                    {"Function.Arn": "<function>", "ScheduleRule.Arn": "<rule>"},
+                )
+                rule = rendered.resources.get("ScheduleRule", {}).get("Properties", {})
+                permission = rendered.resources.get("SchedulePermission", {}).get("Properties", {})
+                assert (schedule, ["<function>"], "<rule>") == (
+                    rule.get("ScheduleExpression"),
+                    [target["Arn"] for target in rule.get("Targets", [])],
+                    permission.get("SourceArn"),
+                ), (switches, topic, scope)
 
 
 def test_heartbeat_alarm_says_exactly_when_it_fires_and_that_a_new_stack_needs_a_scan() -> None:
@@ -785,3 +936,243 @@ def test_a_given_key_or_an_existing_topic_creates_no_key_and_no_key_permission(
     assert not {"TopicKey", "TopicKeyAlias", "TopicKeyPolicy"} & set(stack.resources)
     assert stack.kms_keys() == []
     assert stack.role_policy_names() == [ROLE_POLICY]
+
+
+# The settings of round 3: sources, the organisation's digest, owners, chat ################
+
+
+def handler_accepts(variable: str, value: str) -> bool:
+    try:
+        handler.Config.from_environ({"AWS_REGION": REGION, variable: value})
+    except handler.ConfigurationError:
+        return False
+    return True
+
+
+def test_certificate_sources_takes_the_handlers_source_names() -> None:
+    """The parameter refuses at deploy time what the handler would refuse at its first run, and
+    takes every name of the handler's SOURCE_NAMES, alone or listed."""
+    template = load_template()
+    names = handler.SOURCE_NAMES
+    taken = ["", "all", *names, ",".join(names), ", ".join(reversed(names)), "acm , iam"]
+    refused = ["acme", "all,acm", "acm,", ",acm", "acm;iam", "acm iam", "private_ca", " "]
+    for value in taken:
+        assert accepts(template, "CertificateSources", value), value
+        assert handler_accepts("CERTIFICATE_SOURCES", value), value
+    for value in refused:
+        assert not accepts(template, "CertificateSources", value), value
+    assert handler.Config.from_environ(
+        {"AWS_REGION": REGION, "CERTIFICATE_SOURCES": EVERY_SETTING["CertificateSources"]}
+    ).sources == ("acm", "iam", "private-ca")
+
+
+def test_owner_tag_takes_a_tag_key_as_the_handler_does() -> None:
+    """Empty (no owners), or a tag key: the template and the handler agree on each of these.
+    The pattern is CloudFormation's (Java) regex, kept to what Python's re reads too; it lets
+    non-ASCII symbols through, which the handler then refuses by name before any AWS call."""
+    template = load_template()
+    assert accepts(template, "OwnerTag", "")
+    samples = [
+        "owner", "team", "cost-center", "a:b/c=d+e@f g_h.i", "Équipe", "awsome", "x" * 128,
+        "x" * 129, "aws:owner", "AWS:Owner", "owner!", "own,er", "te\tam", "(team)", "team?",
+    ]  # fmt: skip
+    verdicts = {value: accepts(template, "OwnerTag", value) for value in samples}
+    assert verdicts == {value: handler_accepts("OWNER_TAG", value) for value in samples}
+    assert verdicts["owner"] and not verdicts["aws:owner"]
+
+
+def test_organization_digest_runs_two_hours_after_the_members_unless_another_schedule() -> None:
+    """Issue 19: the members scan at the default schedule; the organisation's digest reads their
+    findings two hours later, on the same day, unless the stack was given a schedule of its own."""
+    template = load_template()
+    members = template["Parameters"]["ScheduleExpression"]["Default"]
+    minute, hour, *rest = members.removeprefix("cron(").removesuffix(")").split()
+    assert f"cron({minute} {int(hour) + 2} {' '.join(rest)})" == ORGANIZATION_SCHEDULE
+    for scope, given, expected in [
+        ("account", None, members),
+        ("organization", None, ORGANIZATION_SCHEDULE),
+        ("organization", members, ORGANIZATION_SCHEDULE),  # the default, given explicitly
+        ("organization", "rate(1 day)", "rate(1 day)"),
+        ("organization", "cron(0 6 ? * 2 *)", "cron(0 6 ? * 2 *)"),
+        ("account", "rate(1 day)", "rate(1 day)"),
+    ]:
+        parameters = {"DigestScope": scope, **({"ScheduleExpression": given} if given else {})}
+        rule = render(parameters).properties("ScheduleRule")
+        assert rule["ScheduleExpression"] == expected, (scope, given)
+
+
+def test_function_gets_each_round_3_setting_as_given(full_stack: Stack) -> None:
+    """The handler reads them as the stack passes them: a deployed function's environment
+    makes a valid Config (organisation scope, three sources, owners, JSON for HTTP/S)."""
+    variables = full_stack.function["Configuration"]["Environment"]["Variables"]
+    config = handler.Config.from_environ(
+        {"AWS_REGION": REGION, **{name: str(value) for name, value in variables.items()}}
+    )
+    assert (config.digest_scope, config.owner_tag, config.https_format) == (
+        "organization",
+        "team",
+        "json",
+    )
+    assert config.sources == ("acm", "private-ca")  # IncludeIamServerCertificates=false
+
+
+def test_silent_accounts_alarm_is_the_organisations_heartbeat() -> None:
+    """Issue 19: offered in organisation scope when alarms are on, on the metric the handler
+    emits there (SilentAccounts, Mode=scan), above 0; it notifies the topic when accounts fall
+    silent and when they report again. Its description says when it fires, in words derived
+    from its own settings and the handler's SILENT_AFTER."""
+    for scope in ("account", "organization"):
+        for enabled in ("true", "false"):
+            rendered = render({"DigestScope": scope, "EnableAlarms": enabled})
+            offered = "SilentAccountsAlarm" in rendered.resources
+            assert offered == (scope == "organization" and enabled == "true"), (scope, enabled)
+    alarm = resource(load_template(), "SilentAccountsAlarm")
+    mode = alarm["Dimensions"][1]["Value"]
+    assert alarm["MetricName"] == "SilentAccounts"
+    assert (
+        alarm["Namespace"],
+        alarm["MetricName"],
+        (("FunctionName", FUNCTION_NAME), ("Mode", mode)),
+    ) in emitted_metrics()
+    assert alarm["Dimensions"][0] == {"Name": "FunctionName", "Value": {"Ref": "Function"}}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [TOPIC]
+    description = " ".join(alarm["AlarmDescription"]["Fn::Sub"].split())
+    period = {86400: "1-day period"}[alarm["Period"]]
+    for wanted in (
+        f"{alarm['Statistic']} per {period}",
+        f"above {alarm['Threshold']} in {alarm['DatapointsToAlarm']} of the last "
+        f"{alarm['EvaluationPeriods']} periods",
+        f"missing data is {alarm['TreatMissingData']}d",
+        f"no monitor finding within {handler.SILENT_AFTER.days} days",
+    ):
+        assert wanted in description
+
+
+def attributes_delivered(owners: tuple[str, ...]) -> dict[str, Any]:
+    """The message attributes SNS delivers for a message the handler publishes to these owners
+    (handler.publish, with a client that records its request)."""
+    requests: list[dict[str, Any]] = []
+
+    class RecordingSns:
+        def publish(self, **request: Any) -> dict[str, str]:
+            requests.append(request)
+            return {"MessageId": "1"}
+
+    notification = handler.Notification("subject", "text", {}, '{"default": "{}"}', (), owners)
+    handler.publish(RecordingSns(), EXISTING_TOPIC, notification)  # type: ignore[arg-type]
+    (request,) = requests
+    return {
+        name: {"Type": a["DataType"], "Value": a["StringValue"]}
+        for name, a in request.get("MessageAttributes", {}).items()
+    }
+
+
+def test_email_subscription_with_owner_tag_receives_every_certificate_once() -> None:
+    """Issue 20: with OwnerTag a digest goes once to "all" and once to each owner, an ACM event's
+    message to "all" and its owner; the e-mail's filter policy (AWS::SNS::Subscription, on the
+    message attributes) takes the "all" messages only. A message without attributes, as a
+    CloudWatch alarm's, matches no filter policy (the parameter descriptions say so).
+    Without OwnerTag the address stays the topic's own subscription, unfiltered."""
+    email = {"NotificationEmail": EVERY_SETTING["NotificationEmail"]}
+    plain = render(email)
+    assert "EmailSubscription" not in plain.resources
+    assert plain.properties("Topic")["Subscription"] == [
+        {"Protocol": "email", "Endpoint": email["NotificationEmail"]}
+    ]
+    owned = render({**email, "OwnerTag": "team"})
+    assert "Subscription" not in owned.properties("Topic")
+    subscription = owned.properties("EmailSubscription")
+    assert subscription == {
+        "TopicArn": "<topic>",
+        "Protocol": "email",
+        "Endpoint": email["NotificationEmail"],
+        "FilterPolicyScope": "MessageAttributes",
+        "FilterPolicy": {"owner": [handler.EVERYONE]},
+    }
+    policy, scope = subscription["FilterPolicy"], subscription["FilterPolicyScope"]
+
+    def receives(owners: tuple[str, ...]) -> bool:
+        return policy_matches(policy, scope, attributes_delivered(owners), "message")
+
+    assert receives((handler.EVERYONE,))  # the whole digest
+    assert not receives(("team-a",)) and not receives((handler.UNOWNED,))  # owners' digests
+    assert receives((handler.EVERYONE, "team-a"))  # one certificate's message
+    assert not receives(())  # no attribute: an alarm's notification
+    # No address, no subscription (an existing topic is subscribed where it is managed).
+    assert "EmailSubscription" not in render({"OwnerTag": "team"}).resources
+    descriptions = " ".join(
+        " ".join(load_template()["Parameters"][name]["Description"].split())
+        for name in ("OwnerTag", "NotificationEmail")
+    )
+    assert '{"owner": ["all"]}' in descriptions and "alarm" in descriptions
+
+
+# The dashboard (issue 20) ##################################################################
+
+
+def dashboard_metrics(body: dict[str, Any]) -> list[tuple[str, Metric]]:
+    """Every metric of every metric widget: (the widget's region, the metric)."""
+    found = []
+    for widget in body["widgets"]:
+        assert widget["type"] == "metric", widget
+        properties = widget["properties"]
+        for row in properties["metrics"]:
+            texts = [item for item in row if isinstance(item, str)]
+            assert len(texts) == len(row) - (1 if isinstance(row[-1], dict) else 0), row
+            namespace, name, *pairs = texts
+            dimensions = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
+            found.append((properties["region"], (namespace, name, dimensions)))
+    return found
+
+
+def check_dashboard(body: dict[str, Any], region: str, scope: str) -> None:
+    """Every graph names a metric the handler emits, with its namespace and both dimensions,
+    in this stack's region; the graphs the issue asks for are there."""
+    found = dashboard_metrics(body)
+    assert {r for r, _ in found} == {region}
+    outside = [metric for _, metric in found if metric not in emitted_metrics()]
+    assert outside == []
+    names = {metric[1] for _, metric in found}
+    severities = [s.title() for s in handler.SEVERITY_ORDER]
+    wanted = {*severities, "ExpiredInUse", "Heartbeat", "Failures", "FindingsFailed"}
+    assert wanted <= names
+    assert ("SilentAccounts" in names) == (scope == "organization")
+    (by_severity,) = [w for w in body["widgets"] if "severity" in w["properties"]["title"]]
+    assert [row[1] for row in by_severity["properties"]["metrics"]] == severities
+    assert (by_severity["properties"]["period"], by_severity["properties"]["stacked"]) == (
+        7 * 86400,
+        True,
+    )
+
+
+@pytest.mark.parametrize("scope", ["account", "organization"])
+def test_dashboard_graphs_only_metrics_the_handler_emits(scope: str) -> None:
+    rendered = render({"DigestScope": scope})
+    dashboard = rendered.properties("Dashboard")
+    assert dashboard["DashboardName"] == f"{FUNCTION_NAME}-{rendered.pseudo['AWS::Region']}"
+    check_dashboard(json.loads(dashboard["DashboardBody"]), rendered.pseudo["AWS::Region"], scope)
+
+
+def test_dashboard_is_on_by_default_and_can_be_left_out() -> None:
+    template = load_template()
+    assert template["Parameters"]["EnableDashboard"]["Default"] == "true"
+    assert template["Outputs"]["DashboardName"]["Condition"] == "DashboardEnabled"
+    assert "Dashboard" not in render({"EnableDashboard": "false"}).resources
+    # Fn::Sub names this stack's region and function; nothing else is a variable.
+    text = json.dumps(resource(template, "Dashboard")["DashboardBody"])
+    assert set(re.findall(r"\$\{([^}]+)\}", text)) == {"AWS::Region", "Function"}
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "scope"), [("full_stack", "organization"), ("default_stack", "account")]
+)
+def test_deployed_dashboard_shows_this_stacks_function_in_its_region(
+    stack_name: str, scope: str, request: pytest.FixtureRequest
+) -> None:
+    """As CloudFormation resolved it (moto 5.2 creates AWS::CloudWatch::Dashboard)."""
+    stack: Stack = request.getfixturevalue(stack_name)
+    name = f"{FUNCTION_NAME}-{stack.region}"
+    assert stack.resources["Dashboard"] == name
+    body = stack.session.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"]
+    check_dashboard(json.loads(body), stack.region, scope)
