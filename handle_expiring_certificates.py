@@ -3513,7 +3513,7 @@ def read_source(
             problems=(replace(problem, then=not_read(source, problem)),),
         )
     named = (
-        replace(p, then=not_read(source, p)) if p.code and not p.then else p
+        replace(p, then=not_read(source, p)) if p.level == "error" and p.code and not p.then else p
         for p in listing.problems
     )
     return replace(listing, problems=tuple(named))

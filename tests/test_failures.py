@@ -657,6 +657,7 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
         expected = [
             f"SearchCertificates in {OTHER_REGION} failed (ThrottlingException): "
             + client_error("ThrottlingException", "SearchCertificates", "Rate exceeded", ATTEMPTS)
+            + "; the acm source was not read"
         ]
     else:
         method, _ = failing(search, "AccessDeniedException", SEARCH_DENIED, ALWAYS, there_only)
@@ -671,6 +672,7 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
         expected = [
             f"ListCertificates in {OTHER_REGION} failed (AccessDeniedException): "
             + client_error("AccessDeniedException", "ListCertificates", LIST_DENIED)
+            + "; the acm source was not read; the role needs acm:ListCertificates"
         ]
     monkeypatch.setattr(AWSCertificateManagerResponse, "search_certificates", method)
     caplog.clear()

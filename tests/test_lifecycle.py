@@ -389,7 +389,8 @@ def test_scan_archives_nothing_in_a_region_it_could_not_list(aws: StrictAws, now
     }
     assert [
         f"ListCertificates in {OTHER_REGION} failed (AccessDeniedException): An error occurred "
-        f"(AccessDeniedException) when calling the ListCertificates operation: denied"
+        f"(AccessDeniedException) when calling the ListCertificates operation: denied; "
+        "the acm source was not read; the role needs acm:ListCertificates"
     ] == excinfo.value.summary["errors"]
 
 
