@@ -11,6 +11,7 @@ in a region is a note, not a failure.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,44 +75,39 @@ def seed(now: datetime) -> Account:
         def at(base: int, offset: int = offset) -> datetime:
             return now + timedelta(days=base + offset, hours=2)
 
-        current = "acm"
-        ids[(current, region)] = import_certificate(
+        ids[("acm", region)] = import_certificate(
             client("acm", region),
             common_name=f"www-{region}.example.com",
             days_left=2 + offset,
             now=now,
         )
-        current = "private-ca"
-        ids[(current, region)] = create_private_ca(
+        ids[("private-ca", region)] = create_private_ca(
             region, common_name=f"CA {region}", not_after=at(4)
         )
-        current = "rds"
-        ids[(current, region)] = create_db_instance(region, f"orders-{region}", valid_till=at(6))
-        current = "api-gateway"
+        ids[("rds", region)] = create_db_instance(region, f"orders-{region}", valid_till=at(6))
         identifier = create_client_certificate(region, expiration=at(8), description="payments")
-        ids[(current, region)] = f"arn:aws:apigateway:{region}::/clientcertificates/{identifier}"
-        current = "iot"
-        ids[(current, region)] = register_iot_ca(
+        ids[("api-gateway", region)] = (
+            f"arn:aws:apigateway:{region}::/clientcertificates/{identifier}"
+        )
+        ids[("iot", region)] = register_iot_ca(
             region, common_name=f"devices {region}", not_after=at(10)
         )[0]
-        current = "transfer"
         certificate = import_transfer_certificate(
             region, common_name=f"as2 {region}", not_after=at(12)
         )
-        ids[(current, region)] = _transfer_arn(region, certificate)
-        current = "directory-service"
+        ids[("transfer", region)] = _transfer_arn(region, certificate)
         directory, certificate = create_directory_with_certificate(
             region, common_name=f"ldaps.{region}.example.com", not_after=at(14)
         )
-        ids[(current, region)] = (
+        ids[("directory-service", region)] = (
             f"arn:aws:ds:{region}:{ACCOUNT_ID}:directory/{directory}/certificate/{certificate}"
         )
-        current = "dms"
-        ids[(current, region)] = import_dms_certificate(
+        ids[("dms", region)] = import_dms_certificate(
             region, f"source-ca-{offset}", not_after=at(16)
         )
-        current = "sns-apns"
-        ids[(current, region)] = create_apns_application(region, f"shop{offset}", not_after=at(18))
+        ids[("sns-apns", region)] = create_apns_application(
+            region, f"shop{offset}", not_after=at(18)
+        )
     ids[("iam", "global")] = upload_server_certificate(
         client("iam"), name="legacy-lb", now=now, days_left=20
     )
@@ -169,8 +165,6 @@ def test_each_source_s_finding_names_its_resource_as_asff_types_it(
 
 
 def _document(message: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     document: dict[str, Any] = json.loads(message["Message"])
     return document
 
