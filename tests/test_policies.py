@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ OUTSIDER = "777788889999"  # an account of another organisation
 REGION = "us-east-1"
 FUNCTION_NAME = "handle-expiring-certificates"
 CENTRAL_TOPIC = f"arn:aws:sns:{REGION}:{CENTRAL}:certificate-alerts"
+ALARM_TOPIC = f"arn:aws:sns:{REGION}:{CENTRAL}:certificate-alarms"  # AlarmTopic
+# The e-mail subscription gets a filter policy, and the alarms a topic of their own.
+FILTERED_EMAIL = {"NotificationEmail": "certificates@example.com", "OwnerTag": "team"}
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 CODE = {"CodeS3Bucket": "code", "CodeS3Key": "handle_expiring_certificates/1.zip"}
 
@@ -69,6 +73,7 @@ def stack(account: str, **parameters: str) -> Rendered:
         {**CODE, **parameters},
         {
             "Topic": CENTRAL_TOPIC,
+            "AlarmTopic": ALARM_TOPIC,
             "Function": FUNCTION_NAME,
             "FunctionRole.Arn": f"arn:aws:iam::{account}:role/{FUNCTION_NAME}-FunctionRole-1A2B3C",
             "TopicKey.Arn": f"arn:aws:kms:{REGION}:{account}:key/{KEY_ID}",
@@ -208,6 +213,82 @@ def test_without_an_organisation_only_this_accounts_alarms_and_function_publish(
     ]
 
 
+# The alarms' own topic (OwnerTag with NotificationEmail) ######################################
+
+THIS_ACCOUNTS_ALARM = alarm_calls("sns:Publish", ALARM_TOPIC, CENTRAL, None, "x-heartbeat")
+ALARM_TOPIC_PUBLISHERS = [
+    # who, the request, what the alarm topic's policy decides
+    ("alarm of this account", THIS_ACCOUNTS_ALARM, "Allow"),
+    (
+        "alarm of this account without TLS",
+        replace(
+            THIS_ACCOUNTS_ALARM,
+            context={**THIS_ACCOUNTS_ALARM.context, "aws:SecureTransport": "false"},
+        ),
+        "Deny",
+    ),
+    (
+        "alarm of a member",
+        alarm_calls("sns:Publish", ALARM_TOPIC, MEMBER, ORG, "x"),
+        "ImplicitDeny",
+    ),
+    (
+        "alarm of another organisation",
+        alarm_calls("sns:Publish", ALARM_TOPIC, OUTSIDER, OTHER_ORG, "x"),
+        "ImplicitDeny",
+    ),
+    (
+        "function of this account",
+        role_calls("sns:Publish", ALARM_TOPIC, CENTRAL, ORG),
+        "ImplicitDeny",
+    ),
+    ("function of a member", role_calls("sns:Publish", ALARM_TOPIC, MEMBER, ORG), "ImplicitDeny"),
+    (
+        "another service of this account",
+        Request(
+            "sns:Publish",
+            ALARM_TOPIC,
+            "Service",
+            "events.amazonaws.com",
+            {"aws:SourceAccount": CENTRAL, "aws:SecureTransport": "true"},
+        ),
+        "ImplicitDeny",
+    ),
+]
+
+
+@pytest.mark.parametrize("organisation", [{}, {"TopicPublisherOrgId": ORG}], ids=["alone", "org"])
+def test_every_alarm_notifies_the_alarm_topic_and_may(organisation: dict[str, str]) -> None:
+    rendered = stack(CENTRAL, **FILTERED_EMAIL, **organisation, ExpiredInUseAlarmThreshold="1")
+    policy = statements(rendered.properties("AlarmTopicPolicy")["PolicyDocument"])
+    names = alarm_names(rendered)
+
+    assert len(names) == 4
+    for resource in rendered.resources.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert [ALARM_TOPIC] == resource["Properties"]["AlarmActions"]
+    assert {name: "Allow" for name in names} == {
+        name: decide(policy, alarm_calls("sns:Publish", ALARM_TOPIC, CENTRAL, ORG, name))
+        for name in names
+    }
+
+
+@pytest.mark.parametrize("organisation", [{}, {"TopicPublisherOrgId": ORG}], ids=["alone", "org"])
+@pytest.mark.parametrize(
+    ("request_", "expected"), [pytest.param(r, e, id=who) for who, r, e in ALARM_TOPIC_PUBLISHERS]
+)
+def test_alarm_topic_policy_lets_this_accounts_alarms_publish_and_no_one_else(
+    organisation: dict[str, str], request_: Request, expected: str
+) -> None:
+    """Only this stack's alarms notify the alarm topic: with TopicPublisherOrgId too, the
+    members' alarms may not (they notify the central topic, TopicArn), nor may a function,
+    which publishes to TopicArn."""
+    rendered = stack(CENTRAL, **FILTERED_EMAIL, **organisation)
+    policy = statements(rendered.properties("AlarmTopicPolicy")["PolicyDocument"])
+
+    assert expected == decide(policy, request_)
+
+
 # The topic's key ##############################################################################
 
 KMS_PUBLISH = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -232,6 +313,20 @@ def test_the_key_the_stack_creates_serves_this_accounts_alarms_and_function_only
     assert not allows(key_policy, *key_calls(alarm_calls, key, MEMBER, ORG, "x-heartbeat"))
     assert "TopicKey" not in central_stack().resources
     assert "KmsMasterKeyId" not in central_stack().properties("Topic")
+
+
+def test_the_key_the_stack_creates_serves_the_alarm_topic_too() -> None:
+    """The alarm topic is encrypted with the topic's key; the key's statement for CloudWatch
+    names no topic, so this account's alarms may use it for either topic, a member's may not.
+    With TopicPublisherOrgId the alarm topic, like the topic, is unencrypted."""
+    rendered = stack(CENTRAL, **FILTERED_EMAIL)
+    key = rendered.physical["TopicKey.Arn"]
+    key_policy = statements(rendered.properties("TopicKey")["KeyPolicy"])
+
+    assert key == rendered.properties("AlarmTopic")["KmsMasterKeyId"]
+    assert allows(key_policy, *key_calls(alarm_calls, key, CENTRAL, None, "x-heartbeat"))
+    assert not allows(key_policy, *key_calls(alarm_calls, key, MEMBER, ORG, "x-heartbeat"))
+    assert "KmsMasterKeyId" not in central_stack(**FILTERED_EMAIL).properties("AlarmTopic")
 
 
 def documented_key_policy() -> dict[str, Any]:

@@ -9,6 +9,7 @@ import fnmatch
 import functools
 import hashlib
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -418,6 +419,7 @@ def test_stack_with_every_setting_is_created(full_stack: Stack) -> None:
     assert full_stack.outputs == {
         "FunctionArn": function_arn,
         "TopicArn": full_stack.resources["Topic"],
+        "AlarmTopicArn": full_stack.resources["AlarmTopic"],  # OwnerTag and NotificationEmail
         "LogGroupName": f"/aws/lambda/{FUNCTION_NAME}",
         "DeadLetterQueueUrl": full_stack.resources["DeadLetterQueue"],
         "DeadLetterQueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FUNCTION_NAME}-dead-letters",
@@ -489,6 +491,40 @@ def test_created_topic_subscribes_the_email_to_everything_without_owner_tag(
     attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
     assert "FilterPolicy" not in attributes["Attributes"]
     assert "EmailSubscription" not in email_stack.resources
+
+
+def test_alarm_topic_is_encrypted_with_the_given_key_and_subscribes_the_email_unfiltered(
+    full_stack: Stack,
+) -> None:
+    """full_stack has OwnerTag and NotificationEmail: the address's subscription to the topic is
+    filtered (an AWS::SNS::Subscription, which moto 5.2 skips), so the alarms notify a topic of
+    their own, encrypted as the topic is, to which the address is subscribed without a filter
+    policy (its policy, which moto skips too: tests/test_policies.py)."""
+    sns = full_stack.session.client("sns")
+    alarm_topic = full_stack.outputs["AlarmTopicArn"]
+    assert alarm_topic != full_stack.outputs["TopicArn"]
+    attributes = sns.get_topic_attributes(TopicArn=alarm_topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == EVERY_SETTING["TopicKmsKeyId"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=alarm_topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+        ("email", EVERY_SETTING["NotificationEmail"])
+    ]
+    (subscription,) = subscriptions
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+    assert "FilterPolicy" not in attributes["Attributes"]
+
+
+@pytest.mark.parametrize("stack_name", ["email_stack", "default_stack", "lean_stack"])
+def test_without_a_filtered_email_there_is_no_alarm_topic(
+    stack_name: str, request: pytest.FixtureRequest
+) -> None:
+    """An unfiltered address (email_stack), none (default_stack), an existing topic
+    (lean_stack): the alarms notify the topic, as before, and the stack has no other topic."""
+    stack: Stack = request.getfixturevalue(stack_name)
+    assert not {"AlarmTopic", "AlarmTopicPolicy"} & set(stack.resources)
+    assert "AlarmTopicArn" not in stack.outputs
+    topics = [t["TopicArn"] for t in stack.session.client("sns").list_topics()["Topics"]]
+    assert topics == ([] if stack_name == "lean_stack" else [stack.outputs["TopicArn"]])
 
 
 def test_log_group_keeps_logs_for_the_retention_parameter(full_stack: Stack) -> None:
@@ -580,6 +616,8 @@ def test_memory_and_timeout_are_sized_from_the_benchmark() -> None:
 # Nothing lost, bursts queue, the monitor is monitored (issues 10 and 13) ####################
 
 TOPIC = {"Fn::If": ["CreateTopic", {"Ref": "Topic"}, {"Ref": "ExistingTopicArn"}]}
+# Where the alarms notify: the topic, or AlarmTopic when the e-mail subscription is filtered.
+ALARM_TARGET = {"Fn::If": ["AlarmsNeedOwnTopic", {"Ref": "AlarmTopic"}, TOPIC]}
 # A metric as CloudWatch knows it: namespace, name, and its dimensions (name, value), sorted.
 Metric = tuple[str, str, tuple[tuple[str, str], ...]]
 
@@ -695,13 +733,13 @@ def test_alarms_watch_what_the_handler_emits_and_notify_the_topic() -> None:
     scan = [function, {"Name": "Mode", "Value": "scan"}]
     for logical_id, alarm in found.items():
         properties = alarm["Properties"]
-        assert properties["AlarmActions"] == [TOPIC], logical_id
+        assert properties["AlarmActions"] == [ALARM_TARGET], logical_id
         assert properties["AlarmDescription"], logical_id
         if properties["Namespace"] == handler.METRICS_NAMESPACE:
             assert properties["MetricName"] in emitted_names("scan"), logical_id
             assert properties["Dimensions"] == scan, logical_id
     heartbeat = found["HeartbeatAlarm"]["Properties"]
-    assert heartbeat["OKActions"] == [TOPIC]
+    assert heartbeat["OKActions"] == [ALARM_TARGET]
     assert ("Heartbeat", "Maximum", 86400, 7, 7, 1, "LessThanThreshold", "breaching") == tuple(
         heartbeat[k]
         for k in (
@@ -1036,7 +1074,7 @@ def test_silent_accounts_alarm_is_the_organisations_heartbeat() -> None:
     ) in emitted_metrics()
     assert alarm["Dimensions"][0] == {"Name": "FunctionName", "Value": {"Ref": "Function"}}
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
-    assert alarm["AlarmActions"] == alarm["OKActions"] == [TOPIC]
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [ALARM_TARGET]
     description = " ".join(alarm["AlarmDescription"]["Fn::Sub"].split())
     period = {86400: "1-day period"}[alarm["Period"]]
     for wanted in (
@@ -1068,44 +1106,155 @@ def attributes_delivered(owners: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def test_email_subscription_with_owner_tag_receives_every_certificate_once() -> None:
+# Every alarm of the template: organisation scope (silent accounts), an expired-in-use threshold.
+EVERY_ALARM = {"DigestScope": "organization", "ExpiredInUseAlarmThreshold": "1"}
+ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+
+
+def alarm_targets(rendered: Rendered) -> set[str]:
+    """Every topic an alarm of the rendered stack notifies, in any of its states."""
+    return {
+        topic
+        for r in rendered.resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for actions in ALARM_ACTIONS
+        for topic in r["Properties"].get(actions, [])
+    }
+
+
+def copies_received(rendered: Rendered, address: str, topic: str, owners: tuple[str, ...]) -> int:
+    """How many copies of a message the handler publishes to these owners (none: a message
+    without attributes, as a CloudWatch alarm's) reach ``address`` when published to ``topic``:
+    one per subscription of the address to that topic whose filter policy lets it through (a
+    topic's Subscription property has none; an AWS::SNS::Subscription may)."""
+    subscriptions: list[tuple[str, dict[str, Any], str]] = []
+    for logical_id, r in rendered.resources.items():
+        properties = r.get("Properties", {})
+        if r["Type"] == "AWS::SNS::Topic":
+            subscriptions += [
+                (rendered.resolve({"Ref": logical_id}), {}, "MessageAttributes")
+                for s in properties.get("Subscription", [])
+                if (s["Protocol"], s["Endpoint"]) == ("email", address)
+            ]
+        elif r["Type"] == "AWS::SNS::Subscription" and properties["Endpoint"] == address:
+            subscriptions.append(
+                (
+                    properties["TopicArn"],
+                    properties.get("FilterPolicy", {}),
+                    properties.get("FilterPolicyScope", "MessageAttributes"),
+                )
+            )
+    attributes = attributes_delivered(owners)
+    return sum(
+        1
+        for subscribed, policy, scope in subscriptions
+        if subscribed == topic and policy_matches(policy, scope, attributes, "message")
+    )
+
+
+def test_email_subscription_with_owner_tag_receives_every_certificate_and_alarm_once() -> None:
     """Issue 20: with OwnerTag a digest goes once to "all" and once to each owner, an ACM event's
     message to "all" and its owner; the e-mail's filter policy (AWS::SNS::Subscription, on the
     message attributes) takes the "all" messages only. A message without attributes, as a
-    CloudWatch alarm's, matches no filter policy (the parameter descriptions say so).
-    Without OwnerTag the address stays the topic's own subscription, unfiltered."""
-    email = {"NotificationEmail": EVERY_SETTING["NotificationEmail"]}
+    CloudWatch alarm's, matches no filter policy: so the alarms notify a topic of their own, to
+    which the address is subscribed without one, and it still gets each alarm once.
+    Without OwnerTag the address stays the topic's own subscription, unfiltered, and the alarms
+    notify that topic."""
+    address = EVERY_SETTING["NotificationEmail"]
+    email = {"NotificationEmail": address, **EVERY_ALARM}
     plain = render(email)
     assert "EmailSubscription" not in plain.resources
-    assert plain.properties("Topic")["Subscription"] == [
-        {"Protocol": "email", "Endpoint": email["NotificationEmail"]}
-    ]
+    assert plain.properties("Topic")["Subscription"] == [{"Protocol": "email", "Endpoint": address}]
     owned = render({**email, "OwnerTag": "team"})
     assert "Subscription" not in owned.properties("Topic")
     subscription = owned.properties("EmailSubscription")
     assert subscription == {
         "TopicArn": "<topic>",
         "Protocol": "email",
-        "Endpoint": email["NotificationEmail"],
+        "Endpoint": address,
         "FilterPolicyScope": "MessageAttributes",
         "FilterPolicy": {"owner": [handler.EVERYONE]},
     }
-    policy, scope = subscription["FilterPolicy"], subscription["FilterPolicyScope"]
 
-    def receives(owners: tuple[str, ...]) -> bool:
-        return policy_matches(policy, scope, attributes_delivered(owners), "message")
+    def received(rendered: Rendered, topic: str, owners: tuple[str, ...]) -> int:
+        return copies_received(rendered, address, topic, owners)
 
-    assert receives((handler.EVERYONE,))  # the whole digest
-    assert not receives(("team-a",)) and not receives((handler.UNOWNED,))  # owners' digests
-    assert receives((handler.EVERYONE, "team-a"))  # one certificate's message
-    assert not receives(())  # no attribute: an alarm's notification
+    # What the function publishes to the topic.
+    assert received(owned, "<topic>", (handler.EVERYONE,)) == 1  # the whole digest
+    assert received(owned, "<topic>", ("team-a",)) == 0  # an owner's digest
+    assert received(owned, "<topic>", (handler.UNOWNED,)) == 0
+    assert received(owned, "<topic>", (handler.EVERYONE, "team-a")) == 1  # one certificate's
+    assert received(owned, "<topic>", ()) == 0  # no attribute: an alarm's notification
+    # What the alarms publish: to a topic of their own, which the address receives unfiltered.
+    (alarm_topic,) = alarm_targets(owned)
+    assert received(owned, alarm_topic, ()) == 1
+    assert alarm_topic != "<topic>"
+    # Without OwnerTag, one topic and one subscription take everything.
+    assert alarm_targets(plain) == {"<topic>"}
+    assert received(plain, "<topic>", ()) == received(plain, "<topic>", ("team-a",)) == 1
     # No address, no subscription (an existing topic is subscribed where it is managed).
     assert "EmailSubscription" not in render({"OwnerTag": "team"}).resources
     descriptions = " ".join(
         " ".join(load_template()["Parameters"][name]["Description"].split())
         for name in ("OwnerTag", "NotificationEmail")
     )
-    assert '{"owner": ["all"]}' in descriptions and "alarm" in descriptions
+    assert '{"owner": ["all"]}' in descriptions and "AlarmTopicArn" in descriptions
+
+
+def test_alarms_get_a_topic_of_their_own_exactly_when_the_email_is_filtered() -> None:
+    """The stack's e-mail subscription is filtered when the stack creates the topic and has
+    OwnerTag and NotificationEmail. With alarms on, every action of every alarm then notifies
+    AlarmTopic: encrypted with the topic's key (the stack's own, a given one, or none), the
+    address subscribed without a filter policy, a policy that lets CloudWatch publish
+    (tests/test_policies.py evaluates it), its ARN an output. In every other layout there is no
+    such topic and the alarms notify the topic, as before. (ExistingTopicArn with
+    NotificationEmail is refused by the rule EmailNeedsOwnTopic.)"""
+    address = EVERY_SETTING["NotificationEmail"]
+    layouts = itertools.product(
+        [{}, {"ExistingTopicArn": EXISTING_TOPIC}],
+        [{}, {"NotificationEmail": address}],
+        [{}, {"OwnerTag": "team"}],
+        [{}, {"TopicKmsKeyId": EVERY_SETTING["TopicKmsKeyId"]}],
+        [{}, {"TopicPublisherOrgId": EVERY_SETTING["TopicPublisherOrgId"]}],
+        [{"EnableAlarms": "true"}, {"EnableAlarms": "false"}],
+    )
+    filtered_layouts = 0
+    for topic, email, owner, key, org, enabled in layouts:
+        if topic and email:
+            continue
+        parameters = {**topic, **email, **owner, **key, **org, **enabled, **EVERY_ALARM}
+        rendered = render(parameters)
+        alarms_on = enabled["EnableAlarms"] == "true"
+        filtered = not topic and bool(email) and bool(owner)
+        own_topic = filtered and alarms_on
+        assert rendered.conditions["AlarmsNeedOwnTopic"] == own_topic, parameters
+        added = {"AlarmTopic", "AlarmTopicPolicy"} & set(rendered.resources)
+        assert added == ({"AlarmTopic", "AlarmTopicPolicy"} if own_topic else set()), parameters
+        before = EXISTING_TOPIC if topic else "<topic>"
+        found = [r for r in rendered.resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        assert len(found) == (5 if alarms_on else 0), parameters
+        assert alarm_targets(rendered) == (
+            {"<AlarmTopic>" if own_topic else before} if alarms_on else set()
+        ), parameters
+        if not own_topic:
+            continue
+        filtered_layouts += 1
+        alarm_topic = rendered.properties("AlarmTopic")
+        assert alarm_topic.get("KmsMasterKeyId") == rendered.properties("Topic").get(
+            "KmsMasterKeyId"
+        ), parameters
+        assert alarm_topic["Subscription"] == [{"Protocol": "email", "Endpoint": address}]
+        policy = rendered.properties("AlarmTopicPolicy")
+        assert policy["Topics"] == ["<AlarmTopic>"]
+        (allow,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+        assert (allow["Principal"], allow["Action"], allow["Resource"]) == (
+            {"Service": "cloudwatch.amazonaws.com"},
+            "sns:Publish",
+            "<AlarmTopic>",
+        )
+    assert filtered_layouts == 4  # each key choice, with and without an organisation
+    output = load_template()["Outputs"]["AlarmTopicArn"]
+    assert (output["Condition"], output["Value"]) == ("AlarmsNeedOwnTopic", {"Ref": "AlarmTopic"})
 
 
 # The dashboard (issue 20) ##################################################################
