@@ -296,9 +296,10 @@ def run_organization(
                 parts=ready["parts"],
                 organization=Organization(f_org, members),
             )
-            certificates = sum(
-                len(d.get("certificates", [])) + int(d.get("left_out", 0)) for d in documents
-            )
+            # Each part carries its share of the detail and the count left out of it.
+            detailed = {c["arn"] for d in documents for c in d.get("certificates", [])}
+            left_out = max((int(d.get("left_out", 0)) for d in documents), default=0)
+            certificates = len(detailed) + left_out
             runs.append(
                 OrganizationRun(
                     label,
