@@ -1,7 +1,10 @@
-"""Benchmark: a scheduled scan of thousands of ACM certificates, against moto, with latency.
+"""Benchmark: a scheduled scan of thousands of ACM certificates, against moto, with latency;
+then every other certificate source (issue 18) and an organisation digest (issue 19).
 
-    python -m bench.scan_bench                     # N 2,500 and 10,000 at M 500 (`make bench`)
-    python -m bench.scan_bench --preset small      # a quick look
+    python -m bench.scan_bench                     # every target (`make bench`)
+    python -m bench.scan_bench --preset small      # a quick look (ACM alone)
+    python -m bench.scan_bench --target sources    # issue 18's targets (bench.sources_bench)
+    python -m bench.scan_bench --target organization --members 100 --member-findings 1000
     python -m bench.scan_bench --n 5000 --m 250 --latency-ms 50 --path search
     python -m bench.scan_bench --preset 10000 --handler /tmp/copy/handle_expiring_certificates.py
 
@@ -40,6 +43,12 @@ Wall time is one cold invocation, and it includes the emulator's work: moto serv
 request in the child process, on the same cores as the handler, so the emulator's CPU is
 measured beside the handler's (the child's CPU time during the scan). On a machine with two
 cores and other work on them, that shows.
+
+``--target`` picks what runs: ``acm`` (the presets above; alone with ``--preset`` or ``--n``),
+``sources`` (``bench.sources_bench``: the other sources' overhead in an account without them,
+then 500 DB instances and 50 of every other kind) and ``organization``
+(``bench.organization_bench``: 10,000 member findings of 1,000 members, GetFindings throttled
+at AWS's rate); by default all three. ``bench.common`` has what they share.
 
 The calls made are compared with the fewest a scan can make: ``testkit.calls`` (the formula
 ``tests/test_scale.py`` uses too), computed from the scenario alone (N, M, F, S, K = N metrics,
