@@ -27,6 +27,7 @@ import json
 import os
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,6 +57,7 @@ MAX_CALL_RATIO = 1.1
 # The clients a scan of every source makes beyond those of a scan of ACM and IAM (sns and iam
 # it makes anyway).
 EXTRA_SERVICES = ("acm-pca", "rds", "apigateway", "iot", "transfer", "ds", "dms")
+BASE_SERVICES = ("acm", "cloudwatch", "iam", "securityhub", "sns")
 
 
 # The child (the moto server) ####################################################################
@@ -113,6 +115,8 @@ class Overhead:
     m: int
     runs: dict[str, list[Measured]]  # "acm,iam" and "all": the measured scans
     client_cpu: float  # making the extra services' clients on a cold session
+    peaks: dict[str, int]  # tracemalloc's peak of one more scan of each (not timed)
+    client_bytes: int  # what the extra services' clients hold on a cold session
 
     def median(self, sources: str, attribute: str) -> float:
         return median([getattr(r, attribute) for r in self.runs[sources]])
@@ -120,6 +124,12 @@ class Overhead:
     @property
     def growth(self) -> float:
         return self.median("all", "cpu_seconds") / self.median("acm,iam", "cpu_seconds") - 1
+
+    @property
+    def paired_difference(self) -> float:
+        """Median over the pairs of CPU(all) - CPU(acm,iam): less sensitive to a load drift."""
+        pairs = zip(self.runs["all"], self.runs["acm,iam"], strict=True)
+        return median([a.cpu_seconds - b.cpu_seconds for a, b in pairs])
 
     @property
     def extra_calls(self) -> Counter[str]:
@@ -140,16 +150,36 @@ class Overhead:
         return self.growth < MAX_CPU_GROWTH
 
 
+def _session_with_base_clients() -> tuple[botocore.session.Session, list[Any]]:
+    """A new session with the clients a scan of ACM and IAM makes anyway (what a session
+    loads once, partitions and retry rules, is paid there)."""
+    session = botocore.session.get_session()
+    return session, [session.create_client(s, region_name=REGION) for s in BASE_SERVICES]
+
+
 def client_cpu_seconds(runs: int = 3) -> float:
-    """Median CPU time to make the extra services' clients on a new botocore session."""
+    """Median CPU time to make the extra services' clients on a new botocore session, beyond
+    those a scan of ACM and IAM makes."""
     times = []
     for _ in range(runs):
-        session = botocore.session.get_session()
+        session, _ = _session_with_base_clients()
         started = time.process_time()
         for service in EXTRA_SERVICES:
             session.create_client(service, region_name=REGION)
         times.append(time.process_time() - started)
     return median(times)
+
+
+def client_bytes() -> int:
+    """What the extra services' clients (and their models) hold, made on a new session beyond
+    those a scan of ACM and IAM makes."""
+    session, _ = _session_with_base_clients()
+    tracemalloc.start()
+    made = [session.create_client(service, region_name=REGION) for service in EXTRA_SERVICES]
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del made
+    return held
 
 
 def run_overhead(
@@ -179,10 +209,15 @@ def run_overhead(
                 if len(result.summary["in_window"]) != m:
                     raise RuntimeError(f"{sources}: {len(result.summary['in_window'])} found")
                 measured[sources].append(result)
+        peaks = {}
+        for sources in ("acm,iam", "all"):
+            environ = {**base, "CERTIFICATE_SOURCES": sources}
+            traced = measure(handler, child, environ, latency_ms=latency_ms, trace_memory=True)
+            peaks[sources] = traced.peak_bytes or 0
     finally:
         child.stop()
         os.environ.pop("AWS_ENDPOINT_URL", None)
-    return Overhead(n, m, measured, client_cpu_seconds())
+    return Overhead(n, m, measured, client_cpu_seconds(), peaks, client_bytes())
 
 
 def overhead_report(o: Overhead) -> str:
@@ -206,6 +241,8 @@ def overhead_report(o: Overhead) -> str:
         row("Wall time", "seconds"),
         row("Emulator CPU (same cores)", "emulator_cpu_seconds"),
         f"| Calls | {calls[0]} | {calls[1]} | +{calls[1] - calls[0]} |",
+        f"| Peak memory (tracemalloc, one more scan) | {o.peaks['acm,iam'] / 2**20:.1f} MB | "
+        f"{o.peaks['all'] / 2**20:.1f} MB | {o.peaks['all'] / o.peaks['acm,iam'] - 1:+.1%} |",
         "",
         f"Calls beyond `acm,iam`: {extra} (allowed: one per regional source in the one region "
         f"scanned, one per global source: {sum(o.allowed.values())}): "
@@ -213,8 +250,10 @@ def overhead_report(o: Overhead) -> str:
         + f". Handler CPU growth {o.growth:+.1%} (goal < {MAX_CPU_GROWTH:.0%}): "
         + ("met" if o.cpu_met else f"MISSED by {o.growth - MAX_CPU_GROWTH:.1%} points")
         + f". Making the clients of the {len(EXTRA_SERVICES)} more services "
-        f"({', '.join(EXTRA_SERVICES)}) on a cold botocore session costs {o.client_cpu:.2f} s of "
-        "CPU alone (median of 3, this process).",
+        f"({', '.join(EXTRA_SERVICES)}) on a cold botocore session, beyond those of a scan of "
+        f"ACM and IAM, costs {o.client_cpu:.2f} s of "
+        f"CPU alone (median of 3, this process) and holds {o.client_bytes / 2**20:.1f} MB. "
+        f"Median of the pairs' differences: {o.paired_difference:+.2f} s.",
     ]
     return "\n".join(lines)
 
