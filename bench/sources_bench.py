@@ -25,16 +25,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 import time
-import tracemalloc
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
-import botocore.session
 import pytest
 
 from bench.common import Child, Measured, counts_table, measure, median, obey
@@ -150,36 +149,39 @@ class Overhead:
         return self.growth < MAX_CPU_GROWTH
 
 
-def _session_with_base_clients() -> tuple[botocore.session.Session, list[Any]]:
-    """A new session with the clients a scan of ACM and IAM makes anyway (what a session
-    loads once, partitions and retry rules, is paid there)."""
+CLIENT_PROBE = """
+import json, sys, time, tracemalloc
+import botocore.session
+base, extra, region, runs = json.loads(sys.argv[1])
+times, sizes = [], []
+for _ in range(runs):
     session = botocore.session.get_session()
-    return session, [session.create_client(s, region_name=REGION) for s in BASE_SERVICES]
+    made = [session.create_client(s, region_name=region) for s in base]
+    started = time.process_time()
+    made += [session.create_client(s, region_name=region) for s in extra]
+    times.append(time.process_time() - started)
+session = botocore.session.get_session()
+made = [session.create_client(s, region_name=region) for s in base]
+tracemalloc.start()
+made += [session.create_client(s, region_name=region) for s in extra]
+size = tracemalloc.get_traced_memory()[0]
+print(json.dumps([sorted(times)[len(times) // 2], size]))
+"""
 
 
-def client_cpu_seconds(runs: int = 3) -> float:
-    """Median CPU time to make the extra services' clients on a new botocore session, beyond
-    those a scan of ACM and IAM makes."""
-    times = []
-    for _ in range(runs):
-        session, _ = _session_with_base_clients()
-        started = time.process_time()
-        for service in EXTRA_SERVICES:
-            session.create_client(service, region_name=REGION)
-        times.append(time.process_time() - started)
-    return median(times)
-
-
-def client_bytes() -> int:
-    """What the extra services' clients (and their models) hold, made on a new session beyond
-    those a scan of ACM and IAM makes."""
-    session, _ = _session_with_base_clients()
-    tracemalloc.start()
-    made = [session.create_client(service, region_name=REGION) for service in EXTRA_SERVICES]
-    held = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del made
-    return held
+def client_weight(runs: int = 3) -> tuple[float, int]:
+    """The CPU time (median of ``runs``) and the memory the extra services' clients take on a
+    new botocore session, beyond the clients a scan of ACM and IAM makes (which pay what a
+    session loads once), in a fresh interpreter: a cold container's."""
+    arguments = json.dumps([BASE_SERVICES, EXTRA_SERVICES, REGION, runs])
+    result = subprocess.run(
+        [sys.executable, "-c", CLIENT_PROBE, arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cpu, size = json.loads(result.stdout)
+    return float(cpu), int(size)
 
 
 def run_overhead(
@@ -217,7 +219,8 @@ def run_overhead(
     finally:
         child.stop()
         os.environ.pop("AWS_ENDPOINT_URL", None)
-    return Overhead(n, m, measured, client_cpu_seconds(), peaks, client_bytes())
+    cpu, size = client_weight()
+    return Overhead(n, m, measured, cpu, peaks, size)
 
 
 def overhead_report(o: Overhead) -> str:
@@ -252,7 +255,7 @@ def overhead_report(o: Overhead) -> str:
         + f". Making the clients of the {len(EXTRA_SERVICES)} more services "
         f"({', '.join(EXTRA_SERVICES)}) on a cold botocore session, beyond those of a scan of "
         f"ACM and IAM, costs {o.client_cpu:.2f} s of "
-        f"CPU alone (median of 3, this process) and holds {o.client_bytes / 2**20:.1f} MB. "
+        f"CPU alone (median of 3, a fresh interpreter) and holds {o.client_bytes / 2**20:.1f} MB. "
         f"Median of the pairs' differences: {o.paired_difference:+.2f} s.",
     ]
     return "\n".join(lines)
