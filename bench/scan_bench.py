@@ -1100,8 +1100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--overhead-runs",
         type=int,
-        default=5,
-        help="sources: pairs of scans (acm,iam and all) for the CPU overhead (5)",
+        default=9,
+        help="sources: pairs of scans (acm,iam and all) for the CPU overhead (9)",
     )
     parser.add_argument(
         "--overhead-preset",
