@@ -16,7 +16,10 @@ The scenario (``Scenario``):
   not return (renewed out of the window, or deleted);
 - P: the messages the digest of the M certificates needs (``digest_parts``);
 - the path: ``search`` (``SearchCertificates``) or ``listing`` (the endpoint lacks it);
-- IAM server certificates: I, listed once per scan when the scan includes them.
+- IAM server certificates: I, listed once per scan when the scan includes them;
+- ``held``: what the other sources hold (``Held``, below), H: certificates of IAM and of the
+  other sources inside the window (each is a finding);
+- ``organization``: what an organisation digest reads beyond its own scan (``Organization``).
 
 The page sizes AWS documents: ``SearchCertificates`` MaxResults 500, ``ListCertificates``
 MaxItems 1000, ``ListMetrics`` 500 metrics a page, ``GetMetricData`` 500 queries,
