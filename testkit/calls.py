@@ -14,7 +14,8 @@ The scenario (``Scenario``):
 - F: active findings of this account's generator in the hub before the scan (its monitor
   finding included, once a scan wrote it); S: those of them whose certificate the search does
   not return (renewed out of the window, or deleted);
-- P: the messages the digest of the M certificates needs (``digest_parts``);
+- P: the messages the digest of the M + H certificates needs (``digest_parts``; an
+  organisation's: ``organization_digest_parts``);
 - the path: ``search`` (``SearchCertificates``) or ``listing`` (the endpoint lacks it);
 - IAM server certificates: I, listed once per scan when the scan includes them;
 - ``held``: what the other sources hold (``Held``, below), H: certificates of IAM and of the
