@@ -1,7 +1,10 @@
-"""Benchmark: a scheduled scan of thousands of ACM certificates, against moto, with latency.
+"""Benchmark: a scheduled scan of thousands of ACM certificates, against moto, with latency;
+then every other certificate source (issue 18) and an organisation digest (issue 19).
 
-    python -m bench.scan_bench                     # N 2,500 and 10,000 at M 500 (`make bench`)
-    python -m bench.scan_bench --preset small      # a quick look
+    python -m bench.scan_bench                     # every target (`make bench`)
+    python -m bench.scan_bench --preset small      # a quick look (ACM alone)
+    python -m bench.scan_bench --target sources    # issue 18's targets (bench.sources_bench)
+    python -m bench.scan_bench --target organization --members 100 --member-findings 1000
     python -m bench.scan_bench --n 5000 --m 250 --latency-ms 50 --path search
     python -m bench.scan_bench --preset 10000 --handler /tmp/copy/handle_expiring_certificates.py
 
@@ -41,6 +44,12 @@ request in the child process, on the same cores as the handler, so the emulator'
 measured beside the handler's (the child's CPU time during the scan). On a machine with two
 cores and other work on them, that shows.
 
+``--target`` picks what runs: ``acm`` (the presets above; alone with ``--preset`` or ``--n``),
+``sources`` (``bench.sources_bench``: the other sources' overhead in an account without them,
+then 500 DB instances and 50 of every other kind) and ``organization``
+(``bench.organization_bench``: 10,000 member findings of 1,000 members, GetFindings throttled
+at AWS's rate); by default all three. ``bench.common`` has what they share.
+
 The calls made are compared with the fewest a scan can make: ``testkit.calls`` (the formula
 ``tests/test_scale.py`` uses too), computed from the scenario alone (N, M, F, S, K = N metrics,
 D = certificates in the window in use, the page sizes AWS documents), with the digest's parts
@@ -66,20 +75,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import botocore.session
 import pytest
 
+from bench.common import Meter
 from testkit import (
     Scenario,
     World,
@@ -268,6 +276,12 @@ def serve(config: dict[str, Any]) -> None:
     endpoint = next(server)
     try:
         _fake_environment(endpoint)
+        kind = config.get("kind", "acm")
+        if kind != "acm":
+            # The targets of issues 18 and 19 (bench.sources_bench, bench.organization_bench).
+            module = importlib.import_module(f"bench.{kind}_bench")
+            module.serve(config, endpoint, world)
+            return
         region = config["region"]
         with_metrics = config.get("metrics", True)
         seeded = _seed(config["n"], config["m"], region, config["seed"], with_metrics)
@@ -396,32 +410,6 @@ class MotoServer:
 
 
 @dataclass
-class Meter:
-    """botocore hooks: count each HTTP request per operation, then delay it."""
-
-    latency_seconds: float
-    counts: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, event_name: str, **kwargs: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
-        with self.lock:
-            self.counts[f"{service}:{operation}"] += 1
-
-    def delay(self, **kwargs: Any) -> None:
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
-        # None: botocore goes on and sends the request.
-
-    def session(self) -> botocore.session.Session:
-        """A new botocore session, as a cold container has, with the hooks."""
-        session = botocore.session.get_session()
-        session.register("before-send", self.count)
-        session.register("before-send", self.delay)
-        return session
-
-
-@dataclass
 class ScanResult:
     label: str
     path: str
@@ -438,6 +426,8 @@ class ScanResult:
     fewest_parts: int = 1  # the kit's lower bound for the digest, from the seeded certificates
     peak_bytes: int | None = None
     metrics: bool = True
+    # The hub holds the account's monitor finding too (a scan before wrote it): one more of F.
+    monitor: bool = False
 
     @property
     def calls(self) -> int:
@@ -454,7 +444,7 @@ class ScanResult:
         return Scenario(
             n=self.n,
             m=self.m,
-            f=self.f,
+            f=self.f + int(self.monitor),
             s=self.s,
             k=k,
             d=self.d,
@@ -557,6 +547,7 @@ def run_scan(
         server.parts,
         peak,
         server.metrics,
+        f > 0,
     )
 
 
@@ -995,6 +986,62 @@ def import_milliseconds(handler: Path, *, compiled: bool, runs: int = 5) -> floa
     return statistics.median(times)
 
 
+TARGETS = ("acm", "sources", "organization")
+
+
+def run_other_targets(
+    handler: ModuleType, targets: Sequence[str], args: argparse.Namespace
+) -> list[tuple[str, str]]:
+    """Issue 18's and 19's targets (``bench.sources_bench``, ``bench.organization_bench``):
+    each report's title and Markdown, printed as they come and again with the figures."""
+    from bench import organization_bench, sources_bench
+
+    reports: list[tuple[str, str]] = []
+    if "sources" in targets:
+        n, m = PRESETS[args.overhead_preset]
+        overhead = sources_bench.run_overhead(
+            handler, n, m, runs=args.overhead_runs, latency_ms=args.latency_ms
+        )
+        reports.append(
+            (
+                "Issue 18 (a): every source in an account without the new resources",
+                sources_bench.overhead_report(overhead),
+            )
+        )
+        print(reports[-1][1], flush=True)
+        scale = sources_bench.run_scale(
+            handler,
+            db_instances=args.db_instances,
+            each=args.each,
+            acm=(args.each, max(1, args.each // 5)),
+            latency_ms=args.latency_ms,
+        )
+        reports.append(
+            (
+                f"Issue 18 (b): {args.db_instances} DB instances and {args.each} of every "
+                "other kind",
+                sources_bench.scale_report(scale),
+            )
+        )
+        print(reports[-1][1], flush=True)
+    if "organization" in targets:
+        organization = organization_bench.run_organization(
+            handler,
+            members=args.members,
+            findings=args.member_findings,
+            own=PRESETS["small"],
+            latency_ms=args.latency_ms,
+        )
+        reports.append(
+            (
+                f"Issue 19: an organisation digest of {args.member_findings:,} member findings",
+                organization_bench.organization_report(organization),
+            )
+        )
+        print(reports[-1][1], flush=True)
+    return reports
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -1041,6 +1088,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seed a DaysToExpiry metric for every certificate, as ACM keeps them (default); "
         "--no-metrics measures what the search alone costs",
     )
+    parser.add_argument(
+        "--target",
+        action="append",
+        choices=TARGETS,
+        help="acm: the ACM presets; sources: issue 18's (the other sources' overhead in an "
+        "account without them, and 500 DB instances with 50 of every other kind); "
+        "organization: issue 19's organisation digest (repeatable; default: all three, or acm "
+        "alone with --preset or --n)",
+    )
+    parser.add_argument(
+        "--overhead-runs",
+        type=int,
+        default=9,
+        help="sources: pairs of scans (acm,iam and all) for the CPU overhead (9)",
+    )
+    parser.add_argument(
+        "--overhead-preset",
+        choices=sorted(PRESETS),
+        default="2500",
+        help="sources: the ACM seed of the overhead's account (2500)",
+    )
+    parser.add_argument("--db-instances", type=int, default=500, help="sources: DB instances (500)")
+    parser.add_argument(
+        "--each", type=int, default=50, help="sources: items of every other kind (50)"
+    )
+    parser.add_argument("--members", type=int, default=1000, help="organization: members (1000)")
+    parser.add_argument(
+        "--member-findings",
+        type=int,
+        default=10_000,
+        help="organization: the members' certificate findings (10000)",
+    )
     parser.add_argument("--serve", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -1054,11 +1133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The handler logs at INFO, as in Lambda (and pays for it); show only its warnings.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger().handlers[0].setLevel(logging.WARNING)
+    asked = args.preset is not None or args.n is not None
+    targets = args.target or (["acm"] if asked else list(TARGETS))
     runs: list[tuple[str, int, int]] = []
-    if args.n is not None:
-        runs.append((f"N={args.n}", args.n, args.m))
-    for name in args.preset or ([] if args.n is not None else ["2500", "10000"]):
-        runs.append((name, *PRESETS[name]))
+    if "acm" in targets:
+        if args.n is not None:
+            runs.append((f"N={args.n}", args.n, args.m))
+        for name in args.preset or ([] if args.n is not None else ["2500", "10000"]):
+            runs.append((name, *PRESETS[name]))
     paths = [path for path in PATHS if path in (args.path or PATHS)]
 
     print(
@@ -1083,6 +1165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print_preset(report)
         reports.append(report)
+    others = run_other_targets(handler, targets, args)
     cold = import_milliseconds(args.handler, compiled=False)
     warm = import_milliseconds(args.handler, compiled=True)
     print(
@@ -1097,6 +1180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = " ".join(["python -m bench.scan_bench", *(sys.argv[1:] if argv is None else argv)])
     print(f"\n## Figures (`{command}`)\n")
     print(f"Machine: {machine}.\n")
+    for title, text in others:
+        print(f"### {title}\n\n{text}\n")
+    if not reports:
+        return 0
     print(markdown_table(reports))
     print("\nCalls per operation, made / fewest possible:\n")
     print(calls_table(reports))

@@ -9,10 +9,12 @@ clients (``testkit.Requests``), and compared with the fewest a scan can make
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
+from bench.held import KINDS, plan_held, seed_held
 from handle_expiring_certificates import GENERATOR_ID
 from testkit import (
     ACCOUNT_ID,
@@ -33,6 +35,16 @@ from testkit import (
     scan,
 )
 from testkit.acm import digest_entries
+from testkit.calls import (
+    SNS_MAX_MESSAGE_BYTES,
+    Held,
+    Organization,
+    entry_bytes,
+    held_calls,
+    held_entry,
+    organization_calls,
+    organization_digest_parts,
+)
 from testkit.certificates import import_certificate, import_fleet, import_many, set_in_use_by
 
 HUB = "us-east-1"
@@ -371,3 +383,117 @@ def test_the_digest_takes_at_least_the_messages_the_kit_computes(
     fewest = digest_parts(digest_entries(HUB, [c.arn for c in made]))
     assert 200 == len(summary["in_window"])
     assert 2 <= fewest <= len(summary["notification"]["message_ids"])
+
+
+# Every source (issue 18) ########################################################################
+
+
+def test_the_other_sources_pages_follow_the_documented_page_sizes() -> None:
+    """testkit.calls, on plain values: each source's listing pages at its documented size,
+    plus one describe per item where only a describe has the expiry (IoT, Transfer, SAML)
+    and one certificate listing per Managed Microsoft AD directory."""
+    held = Held(
+        private_cas=101,
+        db_instances=500,
+        client_certificates=501,
+        iot_cas=251,
+        saml_providers=50,
+        transfer_certificates=1001,
+        managed_directories=(1, 50, 51),
+        other_directories=98,
+        dms_certificates=100,
+        platform_applications=201,
+    )
+
+    assert {
+        "acm-pca:ListCertificateAuthorities": 2,
+        "rds:DescribeDBInstances": 5,
+        "apigateway:GetClientCertificates": 2,
+        "iot:ListCACertificates": 2,
+        "iot:DescribeCACertificate": 251,
+        "iam:ListSAMLProviders": 1,
+        "iam:GetSAMLProvider": 50,
+        "transfer:ListCertificates": 2,
+        "transfer:DescribeCertificate": 1001,
+        "ds:DescribeDirectories": 2,
+        "ds:ListCertificates": 1 + 1 + 2,
+        "dms:DescribeCertificates": 1,
+        "sns:ListPlatformApplications": 3,
+    } == held_calls(held)
+    assert OTHER_SOURCES_OF_A_REGION + OTHER_SOURCES_OF_AN_ACCOUNT == +held_calls(Held())
+    # Their certificates in the window are findings too, with the monitor: 100 + 1 = 101.
+    empty_acm = {"n": 0, "m": 0, "iam": 0}
+    calls = minimum_calls(Scenario(**empty_acm, h=100, held=Held(db_instances=400), parts=1))
+    assert (2, 1) == (calls["securityhub:BatchImportFindings"], calls["sns:Publish"])
+    assert 0 == minimum_calls(Scenario(**empty_acm))["sns:Publish"]
+    with pytest.raises(ValueError):
+        Scenario(**empty_acm, other_sources=False, held=Held(iot_cas=1))
+
+
+def test_an_organisation_digest_reads_every_page_of_findings_and_members() -> None:
+    """⌈F_org/100⌉ GetFindings and ⌈members/50⌉ ListMembers beyond the own scan, which reads
+    its own findings (F) too; the digest's parts are the organisation's."""
+    own = {"n": 0, "m": 0, "f": 1, "parts": 2}
+    organization = Organization(findings=10_950, members=1000)
+
+    calls = minimum_calls(Scenario(**own, organization=organization))
+
+    assert {"GetFindings": 1 + 110, "ListMembers": 20} == {
+        op.split(":")[1]: n
+        for op, n in calls.items()
+        if op.startswith("securityhub:") and "Import" not in op
+    }
+    assert 2 == calls["sns:Publish"]
+    assert {"securityhub:GetFindings": 1, "securityhub:ListMembers": 1} == organization_calls(
+        Organization(0, 0)
+    )
+
+
+def test_an_organisation_digest_takes_at_least_its_detail_and_its_accounts(now: datetime) -> None:
+    """The 100 smallest entries (the detail) and each account's id, twice (document, text)."""
+    entry = held_entry(
+        "rds", "arn:aws:rds:us-east-1:111122223333:db:x", "x", "us-east-1", "111122223333", now
+    )
+    one = entry_bytes(entry)
+
+    assert 1 == organization_digest_parts([entry] * 100, accounts=0, silent=0)
+    assert 1 == organization_digest_parts([entry] * 10_000, accounts=1, silent=0)
+    budget = SNS_MAX_MESSAGE_BYTES - 100 * one
+    accounts = budget // 26 + 1
+    assert 2 == organization_digest_parts([entry] * 100, accounts=accounts, silent=0)
+    acm = replace(entry, kind="acm", arn="arn:aws:acm:us-east-1:111122223333:certificate/x")
+    assert entry_bytes(replace(acm, kind="rds")) < entry_bytes(acm), "no console link"
+
+
+def test_a_small_scan_of_every_source_makes_the_fewest_calls_of_the_formula(
+    aws: StrictAws, now: datetime, counter: Requests
+) -> None:
+    """Two of every kind beyond ACM (one inside the window), ACM and IAM too: the calls of a
+    first scan and of a second one (its findings active) are the formula's, and the findings
+    are the seed's."""
+    enable_hub(HUB)
+    topic_arn, _ = create_topic_with_queue(HUB)
+    seeded = seed_held(HUB, now, plan_held({kind: 2 for kind in KINDS}, in_window_share=2))
+    acm = [certificate(HUB, f"host{i}.example.com", days, now) for i, days in enumerate([3, 90])]
+    entries = digest_entries(HUB, acm[:1]) + seeded.expected
+    h = len(seeded.expected)
+    scenario = {
+        "n": 2,
+        "m": 1,
+        "k": 2,
+        "iam": seeded.iam,
+        "held": seeded.held,
+        "h": h,
+        "parts": digest_parts(entries),
+    }
+
+    first = scan(now, clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
+    first_counts = counter.service_counts()
+    counter.clear()
+    second = scan(now + timedelta(minutes=1), clients=counter.clients(), SNS_TOPIC_ARN=topic_arn)
+
+    assert len(KINDS) == h, "one of each kind inside the window"
+    assert seeded.in_window() | {acm[0]} == {e["arn"] for e in first["in_window"]}
+    assert (h + 1, h + 1) == (first["findings"]["written"], second["findings"]["written"])
+    assert minimum_calls(Scenario(**scenario)) == first_counts
+    assert minimum_calls(Scenario(**scenario, f=h + 1 + 1)) == counter.service_counts()
