@@ -78,7 +78,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -87,10 +87,9 @@ from typing import Any
 
 import pytest
 
-from bench.common import Meter
+from bench.common import Child, Meter, obey
 from testkit import (
     Scenario,
-    World,
     client,
     create_topic_with_queue,
     digest_parts,
@@ -106,7 +105,7 @@ from testkit import (
 )
 from testkit.acm import digest_entries, store_summaries
 from testkit.moto_internals import start_server
-from testkit.securityhub import clear_findings, restore_findings, stored_findings
+from testkit.securityhub import restore_findings, stored_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -298,112 +297,78 @@ def serve(config: dict[str, Any]) -> None:
                     "in_use": seeded.in_use,
                     "renewed": len(seeded.renewed),
                     "parts": seeded.parts,
+                    "metrics": with_metrics,
                 }
             ),
             flush=True,
         )
-        _obey(sys.stdin, world, seeded, region, with_metrics)
+        obey(sys.stdin, world, region, _answer(seeded, region, with_metrics))
     finally:
         server.close()
 
 
-def _obey(
-    commands: Iterable[str], world: World, seeded: Seeded, region: str, with_metrics: bool
-) -> None:
-    """The child's commands, one a line (see the module docstring), until they end."""
+def _answer(seeded: Seeded, region: str, with_metrics: bool) -> Callable[[list[str]], str | None]:
+    """The ACM seed's own commands, beyond those every kind answers (``bench.common.obey``):
+    ``renew``, and ``restore-findings`` (the hub's findings as they were at ``renew``)."""
     kept: list[dict[str, Any]] = []
-    for line in commands:
-        command = line.split()
-        if command[:1] == ["search"]:
-            world.search = command[1]  # "available", "unknown_operation" or "access_denied"
-        elif command == ["clear-findings"]:
-            clear_findings(region)
-        elif command == ["renew"]:
+
+    def answer(command: list[str]) -> str | None:
+        nonlocal kept
+        if command == ["renew"]:
             kept = stored_findings(region)
             _renew(seeded, region, with_metrics)
-        elif command == ["restore-findings"]:
+            return "ok"
+        if command == ["restore-findings"]:
             restore_findings(region, kept)
-        elif command == ["cpu"]:
-            print(time.process_time(), flush=True)
-            continue
-        else:
-            print(f"unknown command {line.strip()!r}", flush=True)
-            continue
-        print("ok", flush=True)
+            return "ok"
+        return None
+
+    return answer
 
 
-@dataclass
-class MotoServer:
-    """The child process serving seeded moto."""
-
-    process: subprocess.Popen[str]
-    endpoint: str
-    topic_arn: str
-    queue_url: str
-    seed_seconds: float
-    in_use: int  # certificates in the window that are in use: those the handler must describe
-    renewed: int  # S: certificates renewed out of the window, whose findings are kept
-    parts: int  # the fewest messages the digest of the M certificates needs (testkit.calls)
-    metrics: bool = True  # every certificate has its DaysToExpiry metric, as ACM keeps them
+class MotoServer(Child):
+    """The ACM seed's child (``bench.common.Child``, kind ``acm``), with what it reported."""
 
     @classmethod
-    def start(
+    def seeded(
         cls, n: int, m: int, region: str = REGION, seed: int = 5, metrics: bool = True
     ) -> MotoServer:
-        config = {"n": n, "m": m, "region": region, "seed": seed, "metrics": metrics}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.scan_bench", "--serve", json.dumps(config)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            process.wait()
-            raise RuntimeError(f"the moto server did not start (exit code {process.returncode})")
-        ready = json.loads(line)
-        return cls(
-            process,
-            ready["endpoint"],
-            ready["topic_arn"],
-            ready["queue_url"],
-            ready["seconds"],
-            ready["in_use"],
-            ready["renewed"],
-            ready["parts"],
-            metrics,
-        )
+        config = {"kind": "acm", "n": n, "m": m, "region": region, "seed": seed, "metrics": metrics}
+        child = Child.start(config)
+        return cls(child.process, child.ready)
 
-    def ask(self, line: str) -> str:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-        return self.process.stdout.readline().strip()
+    @property
+    def topic_arn(self) -> str:
+        return str(self.ready["topic_arn"])
 
-    def command(self, line: str) -> None:
-        answer = self.ask(line)
-        if answer != "ok":
-            raise RuntimeError(f"the moto server answered {answer!r} to {line!r}")
+    @property
+    def seed_seconds(self) -> float:
+        return float(self.ready["seconds"])
 
-    def cpu_seconds(self) -> float:
-        """The child's CPU time so far: moto serving requests, on the same cores."""
-        return float(self.ask("cpu"))
+    @property
+    def in_use(self) -> int:
+        """Certificates in the window that are in use: those the handler must describe."""
+        return int(self.ready["in_use"])
+
+    @property
+    def renewed(self) -> int:
+        """S: certificates renewed out of the window, whose findings are kept."""
+        return int(self.ready["renewed"])
+
+    @property
+    def parts(self) -> int:
+        """The fewest messages the digest of the M certificates needs (testkit.calls)."""
+        return int(self.ready["parts"])
+
+    @property
+    def metrics(self) -> bool:
+        """Every certificate has its DaysToExpiry metric, as ACM keeps them."""
+        return bool(self.ready["metrics"])
 
     def use_path(self, path: str) -> None:
         """Start the path afresh: no finding in the hub, SearchCertificates there or not."""
         self.command("clear-findings")
         self.command(f"search {PATHS[path][0]}")
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 # The client side (this process) #################################################################
@@ -875,7 +840,7 @@ def run_preset(
     metrics: bool = True,
 ) -> PresetReport:
     print(f"\nSeeding moto with {n} certificates ({m} in the window)...", flush=True)
-    server = MotoServer.start(n, m, metrics=metrics)
+    server = MotoServer.seeded(n, m, metrics=metrics)
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
     try:
         # The findings of a scan before S certificates were renewed out of the window.
