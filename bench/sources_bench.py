@@ -49,6 +49,7 @@ from testkit.calls import (
     minimum_calls,
 )
 from testkit.faults import Faults
+from testkit.moto_internals import Patcher
 
 REGION = "us-east-1"
 MAX_CPU_GROWTH = 0.10
@@ -66,7 +67,10 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
     """Seed ACM (N, M), IAM and the other sources (``bench.held``), then obey commands."""
     from bench.scan_bench import _renew, _seed
 
-    allow_managed_directories(config["counts"].get("directory-service", 0))
+    # More Managed Microsoft AD directories than AWS's default quota, raised for the seed (for
+    # the life of the process).
+    directories = config["counts"].get("directory-service", 0)
+    Patcher(pytest.MonkeyPatch()).raise_managed_microsoft_ad_quota(directories)
     region = config["region"]
     started = time.perf_counter()
     acm = _seed(config["n"], config["m"], region, config["seed"])
@@ -90,19 +94,6 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
     }
     print(json.dumps(ready), flush=True)
     obey(sys.stdin, world, region)
-
-
-def allow_managed_directories(count: int) -> None:
-    """AWS's quota of Managed Microsoft AD directories is 20 a region by default, and can be
-    raised (Service Quotas); moto hard-codes 20. Raised here to ``count``, as a quota increase
-    would, for this process only (moto 5.2.1's ``Directory.CLOUDONLY_MICROSOFT_AD_LIMIT``)."""
-    from moto.ds.models import Directory
-
-    pytest.MonkeyPatch().setattr(
-        Directory,
-        "CLOUDONLY_MICROSOFT_AD_LIMIT",
-        max(count, Directory.CLOUDONLY_MICROSOFT_AD_LIMIT),
-    )
 
 
 # (a) Overhead of the other sources in an account without them ##################################

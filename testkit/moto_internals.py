@@ -18,6 +18,8 @@ may change in any release:
   ``endpoint``, ``attributes``, ``_filter_policy_matcher``, ``_parse_message_structure``,
   ``get_post_data``) and ``FilterPolicyMatcher`` (``matches``, ``filter_policy``,
   ``filter_policy_scope``); IAM's server ``Certificate`` objects and ``upload_server_certificate``;
+- Directory Service's ``Directory.CLOUDONLY_MICROSOFT_AD_LIMIT`` (moto's hard-coded quota of
+  Managed Microsoft AD directories a region);
 - ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request).
 
 Upgrading moto means reading this file again, and only this one: the service modules
@@ -25,7 +27,8 @@ Upgrading moto means reading this file again, and only this one: the service mod
 
 - ``Patcher(monkeypatch)``: the one way the kit changes moto (undone by ``monkeypatch``):
   ``on_every_call`` (``call_action``, patched once), ``answer`` (serve an operation),
-  ``amend`` (change moto's answer), and one hook per backend method the kit wraps.
+  ``amend`` (change moto's answer), one hook per backend method the kit wraps, and
+  ``raise_managed_microsoft_ad_quota`` (a quota AWS lets an account raise).
 - ``Request``: one request as an operation sees it (service, operation, region, account,
   parameters) and the state of its region (``acm()``, ``hub()``, ``server_certificates()``).
 - Views of moto's state: ``AcmRegion`` / ``AcmCertificate``, ``HubRegion``, ``Datum``
@@ -52,6 +55,7 @@ import moto.acm.models
 import moto.acmpca.models
 import moto.apigateway.urls
 import moto.backends
+import moto.ds.models
 import moto.iot.models
 import pytest
 from cryptography import x509
@@ -319,6 +323,15 @@ class Patcher:
         for module, paths in _KIT_ROUTES.items():
             for path, handler in paths.items():
                 self.monkeypatch.setitem(module.url_paths, path, handler)
+
+    def raise_managed_microsoft_ad_quota(self, count: int) -> None:
+        """Let a region hold ``count`` Managed Microsoft AD directories, as a Service Quotas
+        increase would on AWS (20 a region by default). moto 5.2.1 hard-codes AWS's default as
+        ``Directory.CLOUDONLY_MICROSOFT_AD_LIMIT`` (and counts the directories before it adds
+        one: 21 pass); never lowered here."""
+        directory = moto.ds.models.Directory
+        limit = max(count, directory.CLOUDONLY_MICROSOFT_AD_LIMIT)
+        self.monkeypatch.setattr(directory, "CLOUDONLY_MICROSOFT_AD_LIMIT", limit)
 
     def on_every_send(self, hook: Callable[[str, str, str], Exception | None]) -> None:
         """``hook(signing name, region, url)`` sees every request botocore sends over HTTP (the

@@ -25,6 +25,7 @@ from testkit import (
     RealClockContext,
     StrictAws,
     client,
+    create_directory,
     create_topic_with_queue,
     enable_hub,
     get_findings,
@@ -42,7 +43,7 @@ from testkit.certificates import (
     to_a_label,
     upload_server_certificate,
 )
-from testkit.moto_internals import MOTO_VERSION, installed_version
+from testkit.moto_internals import MOTO_VERSION, Patcher, installed_version
 from testkit.strict import SERVICES
 
 REGION = "us-east-1"
@@ -1206,6 +1207,25 @@ def test_only_moto_internals_imports_moto():
     """Every access to moto's internals is in one module, written against one moto version."""
     assert ["moto_internals"] == [name for name, found in kit_imports().items() if "moto" in found]
     assert MOTO_VERSION == installed_version()
+
+
+def test_moto_refuses_managed_microsoft_ads_beyond_the_quota_the_kit_raises(
+    aws: StrictAws, monkeypatch: pytest.MonkeyPatch
+):
+    """moto hard-codes AWS's default quota of Managed Microsoft AD directories a region
+    (``Patcher.raise_managed_microsoft_ad_quota``, which the benchmark needs for 50)."""
+    ds = client("ds")
+    for _ in range(21):  # moto counts the directories before it adds one: 21 pass
+        create_directory()
+    with pytest.raises(ClientError) as refused:
+        create_directory()
+    assert "DirectoryLimitExceededException" == error_of(refused)[0]
+
+    Patcher(monkeypatch).raise_managed_microsoft_ad_quota(22)
+
+    create_directory()
+    assert 22 == len(ds.describe_directories()["DirectoryDescriptions"])
+    assert 22 == ds.get_directory_limits()["DirectoryLimits"]["CloudOnlyMicrosoftADLimit"]
 
 
 def test_the_kits_modules_import_no_cycle():
