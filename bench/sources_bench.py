@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 
 from bench.common import Child, Measured, counts_table, measure, median, obey
-from bench.held import plan_held, seed_held
+from bench.held import KINDS, plan_held, seed_held
 from testkit import create_topic_with_queue, enable_hub
 from testkit.acm import digest_entries
 from testkit.calls import (
@@ -290,9 +290,7 @@ def run_scale(
     latency_ms: float,
     seed: int = 5,
 ) -> Scale:
-    counts = {kind: each for kind in ("iam", "private-ca", "api-gateway", "iot", "saml")}
-    counts |= {kind: each for kind in ("transfer", "directory-service", "dms", "sns-apns")}
-    counts["rds"] = db_instances
+    counts = {kind: each for kind in KINDS if kind != "rds"} | {"rds": db_instances}
     print(
         f"\nIssue 18 (b): seeding {db_instances} DB instances, {each} of every other kind, "
         f"{acm[0]} ACM certificates ({acm[1]} in the window)...",

@@ -44,6 +44,8 @@ from testkit import (
 
 REGIONS = ("us-east-1", "eu-west-1")
 SETTINGS = {"SCAN_REGIONS": ",".join(REGIONS)}
+# The eleven sources, written out here: the expectation the scan is held to, not the handler's
+# own SOURCE_NAMES (a source dropped from both would go unnoticed).
 SOURCE_NAMES = (
     "acm",
     "iam",
