@@ -204,12 +204,18 @@ def measure(
     latency_ms: float,
     context: object = None,
     trace_memory: bool = False,
+    timestamp_parser: bool = True,
 ) -> Measured:
-    """One cold invocation of a scheduled scan; see the module docstring."""
+    """One cold invocation of a scheduled scan; see the module docstring.
+    ``timestamp_parser=False``: botocore's default parser instead of the handler's (its clients
+    are made later, and botocore makes a parser per response from the defaults)."""
     from testkit import load_event
 
     meter = Meter(latency_ms / 1000)
-    clients = handler.AwsClients(meter.session())
+    session = meter.session()
+    clients = handler.AwsClients(session)
+    if not timestamp_parser:
+        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=None)
     if trace_memory:
         tracemalloc.start()
     emulator_started = child.cpu_seconds()

@@ -60,9 +60,7 @@ read from the handler's summary.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
-import io
 import json
 import logging
 import math
@@ -76,7 +74,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -87,7 +84,7 @@ from typing import Any
 
 import pytest
 
-from bench.common import Child, Meter, obey
+from bench.common import Child, Meter, measure, obey
 from testkit import (
     Scenario,
     client,
@@ -97,8 +94,6 @@ from testkit import (
     import_certificate,
     import_fleet,
     install_strictness,
-    invoke,
-    load_event,
     minimum_calls,
     put_days_to_expiry_metrics,
     set_fake_environment,
@@ -456,31 +451,17 @@ def run_scan(
     trace_memory: bool = False,
     timestamp_parser: bool = True,
 ) -> ScanResult:
-    """One cold invocation: a new botocore session and AwsClients, as a new Lambda container
-    has. ``timestamp_parser=False``: botocore's default parser instead of the handler's (its
-    clients are made later, and botocore makes a parser per response from the defaults)."""
-    meter = Meter(latency_ms / 1000)
-    session = meter.session()
-    clients = handler.AwsClients(session)
-    if not timestamp_parser:
-        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=None)
+    """One cold invocation (``bench.common.measure``), checked: it did the scan's job."""
     environ = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": server.topic_arn}
-    if trace_memory:
-        tracemalloc.start()
-    emulator_started = server.cpu_seconds()
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    try:
-        # The handler prints its EMF line, as in Lambda (and pays for it); not shown here.
-        with contextlib.redirect_stdout(io.StringIO()):
-            summary = invoke(load_event("scheduled-event"), environ=environ, clients=clients)
-    finally:
-        seconds = time.perf_counter() - started
-        cpu_seconds = time.process_time() - cpu_started
-        peak = tracemalloc.get_traced_memory()[1] if trace_memory else None
-        if trace_memory:
-            tracemalloc.stop()
-    emulator_cpu_seconds = server.cpu_seconds() - emulator_started
+    measured = measure(
+        handler,
+        server,
+        environ,
+        latency_ms=latency_ms,
+        trace_memory=trace_memory,
+        timestamp_parser=timestamp_parser,
+    )
+    summary = measured.summary
     problems = []
     if summary["source"] != PATHS[path][1]:
         problems.append(f"source {summary['source']}, expected {PATHS[path][1]}")
@@ -494,6 +475,8 @@ def run_scan(
         problems.append("no message published")
     if summary["errors"]:
         problems.append(f"errors: {summary['errors']}")
+    if measured.error:
+        problems.append(f"incomplete: {measured.error}")
     if problems:
         raise RuntimeError(f"{label}: the scan did not do its job: {'; '.join(problems)}")
     return ScanResult(
@@ -503,14 +486,14 @@ def run_scan(
         m,
         f,
         s,
-        seconds,
-        cpu_seconds,
-        emulator_cpu_seconds,
-        meter.counts,
+        measured.seconds,
+        measured.cpu_seconds,
+        measured.emulator_cpu_seconds,
+        measured.counts,
         summary,
         server.in_use,
         server.parts,
-        peak,
+        measured.peak_bytes,
         server.metrics,
         f > 0,
     )
@@ -670,14 +653,14 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
         lambda r, p: f"{p.third.s}",
         lambda path: "",
     )
-    for measure, attribute_name, goal_key in (
+    for quantity, attribute_name, goal_key in (
         ("Wall time", "seconds", "seconds"),
         ("Handler CPU", "cpu_seconds", "cpu"),
         ("Emulator CPU (same cores)", "emulator_cpu_seconds", ""),
     ):
         for scan, title in titles.items():
             row(
-                f"{measure}, {title}",
+                f"{quantity}, {title}",
                 lambda r, p, a=scan, b=attribute_name: _s(getattr(getattr(p, a), b)),
                 lambda path, k=goal_key: _goal(path, k, "s") if k else "",
             )
