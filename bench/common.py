@@ -6,7 +6,8 @@
   Every kind answers ``cpu`` (its CPU time so far), ``throttled`` (the calls its rate limits
   refused, as JSON), ``limit-rate <service> <operation>`` (AWS's documented rate from then on,
   ``testkit.faults``), ``search <state>`` (``World.search``) and ``clear-findings``; ``obey``
-  is the loop.
+  is the loop. Within ``with child:``, this process's AWS clients reach it
+  (``AWS_ENDPOINT_URL``); at the end it stops.
 - ``Meter``: botocore hooks on the handler's session that count every HTTP request (retries
   included) per ``service:Operation`` as boto3 names the service (``testkit.calls`` does too),
   then delay it by the latency standing in for the network and AWS.
@@ -20,6 +21,7 @@ import contextlib
 import functools
 import io
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.session
 
@@ -93,6 +95,9 @@ class Meter:
         return session
 
 
+C = TypeVar("C", bound="Child")
+
+
 @dataclass
 class Child:
     """A seeded moto server in a child process; ``ready`` is what it printed when ready."""
@@ -145,6 +150,16 @@ class Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def __enter__(self: C) -> C:
+        """This process's AWS clients reach the child (``AWS_ENDPOINT_URL``) until the block
+        ends; then the child stops."""
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def obey(

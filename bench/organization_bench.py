@@ -23,7 +23,6 @@ is counted in the emulator's hub before each run (ACTIVE, not SUPPRESSED, of the
 from __future__ import annotations
 
 import json
-import os
 import random
 import sys
 import time
@@ -256,15 +255,13 @@ def run_organization(
         flush=True,
     )
     config = {"kind": "organization", "n": own[0], "m": own[1], "region": REGION, "seed": seed}
-    child = Child.start(config | {"members": members, "findings": findings})
-    ready = child.ready
-    os.environ["AWS_ENDPOINT_URL"] = child.endpoint
-    environ = {
-        "AWS_REGION": REGION,
-        "SNS_TOPIC_ARN": ready["topic_arn"],
-        "DIGEST_SCOPE": "organization",
-    }
-    try:
+    with Child.start(config | {"members": members, "findings": findings}) as child:
+        ready = child.ready
+        environ = {
+            "AWS_REGION": REGION,
+            "SNS_TOPIC_ARN": ready["topic_arn"],
+            "DIGEST_SCOPE": "organization",
+        }
         child.command("search available")
         child.command("limit-rate securityhub GetFindings")
         runs = []
@@ -312,9 +309,6 @@ def run_organization(
                     certificates,
                 )
             )
-    finally:
-        child.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
     return OrganizationReport(
         own[0],
         own[1],

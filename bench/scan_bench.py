@@ -823,9 +823,7 @@ def run_preset(
     metrics: bool = True,
 ) -> PresetReport:
     print(f"\nSeeding moto with {n} certificates ({m} in the window)...", flush=True)
-    server = MotoServer.seeded(n, m, metrics=metrics)
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-    try:
+    with MotoServer.seeded(n, m, metrics=metrics) as server:
         # The findings of a scan before S certificates were renewed out of the window.
         server.use_path("search")
         run_scan(
@@ -862,9 +860,6 @@ def run_preset(
             # Its calls run one after another, each taking at least the latency: a lower bound.
             naive_calls = math.ceil(n / 1000) + n + 2 * m + 1
             naive_seconds = naive_calls * latency_ms / 1000
-    finally:
-        server.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
     return PresetReport(
         name, n, m, latency_ms, server.seed_seconds, reports, naive_seconds, naive_calls, not naive
     )

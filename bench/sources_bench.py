@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import time
@@ -183,9 +182,7 @@ def run_overhead(
         f"{runs} pair(s) of scans, CERTIFICATE_SOURCES=acm,iam and all...",
         flush=True,
     )
-    child = Child.start({"kind": "acm", "n": n, "m": m, "region": REGION, "seed": seed})
-    os.environ["AWS_ENDPOINT_URL"] = child.endpoint
-    try:
+    with Child.start({"kind": "acm", "n": n, "m": m, "region": REGION, "seed": seed}) as child:
         base = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": child.ready["topic_arn"]}
         child.command("search available")
         child.command("renew")  # the seed's S certificates: out of the window
@@ -207,9 +204,6 @@ def run_overhead(
             environ = {**base, "CERTIFICATE_SOURCES": sources}
             traced = measure(handler, child, environ, latency_ms=latency_ms, trace_memory=True)
             peaks[sources] = traced.peak_bytes or 0
-    finally:
-        child.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
     cpu, size = client_weight()
     return Overhead(n, m, measured, cpu, peaks, size)
 
@@ -297,18 +291,13 @@ def run_scale(
         flush=True,
     )
     config = {"kind": "sources", "n": acm[0], "m": acm[1], "region": REGION, "seed": seed}
-    child = Child.start(config | {"counts": counts})
-    os.environ["AWS_ENDPOINT_URL"] = child.endpoint
-    ready = child.ready
-    try:
+    with Child.start(config | {"counts": counts}) as child:
+        ready = child.ready
         environ = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": ready["topic_arn"]}
         child.command("search available")
         print("  F = 0, then F = every finding of the first scan...", flush=True)
         first = measure(handler, child, environ, latency_ms=latency_ms)
         second = measure(handler, child, environ, latency_ms=latency_ms)
-    finally:
-        child.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
     for result in (first, second):
         if result.error or result.summary["errors"]:
             raise RuntimeError(f"the scan failed: {result.error or result.summary['errors']}")
