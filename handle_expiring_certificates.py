@@ -1221,7 +1221,8 @@ def certificate_from_iot(description: Mapping[str, Any]) -> Certificate:
     return held_certificate(
         "iot",
         str(description["certificateArn"]),
-        str(description.get("certificateId", "")),
+        common_name_of_der(_der_of_pem(description.get("certificatePem")))
+        or str(description.get("certificateId", "")),
         (description.get("validity") or {}).get("notAfter"),
         in_use=status == "ACTIVE",
         label="IoT CA certificate",
@@ -1254,6 +1255,7 @@ def certificate_from_saml(provider: Mapping[str, Any], metadata: str) -> Certifi
     )
 
 
+COMMON_NAME_OID = b"\x55\x04\x03"  # 2.5.4.3, DER-encoded
 SAML_CERTIFICATE = re.compile(r"<(?:\w+:)?X509Certificate>([A-Za-z0-9+/=\s]+)</", re.ASCII)
 
 
@@ -1271,22 +1273,55 @@ def saml_certificates(metadata: str) -> list[bytes]:
 
 
 def not_after_of_der(der: bytes) -> datetime | None:
-    """An X.509 certificate's notAfter, read with a minimal DER reader: Certificate is a
-    SEQUENCE of tbsCertificate, and tbsCertificate a SEQUENCE of [0] version (optional),
-    serialNumber, signature, issuer, then validity: SEQUENCE { notBefore, notAfter }."""
+    """An X.509 certificate's notAfter, read with a minimal DER reader."""
     try:
-        tbs, _ = _der_item(der, _der_item(der, 0)[1])
-        start = tbs[1]
-        if der[start] == 0xA0:  # [0] EXPLICIT version
-            start = _der_item(der, start)[0][2]
-        for _ in range(3):  # serialNumber, signature, issuer
-            start = _der_item(der, start)[0][2]
-        validity, _ = _der_item(der, start)
+        validity = _tbs_fields(der)[3]
         not_before, _ = _der_item(der, validity[1])
         not_after, _ = _der_item(der, not_before[2])
         return _der_time(der[not_after[0]], der[not_after[1] : not_after[2]])
     except (IndexError, ValueError):
         return None
+
+
+def common_name_of_der(der: bytes) -> str | None:
+    """An X.509 certificate's subject commonName (OID 2.5.4.3), if it has one. The subject is
+    a SEQUENCE of SETs, each of SEQUENCE { type OID, value }."""
+    try:
+        subject = _tbs_fields(der)[4]
+        at = subject[1]
+        while at < subject[2]:
+            name_set, _ = _der_item(der, at)
+            attribute, _ = _der_item(der, name_set[1])
+            oid, _ = _der_item(der, attribute[1])
+            if der[oid[1] : oid[2]] == COMMON_NAME_OID:
+                value, _ = _der_item(der, oid[2])
+                return der[value[1] : value[2]].decode("utf-8", "replace") or None
+            at = name_set[2]
+    except (IndexError, ValueError):
+        pass
+    return None
+
+
+def _tbs_fields(der: bytes) -> list[tuple[int, int, int]]:
+    """The elements of tbsCertificate past its optional [0] version: serialNumber, signature,
+    issuer, validity, subject, ... (Certificate is a SEQUENCE of tbsCertificate, ...)."""
+    tbs, _ = _der_item(der, _der_item(der, 0)[1])
+    fields, at = [], tbs[1]
+    while at < tbs[2]:
+        field, _ = _der_item(der, at)
+        fields.append(field)
+        at = field[2]
+    return fields[1:] if fields and der[fields[0][0]] == 0xA0 else fields
+
+
+def _der_of_pem(pem: object) -> bytes:
+    body = "".join(
+        line for line in str(pem or "").splitlines() if line and not line.startswith("-----")
+    )
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError:
+        return b""
 
 
 def _der_item(der: bytes, at: int) -> tuple[tuple[int, int, int], int]:
@@ -1318,7 +1353,11 @@ def certificate_from_transfer(described: Mapping[str, Any]) -> Certificate:
     return held_certificate(
         "transfer",
         str(described["Arn"]),
-        str(described.get("Description") or described.get("CertificateId", "")),
+        str(
+            described.get("Description")
+            or common_name_of_der(_der_of_pem(described.get("Certificate")))
+            or described.get("CertificateId", "")
+        ),
         described.get("NotAfterDate"),
         in_use=status != "INACTIVE",
         label=f"Transfer Family {str(described.get('Usage', '')).lower()} certificate".replace(

@@ -35,10 +35,11 @@ from handle_expiring_certificates import (
     certificate_from_sns_apns,
     certificate_from_transfer,
     certificate_text,
+    common_name_of_der,
     not_after_of_der,
     saml_certificates,
 )
-from testkit.certificates import make_certificate
+from testkit.certificates import make_ca_certificate, make_certificate
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 SOON = datetime(2026, 12, 11, 12, 30, tzinfo=timezone.utc)  # 12 days from NOW
@@ -376,6 +377,42 @@ def test_the_der_reader_gives_the_not_after_cryptography_reads(not_after: dateti
 
 def test_the_der_reader_answers_none_for_what_is_not_a_certificate():
     assert [None, None] == [not_after_of_der(b""), not_after_of_der(b"\x30\x82\xff\xff\x02")]
+    assert [None, None] == [common_name_of_der(b""), common_name_of_der(b"\x30\x03\x30\x01")]
+
+
+def test_the_der_reader_gives_the_subject_common_name_cryptography_reads():
+    pem, _ = make_ca_certificate("Devices CA Ünïcode", not_after=SOON)
+    der = der_of(pem)
+    [expected] = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(
+        x509.NameOID.COMMON_NAME
+    )
+
+    assert expected.value == common_name_of_der(der)
+
+
+@pytest.mark.parametrize("with_pem", [True, False], ids=["with its PEM", "without"])
+def test_an_iot_ca_certificate_is_named_by_its_subject_common_name(with_pem: bool):
+    """DescribeCACertificate gives the CA certificate's PEM: a person knows the CA by its
+    subject, not by its 64-digit id, which names it only when no common name can be read."""
+    identifier = "0a1b2c3d" * 8
+    pem = make_ca_certificate("Fleet Devices CA", not_after=SOON)[0].decode()
+    answer = valid_output(
+        "iot",
+        "DescribeCACertificate",
+        {
+            "certificateDescription": {
+                "certificateArn": f"arn:aws:iot:{REGION}:{ACCOUNT}:cacert/{identifier}",
+                "certificateId": identifier,
+                "status": "ACTIVE",
+                **({"certificatePem": pem} if with_pem else {}),
+                "validity": {"notAfter": SOON},
+            }
+        },
+    )
+
+    certificate = certificate_from_iot(answer["certificateDescription"])
+
+    assert ("Fleet Devices CA" if with_pem else identifier) == certificate.domain
 
 
 def saml_metadata(*pems: bytes, valid_until: str | None = None) -> str:
