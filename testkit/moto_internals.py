@@ -26,9 +26,10 @@ Upgrading moto means reading this file again, and only this one: the service mod
 (``testkit.acm``, ``testkit.securityhub`` ...) see moto through what it offers, in plain values:
 
 - ``Patcher(monkeypatch)``: the one way the kit changes moto (undone by ``monkeypatch``):
-  ``on_every_call`` (``call_action``, patched once), ``answer`` (serve an operation),
-  ``amend`` (change moto's answer), one hook per backend method the kit wraps, and
-  ``raise_managed_microsoft_ad_quota`` (a quota AWS lets an account raise).
+  ``on_every_call`` (``call_action``, patched once: before and after moto answers),
+  ``answer`` (serve an operation), ``amend`` (change moto's answer), one hook per backend
+  method the kit wraps, and ``raise_managed_microsoft_ad_quota`` (a quota AWS lets an account
+  raise).
 - ``Request``: one request as an operation sees it (service, operation, region, account,
   parameters) and the state of its region (``acm()``, ``hub()``, ``server_certificates()``).
 - Views of moto's state: ``AcmRegion`` / ``AcmCertificate``, ``HubRegion``, ``Datum``
@@ -236,22 +237,31 @@ class Patcher:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch
 
-    def on_every_call(self, hook: Callable[[Request], ServiceException | None]) -> None:
+    def on_every_call(
+        self,
+        hook: Callable[[Request], ServiceException | None],
+        after: Callable[[Request], None] | None = None,
+    ) -> None:
         """``hook`` sees every request before moto serves it (helpers' requests too); an error
         it returns is the answer instead, serialised with the service's error shape (its
         ``status`` attribute, if set, is the HTTP status); an exception it raises is raised
-        where botocore sends the request in-process (a connection that fails). The one patch
-        of ``BaseResponse.call_action``: call it once."""
+        where botocore sends the request in-process (a connection that fails). ``after`` sees
+        every request moto answered (not one ``hook`` answered), before the answer is sent.
+        The one patch of ``BaseResponse.call_action``: call it once."""
         original = BaseResponse.call_action
 
         def call_action(self: BaseResponse) -> Any:
-            error = hook(Request(self))
+            request = Request(self)
+            error = hook(request)
             if error is not None:
                 status, headers, body = self.serialized(ActionResult(error))
                 status = getattr(error, "status", None) or status
                 headers["status"] = status
                 return status, headers, body
-            return original(self)
+            answer = original(self)
+            if after is not None:
+                after(request)
+            return answer
 
         self.monkeypatch.setattr(BaseResponse, "call_action", call_action)
 
@@ -592,6 +602,10 @@ class Patcher:
 # ACM ############################################################################################
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class AcmCertificate:
     """One certificate in moto's ACM (a ``CertBundle``)."""
 
@@ -603,6 +617,16 @@ class AcmCertificate:
     @property
     def arn(self) -> str:
         return str(self._bundle.arn)
+
+    @property
+    def pem(self) -> str:
+        """The certificate, PEM, as moto keeps it."""
+        return _text(self._bundle.cert)
+
+    @property
+    def private_key_pem(self) -> str:
+        """Its private key, PEM, as moto keeps it."""
+        return _text(self._bundle.key)
 
     @property
     def x509(self) -> x509.Certificate:

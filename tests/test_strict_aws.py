@@ -34,7 +34,7 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.acm import export_certificate, request_certificate
+from testkit.acm import delete_stored_certificate, export_certificate, request_certificate
 from testkit.certificates import (
     TEST_CA_NAME,
     import_certificate,
@@ -1031,6 +1031,107 @@ def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
     )
     assert {("securityhub", "GetFindings"): 3} == dict(aws.world.throttled)
     assert 1 == imported["SuccessCount"]
+
+
+# Any error answer, and what happens meanwhile (testkit.faults) ################################
+
+
+def answer_to(call: Any, arn: str) -> str:
+    """ "ok", or the error code and message the call got."""
+    try:
+        call(CertificateArn=arn)
+    except ClientError as error:
+        return f"{error.response['Error']['Code']}: {error.response['Error']['Message']}"
+    return "ok"
+
+
+@pytest.mark.parametrize("mode", ["aws", "aws_server"])
+def test_fail_answers_an_error_in_the_services_shape_where_and_as_often_as_told(
+    request: pytest.FixtureRequest, mode: str
+):
+    """world.fail answers an operation with AWS's error code and message (botocore raises a
+    ClientError with both), ``times`` times, in one region and for the requests whose
+    parameters match; world.failed counts the answers."""
+    strict: StrictAws = request.getfixturevalue(mode)
+    here = import_certificate(client("acm"), common_name="here.example.com", days_left=9, now=NOW)
+    there = import_certificate(
+        client("acm", "eu-west-1"), common_name="there.example.eu", days_left=9, now=NOW
+    )
+    strict.world.fail(
+        "acm", "DescribeCertificate", "AccessDeniedException", "denied", times=2, region=REGION
+    )
+    strict.world.fail(
+        "acm",
+        "ListTagsForCertificate",
+        "ResourceNotFoundException",
+        "gone",
+        params={"CertificateArn": here},
+    )
+    acm, eu = unvalidated("acm"), client("acm", "eu-west-1")
+
+    assert ["AccessDeniedException: denied", "ok", "AccessDeniedException: denied", "ok"] == [
+        answer_to(acm.describe_certificate, here),
+        answer_to(eu.describe_certificate, there),
+        answer_to(acm.describe_certificate, here),
+        answer_to(acm.describe_certificate, here),
+    ]
+    assert ["ResourceNotFoundException: gone", "ok"] == [
+        answer_to(acm.list_tags_for_certificate, here),
+        answer_to(eu.list_tags_for_certificate, there),
+    ]
+    assert {
+        ("acm", "DescribeCertificate"): 2,
+        ("acm", "ListTagsForCertificate"): 1,
+    } == dict(strict.world.failed)
+
+
+def test_after_runs_once_moto_answered_before_the_caller_reads_the_answer(aws: StrictAws):
+    """world.after: what happens in the account between two calls (a certificate deleted once
+    the listing gave it), or what a test notes of each call moto answered, an error included;
+    a call a fault answered is not one of them."""
+    arn = import_certificate(
+        client("acm"), common_name="gone.example.com", days_left=9, now=NOW, key_type="RSA_2048"
+    )
+    noted: list[str] = []
+    aws.world.after(
+        "acm", "DescribeCertificate", lambda call: noted.append(call.param("CertificateArn"))
+    )
+    aws.world.after("acm", "ListCertificates", lambda _: delete_stored_certificate(REGION, arn))
+    aws.world.throttle("acm", "DescribeCertificate", times=1)
+    acm = unvalidated("acm")
+
+    with pytest.raises(ClientError) as throttled:
+        acm.describe_certificate(CertificateArn=arn)
+    listed = listed_arns(acm)
+    with pytest.raises(ClientError) as gone:
+        acm.describe_certificate(CertificateArn=arn)
+
+    assert ("ThrottlingException", [arn]) == (error_of(throttled)[0], listed)
+    assert ("ResourceNotFoundException", [arn]) == (error_of(gone)[0], noted)
+
+
+def test_findings_rejected_one_by_one_are_not_stored_the_others_are(aws: StrictAws):
+    """world.reject_findings: BatchImportFindings answers a FailedFindings entry for the
+    finding, on its first ``times`` imports, and stores the rest; the requests are noted."""
+    enable_hub()
+    rejections = aws.world.reject_findings({"f-2": ("ThrottlingException", "slow down")}, times=1)
+    hub = unvalidated("securityhub")
+
+    first = hub.batch_import_findings(Findings=[finding("f-1"), finding("f-2")])
+    second = hub.batch_import_findings(Findings=[finding("f-2")])
+
+    assert (
+        1,
+        1,
+        [{"Id": "f-2", "ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
+    ) == (
+        first["SuccessCount"],
+        first["FailedCount"],
+        first["FailedFindings"],
+    )
+    assert (1, 0) == (second["SuccessCount"], second["FailedCount"])
+    assert [["f-1", "f-2"], ["f-2"]] == [[f["Id"] for f in r] for r in rejections.requests]
+    assert ["f-1", "f-2"] == sorted(f["Id"] for f in get_findings())
 
 
 # Security Hub as an administrator sees it (testkit.securityhub) ##############################
