@@ -20,7 +20,8 @@ may change in any release:
   ``filter_policy_scope``); IAM's server ``Certificate`` objects and ``upload_server_certificate``;
 - Directory Service's ``Directory.CLOUDONLY_MICROSOFT_AD_LIMIT`` (moto's hard-coded quota of
   Managed Microsoft AD directories a region);
-- ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request).
+- ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request);
+- ``moto.events.models.EventPattern`` (``load``, ``matches_event``).
 
 Upgrading moto means reading this file again, and only this one: the service modules
 (``testkit.acm``, ``testkit.securityhub`` ...) see moto through what it offers, in plain values:
@@ -36,6 +37,8 @@ Upgrading moto means reading this file again, and only this one: the service mod
   (a CloudWatch data point), ``ServerCertificate``, ``sent_notifications``,
   ``SnsSubscription``.
 - Running moto: ``mock_aws``, ``start_server``, ``reset_server``.
+- ``event_matches(pattern, event)``: EventBridge's matching of an event pattern, as moto's
+  ``EventPattern`` does it (moto's ``TestEventPattern`` API is a stub that matches anything).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ from moto.core.utils import camelcase_to_underscores, get_service_model
 from moto.dms.responses import DatabaseMigrationServiceResponse
 from moto.ds.models import ds_backends
 from moto.ds.responses import DirectoryServiceResponse
+from moto.events.models import EventPattern
 from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
 from moto.iot.models import FakeCaCertificate, IoTBackend, iot_backends
@@ -103,6 +107,7 @@ __all__ = [
     "ServiceException",
     "SnsSubscription",
     "acm_clock",
+    "event_matches",
     "installed_version",
     "mock_aws",
     "reset_server",
@@ -1331,6 +1336,15 @@ def directories(account: str, region: str) -> dict[str, Directory]:
         directory_id: Directory(directory_id, directory.directory_type, directory.name)
         for directory_id, directory in backend.directories.items()
     }
+
+
+# EventBridge ####################################################################################
+
+
+def event_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether EventBridge would match ``event`` against the rule's ``pattern`` (moto's own
+    matcher, which its stubbed ``TestEventPattern`` API does not use)."""
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(dict(event)))
 
 
 # Running moto ###################################################################################
