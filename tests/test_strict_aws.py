@@ -44,6 +44,7 @@ from testkit.certificates import (
     upload_server_certificate,
 )
 from testkit.moto_internals import MOTO_VERSION, Patcher, installed_version
+from testkit.policies import enforce_as_aws, enforced
 from testkit.strict import SERVICES
 
 REGION = "us-east-1"
@@ -1132,6 +1133,56 @@ def test_findings_rejected_one_by_one_are_not_stored_the_others_are(aws: StrictA
     assert (1, 0) == (second["SuccessCount"], second["FailedCount"])
     assert [["f-1", "f-2"], ["f-2"]] == [[f["Id"] for f in r] for r in rejections.requests]
     assert ["f-1", "f-2"] == sorted(f["Id"] for f in get_findings())
+
+
+# IAM policies enforced as AWS enforces them (testkit.policies) ###############################
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "action", "answer"),
+    [
+        ("acm", "list_certificates", "acm:ListCertificates", ("AccessDeniedException", 400)),
+        ("securityhub", "get_findings", "securityhub:GetFindings", ("AccessDeniedException", 403)),
+        ("sns", "list_topics", "sns:ListTopics", ("AuthorizationError", 403)),
+        ("rds", "describe_db_instances", "rds:DescribeDBInstances", ("AccessDenied", 403)),
+    ],
+)
+def test_a_call_the_policy_does_not_allow_is_denied_as_the_service_answers(
+    aws: StrictAws,
+    monkeypatch: pytest.MonkeyPatch,
+    service: str,
+    operation: str,
+    action: str,
+    answer: tuple[str, int],
+):
+    """With testkit.policies' enforcement, a denied call gets the service's own code and HTTP
+    status (ACM speaks awsJson, Security Hub restJson1; RDS's query protocol answers as moto
+    does), and the message names IAM's action; sts:GetCallerIdentity needs no permission."""
+    enforce_as_aws(monkeypatch)
+    iam = client("iam")
+    iam.create_user(UserName="nobody")
+    only_sqs = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="nobody", PolicyName="p", PolicyDocument=json.dumps(only_sqs))
+    key = iam.create_access_key(UserName="nobody")["AccessKey"]
+    session = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        aws_session_token=None,
+        region_name=REGION,
+    )
+    denied = session.client(service, config=Config(retries={"total_max_attempts": 1}))
+
+    with enforced():
+        caller = session.client("sts").get_caller_identity()["Arn"]
+        with pytest.raises(ClientError) as excinfo:
+            getattr(denied, operation)()
+
+    code, message = error_of(excinfo)
+    assert answer == (code, excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"])
+    assert f"{caller} is not authorized to perform: {action}" in message
 
 
 # Security Hub as an administrator sees it (testkit.securityhub) ##############################
