@@ -1,4 +1,5 @@
-"""Every place the test kit reaches into moto: the only module of the kit that imports it.
+"""Every place the test kit reaches into moto: the only module that imports it (of the kit, the
+tests, the benchmark and the demo, which reach moto through the kit).
 
 Written against **moto==5.2.1** (``requirements-demo.txt``; ``MOTO_VERSION`` below, which
 ``tests/test_strict_aws.py`` compares with the installed moto). moto's public API is

@@ -1331,34 +1331,56 @@ def test_fake_context_time_can_run_down():
 
 # The kit's own shape ###################################################################
 
-KIT = Path(__file__).resolve().parents[1] / "testkit"
+ROOT = Path(__file__).resolve().parents[1]
+KIT = ROOT / "testkit"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules a file imports, anywhere in it (even in a function), by their full name;
+    ``from testkit import x`` counts as ``testkit.x`` too."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            if node.module == "testkit":
+                names |= {f"testkit.{alias.name}" for alias in node.names}
+    return names
 
 
 def kit_imports() -> dict[str, set[str]]:
     """For each module of the kit, the modules it imports (anywhere in it, even in a function):
     kit modules by their short name, others by their top-level package."""
-    imports: dict[str, set[str]] = {}
-    for path in sorted(KIT.glob("*.py")):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names.add(node.module)
-                if node.module == "testkit":
-                    names |= {f"testkit.{alias.name}" for alias in node.names}
-        imports[path.stem] = {
+    return {
+        path.stem: {
             name.split(".")[1] if name.startswith("testkit.") else name.split(".")[0]
-            for name in names
+            for name in imported_modules(path)
             if name != "testkit"
         }
-    return imports
+        for path in sorted(KIT.glob("*.py"))
+    }
 
 
 def test_only_moto_internals_imports_moto():
     """Every access to moto's internals is in one module, written against one moto version."""
     assert ["moto_internals"] == [name for name, found in kit_imports().items() if "moto" in found]
     assert MOTO_VERSION == installed_version()
+
+
+def test_the_tests_the_benchmark_and_the_demo_reach_moto_only_through_the_kit():
+    """Not even moto's public ``mock_aws`` or ``ThreadedMotoServer``: the kit's fixtures and
+    ``testkit.moto_internals`` give both, so an upgrade of moto is read in one module."""
+    users = sorted([*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/**/*.py"), ROOT / "demo.py"])
+    moto_imports = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_modules(path) if name.split(".")[0] == "moto"
+        )
+        for path in users
+    }
+
+    assert {"tests/test_strict_aws.py", "bench/scan_bench.py", "demo.py"} <= set(moto_imports)
+    assert {} == {path: names for path, names in moto_imports.items() if names}
 
 
 def test_moto_refuses_managed_microsoft_ads_beyond_the_quota_the_kit_raises(
