@@ -282,6 +282,8 @@ class Faults:
 
     def answered(self, call: Call) -> None:
         """What runs once moto answered ``call`` (``after``)."""
+        if not self.afterwards:  # the usual case: nothing to take the lock for
+            return
         with self._lock:
             then = list(self.afterwards.get((call.service, call.operation), ()))
         for action in then:
@@ -345,6 +347,8 @@ class Faults:
 
     def _failure(self, call: Call) -> Failure | None:
         key = (call.service, call.operation)
+        if key not in self.failures:  # the usual case: nothing to take the lock for
+            return None
         with self._lock:
             failure = next((f for f in self.failures.get(key, ()) if f.applies(call)), None)
             if failure is not None:
