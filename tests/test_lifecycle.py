@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 import testkit.securityhub
 from handle_expiring_certificates import (
@@ -366,24 +365,17 @@ def test_scan_archives_nothing_in_a_region_it_could_not_list(aws: StrictAws, now
     scan(now, **both)
     client("acm", OTHER_REGION).delete_certificate(CertificateArn=europe)
     client("acm").delete_certificate(CertificateArn=home)
-    clients = fresh_clients()
-
-    def deny(operation: str) -> Callable[..., None]:
-        def refuse(**_: Any) -> None:
-            raise ClientError(
-                {"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, operation
-            )
-
-        return refuse
-
     # The search is refused (so the handler falls back to the listing), and so is the listing.
     for operation in ("SearchCertificates", "ListCertificates"):
-        clients.acm(OTHER_REGION).meta.events.register(
-            f"before-call.acm.{operation}", deny(operation)
-        )
+        aws.world.fail("acm", operation, "AccessDeniedException", "denied", region=OTHER_REGION)
 
     with pytest.raises(IncompleteRunError) as excinfo:
-        invoke(load_event("scheduled-event"), now=now + timedelta(hours=1), clients=clients, **both)
+        invoke(
+            load_event("scheduled-event"),
+            now=now + timedelta(hours=1),
+            clients=fresh_clients(),
+            **both,
+        )
 
     assert {europe: "ACTIVE", home: "ARCHIVED"} == {
         f["Resources"][0]["Id"]: f["RecordState"] for f in get_findings()
