@@ -9,7 +9,10 @@
   SAML providers), ``testkit.iot`` (CA certificates), ``testkit.rds``, ``testkit.securityhub``,
   ``testkit.sns`` (and SQS, its subscriber; platform applications), ``testkit.transfer``.
 - ``testkit.faults``: throttling, an ACM endpoint without ``SearchCertificates``, a service not
-  offered in a region, an IAM denial.
+  offered in a region, an IAM denial, any other error answer, what happens in the account
+  meanwhile (``after``).
+- ``testkit.policies``: IAM policies enforced as AWS enforces them (``enforce_as_aws``,
+  ``enforced``).
 - ``testkit.moto_internals``: every access to moto's internals, and only there (moto 5.2.1).
 - ``testkit.errors``: ``AwsError`` and ``NotEmulated``. ``testkit.paging``: paging tokens.
 - ``testkit.environment``: account, region, fake credentials, ``client``.

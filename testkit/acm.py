@@ -47,6 +47,11 @@ Helpers (boto3, so both the in-process and the server mode):
 - ``export_certificate(region, arn, passphrase=...)`` -> the ``ExportCertificate`` answer;
   the certificate is ``Exported`` from then on.
 
+In the emulator's own state (no API call): ``delete_stored_certificate(region, arn)``, a
+certificate deleted by someone else while the function runs (``world.after``: between the
+search and the describe), whatever uses it; ``stored_pem(region, arn)`` -> (certificate,
+private key), the PEM texts ACM holds.
+
 A certificate's listing summary and search result are computed once per imported certificate,
 as AWS has them stored; ``store_summaries(region)`` computes them ahead (the benchmark, while
 seeding). ``digest_entries(region, arns)`` reads what a digest must carry about certificates
@@ -542,6 +547,18 @@ def export_certificate(
 
 
 # Reading the emulator ###########################################################################
+
+
+def delete_stored_certificate(region: str, arn: str, account: str = ACCOUNT_ID) -> None:
+    """The certificate is gone from ACM, deleted by someone else (no API call of the test's,
+    so it may run while the emulator serves a call; whatever uses it)."""
+    AcmRegion.of(account, region).delete(arn)
+
+
+def stored_pem(region: str, arn: str, account: str = ACCOUNT_ID) -> tuple[str, str]:
+    """(certificate, private key): the PEM texts ACM holds for the certificate."""
+    stored = AcmRegion.of(account, region)[arn]
+    return stored.pem, stored.private_key_pem
 
 
 def store_summaries(region: str, account: str = ACCOUNT_ID) -> None:

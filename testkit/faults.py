@@ -36,8 +36,21 @@
   allows the <action> action", where the action is IAM's name for the operation (API Gateway's
   ``GetClientCertificates`` is ``apigateway:GET``) and the resource the one IAM checks.
 
+- Any other error answer. ``fail(service, operation, code, message, times=None, region=None,
+  params=None, status=None)`` answers that operation with AWS's error ``code`` and ``message``
+  in the service's error shape (botocore raises a ``ClientError`` with both), ``times`` times or
+  always; only in ``region``, and only requests whose parameters have the values in
+  ``params`` (``{"CertificateArn": arn}``: one certificate), when given. ``status`` sets the
+  HTTP status where the service's model has none for the code (``testkit.errors``).
+  ``failed`` counts those answers per ``(service, operation)``.
+- What happens in the account while the function runs. ``after(service, operation, then)``:
+  ``then(call)`` runs once moto answered each call of that operation (not one a fault
+  answered), before the answer reaches the caller: someone deleting a certificate the search
+  has just listed, or a test noting each call's parameters (``call.param(name)``).
+
 ``answer(call)`` is what the one call hook (``testkit.strict``) asks before every call: the
-error to answer with, or None; ``unreachable(service, region)`` the connection error, if any.
+error to answer with, or None; ``answered(call)`` what it runs once moto answered;
+``unreachable(service, region)`` the connection error, if any.
 """
 
 from __future__ import annotations
@@ -46,7 +59,7 @@ import functools
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -201,6 +214,25 @@ def endpoint_url(service: str, region: str) -> str:
 
 
 @dataclass
+class Failure:
+    """One ``Faults.fail``: the error, and which calls get it (``times`` left; None: always)."""
+
+    code: str
+    message: str
+    times: int | None = None
+    region: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    status: int | None = None
+
+    def applies(self, call: Call) -> bool:
+        if self.times is not None and self.times <= 0:
+            return False
+        if self.region is not None and call.region != self.region:
+            return False
+        return all(call.param(name) == value for name, value in self.params.items())
+
+
+@dataclass
 class Faults:
     """The faults a test turned on; see the module docstring."""
 
@@ -211,6 +243,9 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     unoffered: set[tuple[str, str]] = field(default_factory=set)
     denied: set[tuple[str, str]] = field(default_factory=set)
+    failures: dict[tuple[str, str], list[Failure]] = field(default_factory=dict)
+    failed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    afterwards: dict[tuple[str, str], list[Callable[[Call], None]]] = field(default_factory=dict)
 
     def not_offered(self, service: str, region: str) -> None:
         """Every request of ``service`` (boto3's name) in ``region`` fails as a request to an
@@ -220,6 +255,39 @@ class Faults:
     def deny(self, service: str, operation: str) -> None:
         """Answer ``operation`` of ``service`` as AWS answers a role that may not call it."""
         self.denied.add((service, operation))
+
+    def fail(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        times: int | None = None,
+        region: str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
+        """Answer ``operation`` of ``service`` with the error ``code`` and ``message``, ``times``
+        times or always; only in ``region``, and only requests with the values in ``params``,
+        when given. Each call gets the first such failure that applies, in the order given."""
+        failure = Failure(code, message, times, region, dict(params or {}), status)
+        with self._lock:
+            self.failures.setdefault((service, operation), []).append(failure)
+
+    def after(self, service: str, operation: str, then: Callable[[Call], None]) -> None:
+        """``then(call)`` runs once moto answered each call of ``operation`` of ``service``."""
+        with self._lock:
+            self.afterwards.setdefault((service, operation), []).append(then)
+
+    def answered(self, call: Call) -> None:
+        """What runs once moto answered ``call`` (``after``)."""
+        if not self.afterwards:  # the usual case: nothing to take the lock for
+            return
+        with self._lock:
+            then = list(self.afterwards.get((call.service, call.operation), ()))
+        for action in then:
+            action(call)
 
     def unreachable(self, service: str, region: str) -> EndpointConnectionError | None:
         """The error botocore raises for a request of ``service`` to ``region``, if any."""
@@ -268,11 +336,26 @@ class Faults:
         service, operation = call.service, call.operation
         if (service, operation) in self.denied:
             return access_denied(call)
+        failure = self._failure(call)
+        if failure is not None:
+            return AwsError(failure.code, failure.message, status=failure.status)
         if self._throttling(service, operation):
             return throttling_error(service)
         if (service, operation) == ("acm", "SearchCertificates"):
             return self._search_refusal(call.account)
         return None
+
+    def _failure(self, call: Call) -> Failure | None:
+        key = (call.service, call.operation)
+        if key not in self.failures:  # the usual case: nothing to take the lock for
+            return None
+        with self._lock:
+            failure = next((f for f in self.failures.get(key, ()) if f.applies(call)), None)
+            if failure is not None:
+                if failure.times is not None:
+                    failure.times -= 1
+                self.failed[key] += 1
+            return failure
 
     def _throttling(self, service: str, operation: str) -> bool:
         key = (service, operation)

@@ -1,4 +1,5 @@
-"""Every place the test kit reaches into moto: the only module of the kit that imports it.
+"""Every place the test kit reaches into moto: the only module that imports it (of the kit, the
+tests, the benchmark and the demo, which reach moto through the kit).
 
 Written against **moto==5.2.1** (``requirements-demo.txt``; ``MOTO_VERSION`` below, which
 ``tests/test_strict_aws.py`` compares with the installed moto). moto's public API is
@@ -20,21 +21,31 @@ may change in any release:
   ``filter_policy_scope``); IAM's server ``Certificate`` objects and ``upload_server_certificate``;
 - Directory Service's ``Directory.CLOUDONLY_MICROSOFT_AD_LIMIT`` (moto's hard-coded quota of
   Managed Microsoft AD directories a region);
-- ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request).
+- ``moto.backends.list_of_moto_modules`` (the server lists moto's folder on every request);
+- ``moto.events.models.EventPattern`` (``load``, ``matches_event``);
+- IAM enforcement: ``enable_iam_authentication``, ``_determine_resource`` of the response
+  classes (and IAM's and SQS's own), ``IAMRequest.check_action_permitted`` and its
+  ``_action``, ``AccessDeniedError`` (``message``), ``JsonRESTError`` and ``_RESTError`` (the
+  HTTP errors its check may raise), ``IAMRequestBase._create_aws_request`` and ``_body``.
 
 Upgrading moto means reading this file again, and only this one: the service modules
 (``testkit.acm``, ``testkit.securityhub`` ...) see moto through what it offers, in plain values:
 
 - ``Patcher(monkeypatch)``: the one way the kit changes moto (undone by ``monkeypatch``):
-  ``on_every_call`` (``call_action``, patched once), ``answer`` (serve an operation),
-  ``amend`` (change moto's answer), one hook per backend method the kit wraps, and
-  ``raise_managed_microsoft_ad_quota`` (a quota AWS lets an account raise).
+  ``on_every_call`` (``call_action``, patched once: before and after moto answers),
+  ``answer`` (serve an operation), ``amend`` (change moto's answer), one hook per backend
+  method the kit wraps, ``raise_managed_microsoft_ad_quota`` (a quota AWS lets an account
+  raise), and ``iam_resources``, ``iam_actions`` and ``iam_signatures_as_sent`` (how moto's IAM
+  enforcement checks a request, for ``testkit.policies``).
 - ``Request``: one request as an operation sees it (service, operation, region, account,
   parameters) and the state of its region (``acm()``, ``hub()``, ``server_certificates()``).
 - Views of moto's state: ``AcmRegion`` / ``AcmCertificate``, ``HubRegion``, ``Datum``
   (a CloudWatch data point), ``ServerCertificate``, ``sent_notifications``,
   ``SnsSubscription``.
 - Running moto: ``mock_aws``, ``start_server``, ``reset_server``.
+- ``iam_enforced()``: moto checks every request against its caller's IAM policies meanwhile.
+- ``event_matches(pattern, event)``: EventBridge's matching of an event pattern, as moto's
+  ``EventPattern`` does it (moto's ``TestEventPattern`` API is a stub that matches anything).
 """
 
 from __future__ import annotations
@@ -68,16 +79,20 @@ from moto.acmpca.models import ACMPCABackend, CertificateAuthority, acmpca_backe
 from moto.acmpca.responses import ACMPCAResponse
 from moto.apigateway.responses import APIGatewayResponse
 from moto.cloudwatch.models import CloudWatchBackend
-from moto.core.exceptions import ServiceException
+from moto.core import enable_iam_authentication
+from moto.core.exceptions import AccessDeniedError, JsonRESTError, ServiceException, _RESTError
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import camelcase_to_underscores, get_service_model
 from moto.dms.responses import DatabaseMigrationServiceResponse
 from moto.ds.models import ds_backends
 from moto.ds.responses import DirectoryServiceResponse
+from moto.events.models import EventPattern
+from moto.iam.access_control import IAMRequest, IAMRequestBase
 from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
 from moto.iot.models import FakeCaCertificate, IoTBackend, iot_backends
 from moto.iot.responses import IoTResponse
+from moto.logs.responses import LogsResponse
 from moto.rds.models import DBCluster, DBInstance, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 from moto.rds.utils import ClusterEngine, DbInstanceEngine
@@ -86,6 +101,7 @@ from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.models import SNSBackend, Subscription, sns_backends
 from moto.sns.responses import SNSResponse
 from moto.sns.utils import FilterPolicyMatcher
+from moto.sqs.responses import SQSResponse
 from moto.transfer.responses import TransferResponse
 
 MOTO_VERSION = "5.2.1"
@@ -102,6 +118,8 @@ __all__ = [
     "ServiceException",
     "SnsSubscription",
     "acm_clock",
+    "event_matches",
+    "iam_enforced",
     "installed_version",
     "mock_aws",
     "reset_server",
@@ -125,6 +143,14 @@ _RESPONSES: dict[str, type[BaseResponse]] = {
     "transfer": TransferResponse,
 }
 _QUERY_PROTOCOL = {"iam", "rds", "sns"}
+# Response classes whose requests moto's IAM enforcement authorises against the resource the
+# kit names (``Patcher.iam_resources``): those above, and CloudWatch Logs and SQS, which Lambda
+# calls with the function's role.
+_AUTHORISED: dict[str, type[BaseResponse]] = {
+    **_RESPONSES,
+    "logs": LogsResponse,
+    "sqs": SQSResponse,
+}
 
 # Paths moto does not route, by the module whose ``url_paths`` must hold them: API Gateway's
 # client certificates. The server builds a service's routing table on that service's first
@@ -236,22 +262,31 @@ class Patcher:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch
 
-    def on_every_call(self, hook: Callable[[Request], ServiceException | None]) -> None:
+    def on_every_call(
+        self,
+        hook: Callable[[Request], ServiceException | None],
+        after: Callable[[Request], None] | None = None,
+    ) -> None:
         """``hook`` sees every request before moto serves it (helpers' requests too); an error
         it returns is the answer instead, serialised with the service's error shape (its
         ``status`` attribute, if set, is the HTTP status); an exception it raises is raised
-        where botocore sends the request in-process (a connection that fails). The one patch
-        of ``BaseResponse.call_action``: call it once."""
+        where botocore sends the request in-process (a connection that fails). ``after`` sees
+        every request moto answered (not one ``hook`` answered), before the answer is sent.
+        The one patch of ``BaseResponse.call_action``: call it once."""
         original = BaseResponse.call_action
 
         def call_action(self: BaseResponse) -> Any:
-            error = hook(Request(self))
+            request = Request(self)
+            error = hook(request)
             if error is not None:
                 status, headers, body = self.serialized(ActionResult(error))
                 status = getattr(error, "status", None) or status
                 headers["status"] = status
                 return status, headers, body
-            return original(self)
+            answer = original(self)
+            if after is not None:
+                after(request)
+            return answer
 
         self.monkeypatch.setattr(BaseResponse, "call_action", call_action)
 
@@ -332,6 +367,66 @@ class Patcher:
         directory = moto.ds.models.Directory
         limit = max(count, directory.CLOUDONLY_MICROSOFT_AD_LIMIT)
         self.monkeypatch.setattr(directory, "CLOUDONLY_MICROSOFT_AD_LIMIT", limit)
+
+    def iam_resources(self, resource: Callable[[Request], str | None]) -> None:
+        """The resource moto's IAM enforcement authorises each request against:
+        ``resource(request)``, or moto's own where it gives None (``*`` but for IAM's role
+        operations, a role's ARN, and SQS's queue operations). For the services of
+        ``_AUTHORISED``; moto authorises the others against ``*``."""
+        for response_class in _AUTHORISED.values():
+            own = getattr(response_class, "_determine_resource", None)
+
+            def determine_resource(
+                self: BaseResponse, __own: Callable[[BaseResponse], Any] | None = own
+            ) -> str:
+                chosen = resource(Request(self))
+                if chosen is not None:
+                    return chosen
+                return "*" if __own is None else str(__own(self))
+
+            self.monkeypatch.setattr(
+                response_class, "_determine_resource", determine_resource, raising=False
+            )
+
+    def iam_actions(
+        self,
+        action: Callable[[str, str], tuple[str, str]],
+        denial: Callable[[str, str], ServiceException | None],
+    ) -> None:
+        """How moto's IAM enforcement names what it checks and answers a denial:
+        ``action(signing name, operation)`` -> (the service as boto3 names it, IAM's action)
+        (moto checks ``<signing name>:<operation>``); ``denial(service, moto's message)`` the
+        error to answer instead of moto's (``code``, ``message``, and ``status``, the HTTP
+        status), or None for moto's (the query protocol's ``AccessDenied``, HTTP 403)."""
+        original = IAMRequest.check_action_permitted
+
+        def check_action_permitted(self: IAMRequest, resource: str) -> None:
+            signing_name, _, operation = self._action.partition(":")
+            service, self._action = action(signing_name, operation)
+            try:
+                original(self, resource)
+            except AccessDeniedError as denied:
+                error = denial(service, denied.message)
+                if error is None:
+                    raise
+                raise _http_error(service, error) from denied
+
+        self.monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
+
+    def iam_signatures_as_sent(self) -> None:
+        """moto's IAM enforcement checks a request's signature over the body it rebuilds: for
+        a GET without a body, its query parameters (or headers), where the client signed an
+        empty body, so every such request fails (``SignatureDoesNotMatch``). Check it over the
+        body that was sent."""
+        create_request = IAMRequestBase._create_aws_request
+
+        def signed_as_sent(self: IAMRequestBase) -> Any:
+            request = create_request(self)
+            if not self._body:
+                request.data = b""  # a GET without a body: what the client signed
+            return request
+
+        self.monkeypatch.setattr(IAMRequestBase, "_create_aws_request", signed_as_sent)
 
     def on_every_send(self, hook: Callable[[str, str, str], Exception | None]) -> None:
         """``hook(signing name, region, url)`` sees every request botocore sends over HTTP (the
@@ -592,6 +687,10 @@ class Patcher:
 # ACM ############################################################################################
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class AcmCertificate:
     """One certificate in moto's ACM (a ``CertBundle``)."""
 
@@ -603,6 +702,16 @@ class AcmCertificate:
     @property
     def arn(self) -> str:
         return str(self._bundle.arn)
+
+    @property
+    def pem(self) -> str:
+        """The certificate, PEM, as moto keeps it."""
+        return _text(self._bundle.cert)
+
+    @property
+    def private_key_pem(self) -> str:
+        """Its private key, PEM, as moto keeps it."""
+        return _text(self._bundle.key)
 
     @property
     def x509(self) -> x509.Certificate:
@@ -1307,6 +1416,40 @@ def directories(account: str, region: str) -> dict[str, Directory]:
         directory_id: Directory(directory_id, directory.directory_type, directory.name)
         for directory_id, directory in backend.directories.items()
     }
+
+
+# IAM enforcement ################################################################################
+
+
+def _http_error(service: str, error: ServiceException) -> Exception:
+    """``error`` as moto's IAM check must raise it (an HTTP exception, which moto answers as
+    it is): a JSON body for the JSON protocols, the query protocol's XML for the others."""
+    http: _RESTError
+    if get_service_model(service).protocol in ("json", "rest-json"):
+        http = JsonRESTError(error.code, error.message)
+    else:
+        http = _RESTError(error.code, error.message)
+    http.code = getattr(error, "status", None) or 400
+    return http
+
+
+@contextlib.contextmanager
+def iam_enforced() -> Iterator[None]:
+    """moto checks every request made meanwhile against the IAM policies of its caller's
+    access key (``sts:GetCallerIdentity`` always passes, as on AWS); before and after,
+    requests are not authenticated."""
+    with enable_iam_authentication():
+        yield
+
+
+# EventBridge ####################################################################################
+
+
+def event_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether EventBridge would match ``event`` against the rule's ``pattern`` (moto's own
+    matcher, which its stubbed ``TestEventPattern`` API does not use)."""
+    message: Any = dict(event)  # moto's EventMessageType: an event as EventBridge sends it
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(message))
 
 
 # Running moto ###################################################################################

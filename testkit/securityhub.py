@@ -25,6 +25,12 @@
   ``Note``, ``UserDefinedFields`` and ``VerificationState`` stay as stored; ``RecordState``
   defaults to ``ACTIVE``. ``Region``, ``ProductName``, ``CompanyName``, ``ProcessedAt`` are
   added as AWS adds them.
+- Findings rejected one by one. AWS answers ``BatchImportFindings`` with a
+  ``FailedFindings`` entry (``Id``, ``ErrorCode``, ``ErrorMessage``) for each finding it did
+  not store (throttled, invalid ...) and stores the rest. ``reject_findings({finding_id:
+  (code, message)}, times=None, region=...)`` (a test's fault, ``world.reject_findings``)
+  rejects those findings on their first ``times`` imports, or always; what it gives back
+  (``Rejections``) keeps the findings of every request since, as sent (``requests``).
 - Workflow status belongs to the customer: ``Workflow.Status`` starts ``NEW`` and an import
   never changes it, except that AWS "resets the workflow status from NOTIFIED or RESOLVED to
   NEW" when ``RecordState`` turns from ``ARCHIVED`` to ``ACTIVE`` or ``Compliance.Status`` from
@@ -76,7 +82,9 @@ import copy
 import functools
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -85,7 +93,7 @@ import botocore.session
 from testkit import paging
 from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client
 from testkit.errors import AwsError, NotEmulated
-from testkit.moto_internals import HubRegion, Patcher, Request
+from testkit.moto_internals import HubRegion, Patcher, Request, kit_state
 
 MAX_BATCH = 100
 MAX_FINDING_BYTES = 240 * 1024
@@ -459,15 +467,68 @@ def _stored_finding(
     return finding
 
 
+@dataclass
+class Rejections:
+    """Findings ``BatchImportFindings`` rejects (``reject_findings``): ``rejected`` by finding
+    ``Id``, ``(ErrorCode, ErrorMessage)``, on their first ``times`` imports (None: always);
+    ``requests`` the findings of every ``BatchImportFindings`` request since, as sent."""
+
+    rejected: dict[str, tuple[str, str]]
+    times: int | None = None
+    requests: list[list[dict[str, Any]]] = field(default_factory=list)
+    imports: Counter[str] = field(default_factory=Counter)
+
+    def take(self, findings: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+        """The findings of this request that are rejected, by Id (the request is noted)."""
+        self.requests.append(copy.deepcopy(findings))
+        ids = [str(f.get("Id")) for f in findings if f.get("Id") in self.rejected]
+        ids = list(dict.fromkeys(ids))
+        self.imports.update(ids)
+        return {
+            finding_id: self.rejected[finding_id]
+            for finding_id in ids
+            if self.times is None or self.imports[finding_id] <= self.times
+        }
+
+
+def reject_findings(
+    rejected: Mapping[str, tuple[str, str]],
+    times: int | None = None,
+    *,
+    region: str = DEFAULT_REGION,
+    account: str = ACCOUNT_ID,
+) -> Rejections:
+    """``BatchImportFindings`` in ``region`` answers each finding of ``rejected`` (by its
+    ``Id``) with a ``FailedFindings`` entry of that ``(ErrorCode, ErrorMessage)`` and does not
+    store it, on its first ``times`` imports (or always); the other findings are imported."""
+    rejections = Rejections(dict(rejected), times)
+    kit_state("securityhub", account, region).setdefault("rejections", []).append(rejections)
+    return rejections
+
+
+def _rejected(request: Request, findings: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """The findings of this request a test's ``reject_findings`` rejects, by Id."""
+    rejected: dict[str, tuple[str, str]] = {}
+    for rejections in kit_state("securityhub", request.account, request.region).get(
+        "rejections", []
+    ):
+        for finding_id, answer in rejections.take(findings).items():
+            rejected.setdefault(finding_id, answer)
+    return rejected
+
+
 def batch_import_findings(request: Request) -> dict[str, Any]:
-    hub = _require_hub(request)
     findings: list[dict[str, Any]] = request.body().get("Findings", [])
+    rejected = _rejected(request, findings)
+    hub = _require_hub(request)
     if len(findings) > MAX_BATCH:
         raise _invalid_input(
             f"Findings: at most {MAX_BATCH} findings per request, got {len(findings)}"
         )
     failed: list[dict[str, str]] = []
     for new in findings:
+        if new.get("Id") in rejected:
+            continue
         problem = _finding_problem(new, request.account, hub.region)
         if problem is not None:
             failed.append(
@@ -485,6 +546,10 @@ def batch_import_findings(request: Request) -> dict[str, Any]:
         elif _parse_timestamp(new["UpdatedAt"]) >= _parse_timestamp(existing["UpdatedAt"]):
             hub.replace(existing, _stored_finding(new, existing, hub.region))
         # else: AWS keeps the newer stored finding and still counts the import as a success.
+    failed += [
+        {"Id": finding_id, "ErrorCode": code, "ErrorMessage": message}
+        for finding_id, (code, message) in rejected.items()
+    ]
     return {
         "FailedCount": len(failed),
         "SuccessCount": len(findings) - len(failed),

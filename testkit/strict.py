@@ -30,7 +30,9 @@ region)`` (``service`` as boto3 names it), helpers' calls included: call ``calls
 before the code under test. ``StrictAws.operations(service)`` lists the operation names.
 ``StrictAws.world`` is the ``World`` a test turns: the faults (``world.throttle(...)``,
 ``world.limit_rate(...)``, ``world.throttled``, ``world.search``,
-``world.not_offered(service, region)``, ``world.deny(service, operation)``) and the
+``world.not_offered(service, region)``, ``world.deny(service, operation)``,
+``world.fail(service, operation, code, message, ...)``, ``world.failed``,
+``world.after(service, operation, then)``, ``world.reject_findings(...)``) and the
 administrator's hub (``world.add_member(...)``, ``world.add_member_finding(...)``,
 ``world.set_workflow(...)``).
 """
@@ -109,6 +111,17 @@ class World(Faults):
         """What BatchUpdateFindings (a person in the console) does to Workflow.Status."""
         securityhub.set_workflow(finding_id, status, region)
 
+    def reject_findings(
+        self,
+        rejected: Mapping[str, tuple[str, str]],
+        times: int | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> securityhub.Rejections:
+        """BatchImportFindings answers each finding of ``rejected`` (by its ``Id``) with a
+        ``FailedFindings`` entry ``(ErrorCode, ErrorMessage)`` on its first ``times`` imports
+        (``testkit.securityhub.reject_findings``); the findings of each request are noted."""
+        return securityhub.reject_findings(rejected, times, region=region)
+
 
 @dataclass
 class StrictAws:
@@ -140,7 +153,7 @@ def install_strictness(monkeypatch: pytest.MonkeyPatch) -> tuple[list[ApiCall], 
         calls.append(ApiCall(request.service, request.operation, request.region))
         return world.answer(request)
 
-    patch.on_every_call(every_call)
+    patch.on_every_call(every_call, after=world.answered)
     patch.on_every_send(
         lambda signing_name, region, _: world.unreachable_signed(signing_name, region)
     )

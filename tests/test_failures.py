@@ -1,7 +1,8 @@
 """When AWS misbehaves, the function does all it still can, and says what it could not do.
 
-Each test patches one moto method to fail the way AWS fails, runs ``lambda_handler`` and reads
-the outcome back as a user would (``GetFindings``, the SNS message an SQS subscriber gets, the
+Each test turns on one of the kit's faults (``aws.world``: an error answer, a throttle, findings
+rejected one by one; ``testkit.faults``) to fail the way AWS fails, runs ``lambda_handler`` and
+reads the outcome back as a user would (``GetFindings``, the SNS message an SQS subscriber gets, the
 logs, the summary). The rule the tests share: a failure (something not written or not read)
 ends the invocation in ``IncompleteRunError`` *after* everything else was done, and its message
 lists what failed; a degradation (less detail, still complete) is a warning; both are logged.
@@ -13,21 +14,14 @@ lists what failed; a degradation (less detail, still complete) is a warning; bot
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
 
 import botocore.endpoint
 import pytest
-from moto.acm.models import acm_backends
-from moto.acm.responses import AWSCertificateManagerResponse
-from moto.cloudwatch.responses import CloudWatchResponse
-from moto.securityhub.responses import SecurityHubResponse
-from moto.sns.models import SNSBackend
 
 from handle_expiring_certificates import (
     CALL_CONFIG,
@@ -41,7 +35,6 @@ from handle_expiring_certificates import (
 )
 from testkit import (
     ACCOUNT_ID,
-    AwsError,
     FakeContext,
     StrictAws,
     acm_event,
@@ -57,6 +50,7 @@ from testkit import (
     record_states,
     scan_outcome,
 )
+from testkit.acm import delete_stored_certificate
 from testkit.certificates import import_certificate, set_in_use_by
 
 REGION = "us-east-1"
@@ -68,7 +62,6 @@ ATTEMPTS = CALL_CONFIG.retries["total_max_attempts"]  # type: ignore[index]
 DESCRIBE_ATTEMPTS = DESCRIBE_CONFIG.retries["total_max_attempts"]  # type: ignore[index]
 # A describe starts only if its worst case and the time to write and publish are left.
 DESCRIBE_NEEDS_MS = DESCRIBE_WORST_MS + WRITE_RESERVE_MS
-ALWAYS = 10**6
 HUB_OFF = f"Security Hub is not enabled in {REGION}; findings were not written"
 
 # Our injected error codes are not all in moto's service models; moto warns and sends them.
@@ -105,25 +98,6 @@ def client_error(code: str, operation: str, message: str, attempts: int = 1) -> 
     """The text botocore gives a ClientError after ``attempts`` attempts."""
     retries = f" (reached max retries: {attempts - 1})" if attempts > 1 else ""
     return f"An error occurred ({code}) when calling the {operation} operation{retries}: {message}"
-
-
-def failing(
-    original: Callable[..., Any], code: str, message: str, times: int, when: Callable[..., bool]
-) -> tuple[Callable[..., Any], list[int]]:
-    """``original`` failing with ``code`` the first ``times`` calls for which ``when(self)``."""
-    failures = [0]
-
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if when(self) and failures[0] < times:
-            failures[0] += 1
-            raise AwsError(code, message)
-        return original(self, *args, **kwargs)
-
-    return method, failures
-
-
-def always(_: Any) -> bool:
-    return True
 
 
 @pytest.fixture
@@ -222,29 +196,20 @@ def test_hub_not_enabled_no_import_is_attempted(
 
 
 def test_hub_throttling_on_import_is_retried_by_the_sdk(
-    aws: StrictAws,
-    topic: tuple[str, str],
-    sleeps: list[float],
-    monkeypatch: pytest.MonkeyPatch,
-    now: datetime,
+    aws: StrictAws, topic: tuple[str, str], sleeps: list[float], now: datetime
 ):
     enable_hub()
     arns = import_certs(2, now)
-    method, failures = failing(
-        SecurityHubResponse.batch_import_findings,
-        "TooManyRequestsException",
-        "Rate exceeded",
-        2,
-        always,
+    aws.world.fail(
+        "securityhub", "BatchImportFindings", "TooManyRequestsException", "Rate exceeded", times=2
     )
-    monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
     aws.calls.clear()
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
 
     assert (None, [], []) == (error, summary["errors"], summary["warnings"])
     assert 3 == aws.operations("securityhub").count("BatchImportFindings")
-    assert (2, 2) == (failures[0], len(sleeps))
+    assert (2, 2) == (aws.world.failed[("securityhub", "BatchImportFindings")], len(sleeps))
     assert {arn: "ACTIVE" for arn in arns} == record_states()
     assert 2 == summary["findings"]["written"]
 
@@ -253,21 +218,15 @@ def test_hub_throttled_throughout_ends_in_error_after_the_message_is_sent(
     aws: StrictAws,
     topic: tuple[str, str],
     sleeps: list[float],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     now: datetime,
 ):
     enable_hub()
     arns = import_certs(2, now)
     ids = {arn: current_finding_id(arn) for arn in arns}
-    method, _ = failing(
-        SecurityHubResponse.batch_import_findings,
-        "TooManyRequestsException",
-        "Rate exceeded",
-        ALWAYS,
-        always,
+    aws.world.fail(
+        "securityhub", "BatchImportFindings", "TooManyRequestsException", "Rate exceeded"
     )
-    monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", method)
     aws.calls.clear()
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
@@ -290,32 +249,6 @@ def test_hub_throttled_throughout_ends_in_error_after_the_message_is_sent(
     assert sorted(expected) == sorted(logged_problems(caplog))
 
 
-def reject_in_response(
-    monkeypatch: pytest.MonkeyPatch, rejected_id: str, code: str, times: int
-) -> list[list[str]]:
-    """BatchImportFindings answers ``FailedFindings`` for ``rejected_id`` ``times`` times (and
-    does not store it then); returns the finding Ids of each request."""
-    original = SecurityHubResponse.batch_import_findings
-    requests: list[list[str]] = []
-
-    def batch_import_findings(self: SecurityHubResponse) -> str:
-        body = json.loads(self.body)
-        requests.append([f["Id"] for f in body["Findings"]])
-        reject = sum(rejected_id in ids for ids in requests) <= times
-        kept = [f for f in body["Findings"] if not (reject and f["Id"] == rejected_id)]
-        self.body = json.dumps({**body, "Findings": kept}).encode("utf-8")
-        result = json.loads(original(self))
-        if len(kept) < len(body["Findings"]):
-            result["FailedFindings"].append(
-                {"Id": rejected_id, "ErrorCode": code, "ErrorMessage": f"{code} for this finding"}
-            )
-            result["FailedCount"] += 1
-        return json.dumps(result)
-
-    monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", batch_import_findings)
-    return requests
-
-
 @pytest.mark.parametrize(
     ("code", "times", "requests_made", "rejected_written"),
     [
@@ -327,7 +260,6 @@ def reject_in_response(
 def test_failed_findings_are_retried_once_when_passing_and_reported_when_final(
     aws: StrictAws,
     topic: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     code: str,
     times: int,
@@ -338,10 +270,12 @@ def test_failed_findings_are_retried_once_when_passing_and_reported_when_final(
     enable_hub()
     arns = import_certs(3, now)
     rejected = current_finding_id(arns[1])
-    requests = reject_in_response(monkeypatch, rejected, code, times)
+    # BatchImportFindings answers FailedFindings for it ``times`` times, and does not store it.
+    rejections = aws.world.reject_findings({rejected: (code, f"{code} for this finding")}, times)
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
 
+    requests = [[finding["Id"] for finding in request] for request in rejections.requests]
     assert requests_made == len(requests)
     if requests_made == 2:
         assert [rejected] == requests[1]
@@ -361,13 +295,12 @@ def test_failed_findings_are_retried_once_when_passing_and_reported_when_final(
 # SNS ########################################################################################
 
 
-def deny_publish(monkeypatch: pytest.MonkeyPatch, topic_arn: str) -> str:
+def deny_publish(aws: StrictAws, topic_arn: str) -> str:
     message = (
         f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/fn/x is not authorized to perform: "
         f"SNS:Publish on resource: {topic_arn}"
     )
-    method, _ = failing(SNSBackend.publish, "AuthorizationError", message, ALWAYS, always)
-    monkeypatch.setattr(SNSBackend, "publish", method)
+    aws.world.fail("sns", "Publish", "AuthorizationError", message)
     return message
 
 
@@ -375,7 +308,6 @@ def deny_publish(monkeypatch: pytest.MonkeyPatch, topic_arn: str) -> str:
 def test_publish_failure_keeps_findings_and_ends_in_error(
     aws: StrictAws,
     topic: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     fault: str,
     now: datetime,
@@ -387,7 +319,7 @@ def test_publish_failure_keeps_findings_and_ends_in_error(
         # moto's wording; AWS says "Topic does not exist". The code is what matters.
         code, message = "NotFound", "Endpoint does not exist"
     else:
-        code, message = "AuthorizationError", deny_publish(monkeypatch, topic[0])
+        code, message = "AuthorizationError", deny_publish(aws, topic[0])
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
 
@@ -408,21 +340,14 @@ def test_describe_throttling_is_retried_by_the_sdk(
     aws: StrictAws,
     topic: tuple[str, str],
     sleeps: list[float],
-    monkeypatch: pytest.MonkeyPatch,
     throttles: int,
     now: datetime,
 ):
     enable_hub()
     [arn] = import_certs(1, now)
     set_in_use_by(arn, REGION, ["arn:aws:elasticloadbalancing:us-east-1:123456789012:lb/x"])
-    method, _ = failing(
-        AWSCertificateManagerResponse.describe_certificate,
-        "ThrottlingException",
-        "Rate exceeded",
-        throttles,
-        always,
-    )
-    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+    # ACM's throttling answer: ThrottlingException, "Rate exceeded".
+    aws.world.throttle("acm", "DescribeCertificate", times=throttles)
     aws.calls.clear()
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
@@ -440,7 +365,6 @@ def test_describe_throttled_throughout_falls_back_to_the_search_data(
     aws: StrictAws,
     topic: tuple[str, str],
     sleeps: list[float],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     now: datetime,
 ):
@@ -448,14 +372,7 @@ def test_describe_throttled_throughout_falls_back_to_the_search_data(
     [arn] = import_certs(1, now)
     # In use, so the scan must describe it to learn what uses it.
     set_in_use_by(arn, REGION, [LOAD_BALANCER])
-    method, _ = failing(
-        AWSCertificateManagerResponse.describe_certificate,
-        "ThrottlingException",
-        "Rate exceeded",
-        ALWAYS,
-        always,
-    )
-    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+    aws.world.throttle("acm", "DescribeCertificate")
     aws.calls.clear()
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
@@ -477,7 +394,6 @@ def test_describe_throttled_throughout_falls_back_to_the_search_data(
 def test_describe_denied_for_one_certificate_the_others_are_described(
     aws: StrictAws,
     topic: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     now: datetime,
 ):
@@ -490,14 +406,13 @@ def test_describe_denied_for_one_certificate_the_others_are_described(
         set_in_use_by(arn, REGION, used_by)
     denied = arns[1]
     message = f"User is not authorized to perform: acm:DescribeCertificate on resource: {denied}"
-    method, _ = failing(
-        AWSCertificateManagerResponse.describe_certificate,
+    aws.world.fail(
+        "acm",
+        "DescribeCertificate",
         "AccessDeniedException",
         message,
-        ALWAYS,
-        lambda response: response._get_param("CertificateArn") == denied,
+        params={"CertificateArn": denied},
     )
-    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
 
@@ -519,23 +434,12 @@ def test_describe_denied_for_one_certificate_the_others_are_described(
 
 
 def test_describe_denied_for_the_event_certificate_ends_in_error(
-    aws: StrictAws,
-    topic: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    now: datetime,
+    aws: StrictAws, topic: tuple[str, str], caplog: pytest.LogCaptureFixture, now: datetime
 ):
     enable_hub()
     [arn] = import_certs(1, now)
     message = "User is not authorized to perform: acm:DescribeCertificate"
-    method, _ = failing(
-        AWSCertificateManagerResponse.describe_certificate,
-        "AccessDeniedException",
-        message,
-        ALWAYS,
-        always,
-    )
-    monkeypatch.setattr(AWSCertificateManagerResponse, "describe_certificate", method)
+    aws.world.fail("acm", "DescribeCertificate", "AccessDeniedException", message)
     aws.calls.clear()
 
     summary, error = invoke_outcome(acm_event(arn), now=now, environ=settings(topic[0]))
@@ -556,7 +460,6 @@ def test_describe_denied_for_the_event_certificate_ends_in_error(
 def test_certificate_deleted_between_search_and_describing_is_skipped_and_archived(
     aws: StrictAws,
     topic: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     now: datetime,
 ):
@@ -567,15 +470,10 @@ def test_certificate_deleted_between_search_and_describing_is_skipped_and_archiv
         set_in_use_by(arn, REGION, [LOAD_BALANCER])
     scan_outcome(now, environ=settings(topic[0]))
     receive_messages(topic[1])
-    # The kit's SearchCertificates (testkit.acm), deleting once it has answered.
-    original = AWSCertificateManagerResponse.search_certificates  # type: ignore[attr-defined]
-
-    def search_then_delete(self: AWSCertificateManagerResponse) -> Any:
-        found = original(self)
-        acm_backends[ACCOUNT_ID][REGION].delete_certificate(deleted)
-        return found
-
-    monkeypatch.setattr(AWSCertificateManagerResponse, "search_certificates", search_then_delete)
+    # Someone deletes it once SearchCertificates has answered, before the scan describes it.
+    aws.world.after(
+        "acm", "SearchCertificates", lambda _: delete_stored_certificate(REGION, deleted)
+    )
     caplog.clear()
     aws.calls.clear()
 
@@ -603,17 +501,12 @@ def test_certificate_deleted_between_search_and_describing_is_skipped_and_archiv
 
 
 def test_list_metrics_failing_the_scan_carries_on_with_the_search(
-    aws: StrictAws,
-    topic: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    now: datetime,
+    aws: StrictAws, topic: tuple[str, str], caplog: pytest.LogCaptureFixture, now: datetime
 ):
     enable_hub()
     arns = import_certs(2, now)
     message = "User is not authorized to perform: cloudwatch:ListMetrics"
-    method, _ = failing(CloudWatchResponse.list_metrics, "AccessDenied", message, ALWAYS, always)
-    monkeypatch.setattr(CloudWatchResponse, "list_metrics", method)
+    aws.world.fail("cloudwatch", "ListMetrics", "AccessDenied", message)
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
 
@@ -636,7 +529,6 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
     aws: StrictAws,
     topic: tuple[str, str],
     sleeps: list[float],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     fault: str,
     now: datetime,
@@ -648,33 +540,26 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
     scan_outcome(now, environ=environ)
     receive_messages(topic[1])
 
-    def there_only(response: Any) -> bool:
-        return bool(response.region == OTHER_REGION)
-
-    search = AWSCertificateManagerResponse.search_certificates  # type: ignore[attr-defined]
     if fault == "search throttled":
-        method, _ = failing(search, "ThrottlingException", "Rate exceeded", ALWAYS, there_only)
+        aws.world.fail(
+            "acm", "SearchCertificates", "ThrottlingException", "Rate exceeded", region=OTHER_REGION
+        )
         expected = [
             f"SearchCertificates in {OTHER_REGION} failed (ThrottlingException): "
             + client_error("ThrottlingException", "SearchCertificates", "Rate exceeded", ATTEMPTS)
             + "; the acm source was not read"
         ]
     else:
-        method, _ = failing(search, "AccessDeniedException", SEARCH_DENIED, ALWAYS, there_only)
-        listing, _ = failing(
-            AWSCertificateManagerResponse.list_certificates,
-            "AccessDeniedException",
-            LIST_DENIED,
-            ALWAYS,
-            there_only,
-        )
-        monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", listing)
+        for operation, message in (
+            ("SearchCertificates", SEARCH_DENIED),
+            ("ListCertificates", LIST_DENIED),
+        ):
+            aws.world.fail("acm", operation, "AccessDeniedException", message, region=OTHER_REGION)
         expected = [
             f"ListCertificates in {OTHER_REGION} failed (AccessDeniedException): "
             + client_error("AccessDeniedException", "ListCertificates", LIST_DENIED)
             + "; the acm source was not read; the role needs acm:ListCertificates"
         ]
-    monkeypatch.setattr(AWSCertificateManagerResponse, "search_certificates", method)
     caplog.clear()
 
     summary, error = scan_outcome(now, environ=environ)
@@ -689,18 +574,11 @@ def test_certificates_unreadable_in_one_region_the_other_is_done_and_its_finding
 
 
 def test_a_listing_that_fails_after_the_search_was_denied_still_says_why_it_listed(
-    aws: StrictAws, topic: tuple[str, str], monkeypatch: pytest.MonkeyPatch, now: datetime
+    aws: StrictAws, topic: tuple[str, str], now: datetime
 ):
     import_certs(1, now)
     aws.world.search = "access_denied"
-    listing, _ = failing(
-        AWSCertificateManagerResponse.list_certificates,
-        "AccessDeniedException",
-        LIST_DENIED,
-        ALWAYS,
-        always,
-    )
-    monkeypatch.setattr(AWSCertificateManagerResponse, "list_certificates", listing)
+    aws.world.fail("acm", "ListCertificates", "AccessDeniedException", LIST_DENIED)
 
     summary, error = scan_outcome(now, environ=settings(topic[0]))
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import botocore.session
 import pytest
-from moto.acm.responses import AWSCertificateManagerResponse
 
 from handle_expiring_certificates import (
     ACM_DETAIL_TYPES,
@@ -231,14 +230,10 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         mocked = strict_mock_aws(monkeypatch, tmp_path_factory.mktemp("scan"))
         aws = next(mocked)
         described: list[str] = []
-        describe = AWSCertificateManagerResponse.describe_certificate
-
-        def recording_describe(self: AWSCertificateManagerResponse) -> Any:
-            described.append(self._get_param("CertificateArn"))
-            return describe(self)
-
-        monkeypatch.setattr(
-            AWSCertificateManagerResponse, "describe_certificate", recording_describe
+        aws.world.after(
+            "acm",
+            "DescribeCertificate",
+            lambda call: described.append(call.param("CertificateArn")),
         )
         try:
             now = datetime.now(timezone.utc).replace(microsecond=0)

@@ -2,41 +2,20 @@
 grants exactly what the code calls, and the function handles no secrets.
 
 Both options, and the organisation digest, run as an IAM user that holds only
-``iam_policy.json``, with moto's IAM enforcement on
-(``moto.core.set_initial_no_auth_action_count(0)`` around the handler: the user, its key and
-the test data are created before it, unauthenticated), in a world that holds a certificate of
-every certificate source. Then each action is taken out of the policy in turn, and the path
-that needs it must break visibly: an ``IncompleteRunError`` or a warning saying AccessDenied
-for exactly that action; for a source's action, an error naming the source, the region and
-the action.
+``iam_policy.json``, with moto's IAM enforcement on (``testkit.policies.enforced()`` around the
+handler: the user, its key and the test data are created before it, unauthenticated), in a
+world that holds a certificate of every certificate source. Then each action is taken out of
+the policy in turn, and the path that needs it must break visibly: an ``IncompleteRunError``
+or a warning saying AccessDenied for exactly that action; for a source's action, an error
+naming the source, the region and the action.
 
 moto's enforcement differs from AWS in four ways; the ``enforcement`` fixture makes it as
-strict as AWS:
-
-- it authorises most calls against the resource ``*``, so a statement scoped to ARNs (as ours
-  are) would never match. The fixture gives moto the resource AWS checks: the certificate ARN,
-  the topic ARN, the findings' product ARN, the log group / log stream ARN, the queue; and for
-  the certificate sources, the resource of each describe (``SOURCE_RESOURCES``: the client
-  certificates of API Gateway, an IoT CA certificate, a SAML provider, a Transfer certificate,
-  a directory; RDS's DB instances).
-- it names actions after the signing name and the operation: ``monitoring:ListMetrics`` where
-  IAM says ``cloudwatch:ListMetrics``, ``apigateway:GetClientCertificates`` where IAM
-  authorises API Gateway's management API by HTTP verb, ``apigateway:GET``. The fixture
-  translates the name (``testkit.faults.iam_action``) before moto checks the policy, so the
-  policy is used exactly as written.
-- it answers a denied call in the XML of the query protocol (``AccessDenied``, HTTP 403) for
-  every service, so botocore reads the error code of a denied ACM call as "403". AWS answers
-  as each service's model says: ``AccessDeniedException`` in a JSON body, HTTP 400 for the
-  ``awsJson`` services (ACM, Private CA, Transfer, Directory Service, DMS, SQS, CloudWatch Logs)
-  and 403 for the ``restJson1`` ones (Security Hub, API Gateway, IoT); SNS ``AuthorizationError``
-  (HTTP 403). The fixture answers so (``denial``); IAM and RDS answer ``AccessDenied`` as moto
-  does. (CloudWatch's CBOR protocol is left as moto answers it: the handler only warns, with
-  AWS's message.)
-- its signature check signs a GET that has no body with the request's query parameters (or
-  headers) as its body, where the client signed an empty one, so every such request fails with
-  ``SignatureDoesNotMatch``: API Gateway's ``GetClientCertificates``, IoT's
-  ``ListCACertificates`` and ``DescribeCACertificate`` (and Security Hub's ``DescribeHub``,
-  which the handler never calls). The fixture checks the signature of the body that was sent.
+strict as AWS (``testkit.policies.enforce_as_aws``, whose docstring says how): it authorises
+against the resource AWS checks (the certificate, the topic, the findings' product, the log
+group, the queue, each source's describe), with IAM's names for the actions
+(``cloudwatch:ListMetrics``, ``apigateway:GET``), answers a denial as each service does
+(``AccessDeniedException`` in JSON, HTTP 400 or 403; SNS ``AuthorizationError``; IAM and RDS
+``AccessDenied``) and checks the signature of the body that was sent.
 
 As AWS does, it lets ``sts:GetCallerIdentity`` through whatever the policy says ("No
 permissions are required to perform this operation").
@@ -53,7 +32,7 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -61,24 +40,6 @@ from typing import Any
 
 import botocore.session
 import pytest
-from moto.acm.models import acm_backends
-from moto.acm.responses import AWSCertificateManagerResponse
-from moto.acmpca.responses import ACMPCAResponse
-from moto.apigateway.responses import APIGatewayResponse
-from moto.core import set_initial_no_auth_action_count
-from moto.core.exceptions import AccessDeniedError, JsonRESTError
-from moto.core.responses import BaseResponse
-from moto.dms.responses import DatabaseMigrationServiceResponse
-from moto.ds.responses import DirectoryServiceResponse
-from moto.iam.access_control import IAMRequest, IAMRequestBase
-from moto.iam.responses import IamResponse
-from moto.iot.responses import IoTResponse
-from moto.logs.responses import LogsResponse
-from moto.rds.responses import RDSResponse
-from moto.securityhub.responses import SecurityHubResponse
-from moto.sns.responses import SNSResponse
-from moto.sqs.responses import SQSResponse
-from moto.transfer.responses import TransferResponse
 
 from handle_expiring_certificates import (
     ACM,
@@ -112,9 +73,10 @@ from testkit import (
     record_states,
     register_iot_ca,
 )
+from testkit.acm import stored_pem
 from testkit.certificates import import_certificate, make_certificate, set_in_use_by
-from testkit.environment import partition
 from testkit.faults import iam_action
+from testkit.policies import enforce_as_aws, enforced
 from testkit.securityhub import add_member
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,147 +149,11 @@ def without(action: str) -> dict[str, Any]:
 # moto made to authorise as AWS does ######################################################
 
 
-def _acm_resource(self: AWSCertificateManagerResponse) -> str:
-    # DescribeCertificate and ListTagsForCertificate act on the certificate; ListCertificates
-    # on "*".
-    return str(self._get_param("CertificateArn") or "*")
-
-
-def _sns_resource(self: SNSResponse) -> str:
-    return str(self._get_param("TopicArn") or "*")
-
-
-def _securityhub_resource(self: SecurityHubResponse) -> str:
-    # BatchImportFindings is authorised against the product the findings are imported into.
-    if self._get_action() != "BatchImportFindings":
-        return "*"
-    findings = json.loads(self.body or "{}").get("Findings") or [{}]
-    return str(findings[0].get("ProductArn", "*"))
-
-
-def _logs_resource(self: LogsResponse) -> str:
-    # As AWS names them in AccessDenied messages: CreateLogGroup on
-    # "...:log-group:<name>:log-stream:", stream operations on "...:log-stream:<stream>".
-    group = self._get_param("logGroupName")
-    if not group:
-        return "*"
-    stream = self._get_param("logStreamName") or ""
-    return (
-        f"arn:aws:logs:{self.region}:{self.current_account}:log-group:{group}:log-stream:{stream}"
-    )
-
-
-def _sqs_resource(self: SQSResponse) -> str:
-    # SendMessage acts on the queue.
-    url = self._get_param("QueueUrl")
-    if not url:
-        return "*"
-    return f"arn:aws:sqs:{self.region}:{self.current_account}:{url.rsplit('/', 1)[1]}"
-
-
-# The certificate sources' calls that AWS authorises against a resource (the Service
-# Authorization Reference's resource type of each action), built from the request. Their
-# listings have no resource type but RDS's (db): AWS authorises those against "*".
-SOURCE_RESOURCES: dict[tuple[str, str], Callable[[BaseResponse, str, str, str], str]] = {
-    ("rds", "DescribeDBInstances"): lambda r, p, region, account: (
-        f"arn:{p}:rds:{region}:{account}:db:{r._get_param('DBInstanceIdentifier') or '*'}"
-    ),
-    ("apigateway", "GetClientCertificates"): lambda r, p, region, account: (
-        f"arn:{p}:apigateway:{region}::/clientcertificates"
-    ),
-    ("iot", "DescribeCACertificate"): lambda r, p, region, account: (
-        f"arn:{p}:iot:{region}:{account}:cacert/{r.path.rstrip('/').rsplit('/', 1)[1]}"
-    ),
-    ("iam", "GetSAMLProvider"): lambda r, p, region, account: str(r._get_param("SAMLProviderArn")),
-    ("transfer", "DescribeCertificate"): lambda r, p, region, account: (
-        f"arn:{p}:transfer:{region}:{account}:certificate/{r._get_param('CertificateId')}"
-    ),
-    ("ds", "ListCertificates"): lambda r, p, region, account: (
-        f"arn:{p}:ds:{region}:{account}:directory/{r._get_param('DirectoryId')}"
-    ),
-}
-_IAM_RESOURCE = IamResponse._determine_resource
-
-
-def _source_resource(self: BaseResponse) -> str:
-    resource = SOURCE_RESOURCES.get((self.boto3_service_name, self._get_action()))
-    if resource is not None:
-        return resource(self, partition(self.region), self.region, self.current_account)
-    if isinstance(self, IamResponse):
-        return str(_IAM_RESOURCE(self))  # moto's: a role's ARN for the role operations
-    return "*"
-
-
-class AuthorizationError(AccessDeniedError):
-    """SNS's answer to a call the policy does not allow: ``AuthorizationError``, HTTP 403."""
-
-    def __init__(self, message: str) -> None:
-        super(AccessDeniedError, self).__init__("AuthorizationError", message)
-
-
-@functools.cache
-def _protocol(service: str) -> str:
-    return str(botocore.session.get_session().get_service_model(service).protocol)
-
-
-def denial(service: str, denied: AccessDeniedError) -> Exception:
-    """What ``service`` (boto3's name) answers a call the policy does not allow, with moto's
-    message ("User: <arn> is not authorized to perform: <action>")."""
-    if service == "sns":
-        return AuthorizationError(denied.message)
-    protocol = _protocol(service)
-    if protocol not in ("json", "rest-json"):
-        return denied  # the query protocol's AccessDenied, HTTP 403 (IAM, RDS)
-    error = JsonRESTError("AccessDeniedException", denied.message)
-    error.code = 403 if protocol == "rest-json" else 400
-    return error
-
-
-# The service of each signing name that is not the service's own name.
-SERVICE_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
-
-
 @pytest.fixture
 def enforcement(aws: StrictAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
     """moto's IAM checks with the resources, action names, answers and signatures AWS uses
-    (module docstring)."""
-    for response, resource in (
-        (AWSCertificateManagerResponse, _acm_resource),
-        (SNSResponse, _sns_resource),
-        (SecurityHubResponse, _securityhub_resource),
-        (LogsResponse, _logs_resource),
-        (SQSResponse, _sqs_resource),
-        (ACMPCAResponse, _source_resource),
-        (RDSResponse, _source_resource),
-        (APIGatewayResponse, _source_resource),
-        (IoTResponse, _source_resource),
-        (IamResponse, _source_resource),
-        (TransferResponse, _source_resource),
-        (DirectoryServiceResponse, _source_resource),
-        (DatabaseMigrationServiceResponse, _source_resource),
-    ):
-        monkeypatch.setattr(response, "_determine_resource", resource, raising=False)
-    original = IAMRequest.check_action_permitted
-
-    def check_action_permitted(self: IAMRequest, resource: str) -> None:
-        signing_name, _, operation = self._action.partition(":")
-        service = SERVICE_OF_SIGNING_NAME.get(signing_name, signing_name)
-        self._action = iam_action(service, operation)
-        try:
-            original(self, resource)
-        except AccessDeniedError as denied:
-            raise denial(service, denied) from denied
-
-    monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
-    create_request = IAMRequestBase._create_aws_request
-
-    def signed_as_sent(self: IAMRequestBase) -> Any:
-        request = create_request(self)
-        if not self._body:
-            request.data = b""  # a GET without a body: what the client signed
-        return request
-
-    monkeypatch.setattr(IAMRequestBase, "_create_aws_request", signed_as_sent)
+    (``testkit.policies``)."""
+    enforce_as_aws(monkeypatch)
     yield aws
 
 
@@ -368,12 +194,8 @@ def run_as(
     session: botocore.session.Session, event: dict[str, Any], environ: dict[str, str]
 ) -> tuple[dict[str, Any], IncompleteRunError | None]:
     """The handler under IAM enforcement: every call it makes is checked against the policy."""
-
-    @set_initial_no_auth_action_count(0)
-    def enforced() -> tuple[dict[str, Any], IncompleteRunError | None]:
+    with enforced():
         return invoke_outcome(event, environ=environ, clients=AwsClients(session))
-
-    return enforced()
 
 
 def deliver_logs(session: botocore.session.Session) -> dict[str, str]:
@@ -393,17 +215,13 @@ def deliver_logs(session: botocore.session.Session) -> dict[str, str]:
         ),
     }
     outcome = {}
-
-    @set_initial_no_auth_action_count(0)
-    def deliver() -> None:
+    with enforced():
         for operation, call in calls.items():
             try:
                 call()
                 outcome[operation] = "ok"
             except logs.exceptions.ClientError as error:
                 outcome[operation] = str(error)
-
-    deliver()
     return outcome
 
 
@@ -412,16 +230,12 @@ def deliver_dead_letter(session: botocore.session.Session) -> dict[str, str]:
     expired: send it to the dead-letter queue (the outcome, as in deliver_logs)."""
     url = client("sqs").create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
     sqs = session.create_client("sqs", region_name=REGION)
-
-    @set_initial_no_auth_action_count(0)
-    def deliver() -> str:
+    with enforced():
         try:
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(load_event("scheduled-event")))
         except sqs.exceptions.ClientError as error:
-            return str(error)
-        return "ok"
-
-    return {"SendMessage": deliver()}
+            return {"SendMessage": str(error)}
+    return {"SendMessage": "ok"}
 
 
 # The world the function runs in ######################################################
@@ -1195,8 +1009,8 @@ def test_logs_summaries_messages_and_findings_carry_no_secret_or_key_material(
         import_certificate(client("acm"), common_name=f"s{i}.example.com", days_left=i, now=now)
         for i in (1, 10)
     ]
-    bundle = acm_backends[ACCOUNT_ID][REGION]._certificates[arns[0]]
-    pem_lines = [bundle.cert.decode().splitlines(), bundle.key.decode().splitlines()]
+    certificate, key = stored_pem(REGION, arns[0])
+    pem_lines = [certificate.splitlines(), key.splitlines()]
     session = new_session(
         aws_access_key_id=FAKE_KEY_ID,
         aws_secret_access_key=FAKE_SECRET,

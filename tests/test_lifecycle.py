@@ -13,13 +13,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
-from moto.securityhub.responses import SecurityHubResponse
 
 import testkit.securityhub
 from handle_expiring_certificates import (
@@ -36,6 +34,7 @@ from testkit import (
     certificate_event,
     client,
     create_topic_with_queue,
+    current_finding_id,
     enable_hub,
     finding_of,
     fresh_clients,
@@ -48,6 +47,7 @@ from testkit import (
     scan,
 )
 from testkit.certificates import import_certificate, set_in_use_by
+from testkit.securityhub import Rejections
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
@@ -365,24 +365,17 @@ def test_scan_archives_nothing_in_a_region_it_could_not_list(aws: StrictAws, now
     scan(now, **both)
     client("acm", OTHER_REGION).delete_certificate(CertificateArn=europe)
     client("acm").delete_certificate(CertificateArn=home)
-    clients = fresh_clients()
-
-    def deny(operation: str) -> Callable[..., None]:
-        def refuse(**_: Any) -> None:
-            raise ClientError(
-                {"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, operation
-            )
-
-        return refuse
-
     # The search is refused (so the handler falls back to the listing), and so is the listing.
     for operation in ("SearchCertificates", "ListCertificates"):
-        clients.acm(OTHER_REGION).meta.events.register(
-            f"before-call.acm.{operation}", deny(operation)
-        )
+        aws.world.fail("acm", operation, "AccessDeniedException", "denied", region=OTHER_REGION)
 
     with pytest.raises(IncompleteRunError) as excinfo:
-        invoke(load_event("scheduled-event"), now=now + timedelta(hours=1), clients=clients, **both)
+        invoke(
+            load_event("scheduled-event"),
+            now=now + timedelta(hours=1),
+            clients=fresh_clients(),
+            **both,
+        )
 
     assert {europe: "ACTIVE", home: "ARCHIVED"} == {
         f["Resources"][0]["Id"]: f["RecordState"] for f in get_findings()
@@ -544,46 +537,31 @@ def test_findings_are_archived_at_most_100_per_call(aws: StrictAws, now: datetim
 
 
 class RejectedImports:
-    """BatchImportFindings that fails chosen findings on their first ``times`` imports."""
+    """BatchImportFindings that fails chosen findings on their first ``times`` imports (the
+    kit's ``world.reject_findings``)."""
 
     def __init__(self, codes: Mapping[str, str], times: int) -> None:
         self.codes = dict(codes)  # certificate ARN -> ErrorCode
         self.times = times
-        self.requests: list[list[str]] = []  # certificate ARNs of each call, in order
         self.finding_ids: dict[str, str] = {}
-        self._attempts: Counter[str] = Counter()
+        self._rejections: Rejections | None = None
 
     @staticmethod
     def message(code: str) -> str:
         return f"Injected {code}"
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        strict = SecurityHubResponse.batch_import_findings
+    def install(self, aws: StrictAws) -> None:
+        self.finding_ids = {arn: current_finding_id(arn) for arn in self.codes}
+        self._rejections = aws.world.reject_findings(
+            {self.finding_ids[arn]: (code, self.message(code)) for arn, code in self.codes.items()},
+            self.times,
+        )
 
-        def batch_import_findings(response: SecurityHubResponse) -> str:
-            body = response.body.decode() if isinstance(response.body, bytes) else response.body
-            request = json.loads(body)
-            passed, rejected = [], []
-            self.requests.append([f["Resources"][0]["Id"] for f in request["Findings"]])
-            for finding in request["Findings"]:
-                arn = finding["Resources"][0]["Id"]
-                self.finding_ids[arn] = finding["Id"]
-                self._attempts[arn] += 1
-                if arn in self.codes and self._attempts[arn] <= self.times:
-                    rejected.append(finding)
-                else:
-                    passed.append(finding)
-            response.body = json.dumps({**request, "Findings": passed})
-            result = json.loads(strict(response))
-            for finding in rejected:
-                code = self.codes[finding["Resources"][0]["Id"]]
-                result["FailedFindings"].append(
-                    {"Id": finding["Id"], "ErrorCode": code, "ErrorMessage": self.message(code)}
-                )
-            result["FailedCount"] += len(rejected)
-            return json.dumps(result)
-
-        monkeypatch.setattr(SecurityHubResponse, "batch_import_findings", batch_import_findings)
+    @property
+    def requests(self) -> list[list[str]]:
+        """Certificate ARNs of each call, in order."""
+        assert self._rejections is not None
+        return [[f["Resources"][0]["Id"] for f in request] for request in self._rejections.requests]
 
 
 @pytest.fixture
@@ -604,13 +582,12 @@ def three_certificates(aws: StrictAws, now: datetime) -> list[str]:
 def test_findings_failed_for_a_passing_reason_are_retried_once_and_written(
     aws: StrictAws,
     now: datetime,
-    monkeypatch: pytest.MonkeyPatch,
     three_certificates: list[str],
     code: str,
 ):
     alpha, beta, gamma = three_certificates
     rejected = RejectedImports({alpha: code, gamma: code}, times=1)
-    rejected.install(monkeypatch)
+    rejected.install(aws)
 
     summary = scan(now)
 
@@ -637,7 +614,6 @@ def test_findings_failed_for_a_passing_reason_are_retried_once_and_written(
 def test_findings_that_still_fail_are_reported_and_the_notification_is_still_sent(
     aws: StrictAws,
     now: datetime,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     three_certificates: list[str],
     code: str,
@@ -645,7 +621,7 @@ def test_findings_that_still_fail_are_reported_and_the_notification_is_still_sen
 ):
     alpha, beta, gamma = three_certificates
     rejected = RejectedImports({beta: code}, times=2)
-    rejected.install(monkeypatch)
+    rejected.install(aws)
     topic_arn, queue_url = create_topic_with_queue(raw=True)
     caplog.set_level(logging.WARNING, logger="handle_expiring_certificates")
 

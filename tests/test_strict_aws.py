@@ -34,7 +34,7 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
 )
-from testkit.acm import export_certificate, request_certificate
+from testkit.acm import delete_stored_certificate, export_certificate, request_certificate
 from testkit.certificates import (
     TEST_CA_NAME,
     import_certificate,
@@ -44,6 +44,7 @@ from testkit.certificates import (
     upload_server_certificate,
 )
 from testkit.moto_internals import MOTO_VERSION, Patcher, installed_version
+from testkit.policies import enforce_as_aws, enforced
 from testkit.strict import SERVICES
 
 REGION = "us-east-1"
@@ -1033,6 +1034,157 @@ def test_throttle_always_outlasts_botocores_retries(aws: StrictAws):
     assert 1 == imported["SuccessCount"]
 
 
+# Any error answer, and what happens meanwhile (testkit.faults) ################################
+
+
+def answer_to(call: Any, arn: str) -> str:
+    """ "ok", or the error code and message the call got."""
+    try:
+        call(CertificateArn=arn)
+    except ClientError as error:
+        return f"{error.response['Error']['Code']}: {error.response['Error']['Message']}"
+    return "ok"
+
+
+@pytest.mark.parametrize("mode", ["aws", "aws_server"])
+def test_fail_answers_an_error_in_the_services_shape_where_and_as_often_as_told(
+    request: pytest.FixtureRequest, mode: str
+):
+    """world.fail answers an operation with AWS's error code and message (botocore raises a
+    ClientError with both), ``times`` times, in one region and for the requests whose
+    parameters match; world.failed counts the answers."""
+    strict: StrictAws = request.getfixturevalue(mode)
+    here = import_certificate(client("acm"), common_name="here.example.com", days_left=9, now=NOW)
+    there = import_certificate(
+        client("acm", "eu-west-1"), common_name="there.example.eu", days_left=9, now=NOW
+    )
+    strict.world.fail(
+        "acm", "DescribeCertificate", "AccessDeniedException", "denied", times=2, region=REGION
+    )
+    strict.world.fail(
+        "acm",
+        "ListTagsForCertificate",
+        "ResourceNotFoundException",
+        "gone",
+        params={"CertificateArn": here},
+    )
+    acm, eu = unvalidated("acm"), client("acm", "eu-west-1")
+
+    assert ["AccessDeniedException: denied", "ok", "AccessDeniedException: denied", "ok"] == [
+        answer_to(acm.describe_certificate, here),
+        answer_to(eu.describe_certificate, there),
+        answer_to(acm.describe_certificate, here),
+        answer_to(acm.describe_certificate, here),
+    ]
+    assert ["ResourceNotFoundException: gone", "ok"] == [
+        answer_to(acm.list_tags_for_certificate, here),
+        answer_to(eu.list_tags_for_certificate, there),
+    ]
+    assert {
+        ("acm", "DescribeCertificate"): 2,
+        ("acm", "ListTagsForCertificate"): 1,
+    } == dict(strict.world.failed)
+
+
+def test_after_runs_once_moto_answered_before_the_caller_reads_the_answer(aws: StrictAws):
+    """world.after: what happens in the account between two calls (a certificate deleted once
+    the listing gave it), or what a test notes of each call moto answered, an error included;
+    a call a fault answered is not one of them."""
+    arn = import_certificate(
+        client("acm"), common_name="gone.example.com", days_left=9, now=NOW, key_type="RSA_2048"
+    )
+    noted: list[str] = []
+    aws.world.after(
+        "acm", "DescribeCertificate", lambda call: noted.append(call.param("CertificateArn"))
+    )
+    aws.world.after("acm", "ListCertificates", lambda _: delete_stored_certificate(REGION, arn))
+    aws.world.throttle("acm", "DescribeCertificate", times=1)
+    acm = unvalidated("acm")
+
+    with pytest.raises(ClientError) as throttled:
+        acm.describe_certificate(CertificateArn=arn)
+    listed = listed_arns(acm)
+    with pytest.raises(ClientError) as gone:
+        acm.describe_certificate(CertificateArn=arn)
+
+    assert ("ThrottlingException", [arn]) == (error_of(throttled)[0], listed)
+    assert ("ResourceNotFoundException", [arn]) == (error_of(gone)[0], noted)
+
+
+def test_findings_rejected_one_by_one_are_not_stored_the_others_are(aws: StrictAws):
+    """world.reject_findings: BatchImportFindings answers a FailedFindings entry for the
+    finding, on its first ``times`` imports, and stores the rest; the requests are noted."""
+    enable_hub()
+    rejections = aws.world.reject_findings({"f-2": ("ThrottlingException", "slow down")}, times=1)
+    hub = unvalidated("securityhub")
+
+    first = hub.batch_import_findings(Findings=[finding("f-1"), finding("f-2")])
+    second = hub.batch_import_findings(Findings=[finding("f-2")])
+
+    assert (
+        1,
+        1,
+        [{"Id": "f-2", "ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
+    ) == (
+        first["SuccessCount"],
+        first["FailedCount"],
+        first["FailedFindings"],
+    )
+    assert (1, 0) == (second["SuccessCount"], second["FailedCount"])
+    assert [["f-1", "f-2"], ["f-2"]] == [[f["Id"] for f in r] for r in rejections.requests]
+    assert ["f-1", "f-2"] == sorted(f["Id"] for f in get_findings())
+
+
+# IAM policies enforced as AWS enforces them (testkit.policies) ###############################
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "action", "answer"),
+    [
+        ("acm", "list_certificates", "acm:ListCertificates", ("AccessDeniedException", 400)),
+        ("securityhub", "get_findings", "securityhub:GetFindings", ("AccessDeniedException", 403)),
+        ("sns", "list_topics", "sns:ListTopics", ("AuthorizationError", 403)),
+        ("rds", "describe_db_instances", "rds:DescribeDBInstances", ("AccessDenied", 403)),
+    ],
+)
+def test_a_call_the_policy_does_not_allow_is_denied_as_the_service_answers(
+    aws: StrictAws,
+    monkeypatch: pytest.MonkeyPatch,
+    service: str,
+    operation: str,
+    action: str,
+    answer: tuple[str, int],
+):
+    """With testkit.policies' enforcement, a denied call gets the service's own code and HTTP
+    status (ACM speaks awsJson, Security Hub restJson1; RDS's query protocol answers as moto
+    does), and the message names IAM's action; sts:GetCallerIdentity needs no permission."""
+    enforce_as_aws(monkeypatch)
+    iam = client("iam")
+    iam.create_user(UserName="nobody")
+    only_sqs = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="nobody", PolicyName="p", PolicyDocument=json.dumps(only_sqs))
+    key = iam.create_access_key(UserName="nobody")["AccessKey"]
+    session = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        aws_session_token=None,
+        region_name=REGION,
+    )
+    denied = session.client(service, config=Config(retries={"total_max_attempts": 1}))
+
+    with enforced():
+        caller = session.client("sts").get_caller_identity()["Arn"]
+        with pytest.raises(ClientError) as excinfo:
+            getattr(denied, operation)()
+
+    code, message = error_of(excinfo)
+    assert answer == (code, excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"])
+    assert f"{caller} is not authorized to perform: {action}" in message
+
+
 # Security Hub as an administrator sees it (testkit.securityhub) ##############################
 
 MEMBER = "111122223333"
@@ -1179,34 +1331,56 @@ def test_fake_context_time_can_run_down():
 
 # The kit's own shape ###################################################################
 
-KIT = Path(__file__).resolve().parents[1] / "testkit"
+ROOT = Path(__file__).resolve().parents[1]
+KIT = ROOT / "testkit"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules a file imports, anywhere in it (even in a function), by their full name;
+    ``from testkit import x`` counts as ``testkit.x`` too."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            if node.module == "testkit":
+                names |= {f"testkit.{alias.name}" for alias in node.names}
+    return names
 
 
 def kit_imports() -> dict[str, set[str]]:
     """For each module of the kit, the modules it imports (anywhere in it, even in a function):
     kit modules by their short name, others by their top-level package."""
-    imports: dict[str, set[str]] = {}
-    for path in sorted(KIT.glob("*.py")):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names.add(node.module)
-                if node.module == "testkit":
-                    names |= {f"testkit.{alias.name}" for alias in node.names}
-        imports[path.stem] = {
+    return {
+        path.stem: {
             name.split(".")[1] if name.startswith("testkit.") else name.split(".")[0]
-            for name in names
+            for name in imported_modules(path)
             if name != "testkit"
         }
-    return imports
+        for path in sorted(KIT.glob("*.py"))
+    }
 
 
 def test_only_moto_internals_imports_moto():
     """Every access to moto's internals is in one module, written against one moto version."""
     assert ["moto_internals"] == [name for name, found in kit_imports().items() if "moto" in found]
     assert MOTO_VERSION == installed_version()
+
+
+def test_the_tests_the_benchmark_and_the_demo_reach_moto_only_through_the_kit():
+    """Not even moto's public ``mock_aws`` or ``ThreadedMotoServer``: the kit's fixtures and
+    ``testkit.moto_internals`` give both, so an upgrade of moto is read in one module."""
+    users = sorted([*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/**/*.py"), ROOT / "demo.py"])
+    moto_imports = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_modules(path) if name.split(".")[0] == "moto"
+        )
+        for path in users
+    }
+
+    assert {"tests/test_strict_aws.py", "bench/scan_bench.py", "demo.py"} <= set(moto_imports)
+    assert {} == {path: names for path, names in moto_imports.items() if names}
 
 
 def test_moto_refuses_managed_microsoft_ads_beyond_the_quota_the_kit_raises(
