@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from handle_expiring_certificates import (
     SOURCE_NAMES,
     SOURCES,
+    Assessment,
+    Certificate,
     Config,
     ConfigurationError,
     assess,
@@ -479,11 +481,21 @@ def test_metadata_entities_are_never_expanded():
 # What a person reads and what Security Hub gets #################################################
 
 
-def test_the_text_names_the_service_in_words():
-    certificate = certificate_from_rds(db_instance())
+def assessed(certificate: Certificate | None) -> Assessment:
     assert certificate is not None
     assessment = assess(certificate, NOW, 45)
     assert assessment is not None
+    return assessment
+
+
+def finding_of(certificate: Certificate | None) -> dict[str, Any]:
+    return build_finding(
+        assessed(certificate), hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
+    )
+
+
+def test_the_text_names_the_service_in_words():
+    assessment = assessed(certificate_from_rds(db_instance()))
 
     assert certificate_text(1, assessment).startswith(
         "1. RDS DB instance orders-db: server certificate expires in 12 days [MEDIUM]\n"
@@ -491,14 +503,7 @@ def test_the_text_names_the_service_in_words():
 
 
 def test_an_rds_finding_is_about_the_db_instance():
-    certificate = certificate_from_rds(db_instance())
-    assert certificate is not None
-    assessment = assess(certificate, NOW, 45)
-    assert assessment is not None
-
-    finding = build_finding(
-        assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
-    )
+    finding = finding_of(certificate_from_rds(db_instance()))
 
     assert {
         "Type": "AwsRdsDbInstance",
@@ -520,14 +525,7 @@ def test_an_rds_finding_is_about_the_db_instance():
 
 
 def test_other_sources_findings_are_of_type_other_with_their_details():
-    certificate = certificate_from_private_ca(private_ca())
-    assert certificate is not None
-    assessment = assess(certificate, NOW, 45)
-    assert assessment is not None
-
-    finding = build_finding(
-        assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
-    )
+    finding = finding_of(certificate_from_private_ca(private_ca()))
 
     assert {
         "Type": "Other",
