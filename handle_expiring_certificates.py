@@ -3980,7 +3980,8 @@ def _messages_of(
             " and IAM" if config.include_iam else ""
         )
         return MessageHeader(trigger.detail_type, scope, config.expiry_days, now), in_window
-    everyone = [*in_window, *organization.assessments]
+    members = [owned(a, config.owner_tag) for a in organization.assessments]
+    everyone = [*in_window, *members]
     digest = organization_digest(everyone, organization.names, organization.silent)
     scope = f"organization of {examination.account}"
     header = MessageHeader(trigger.detail_type, scope, config.expiry_days, now)

@@ -11,6 +11,7 @@ a scheduled scan with ``DIGEST_SCOPE=organization``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,14 +38,18 @@ from testkit import (
     scan_outcome,
 )
 from testkit.securityhub import add_member, add_member_finding, set_workflow
+from testkit.sns import subscribe_queue
 
 REGION = "us-east-1"
 ORG = {"DIGEST_SCOPE": "organization", "CERTIFICATE_SOURCES": "acm,iam"}
 PROD, DEV, QUIET = "210987654321", "310987654321", "410987654321"
 
 
-def member_certificate(member: str, name: str, days_left: float, now: datetime) -> dict[str, Any]:
-    """The finding a member's own scan wrote a day ago about its DB instance ``name``."""
+def member_certificate(
+    member: str, name: str, days_left: float, now: datetime, owner: str = ""
+) -> dict[str, Any]:
+    """The finding a member's own scan wrote a day ago about its DB instance ``name`` (with
+    ``owner``, as a member with OWNER_TAG writes it)."""
     written = now - timedelta(days=1)
     instance = {
         "DBInstanceIdentifier": name,
@@ -57,7 +62,7 @@ def member_certificate(member: str, name: str, days_left: float, now: datetime) 
     }
     certificate = certificate_from_rds(instance)
     assert certificate is not None
-    assessment = assess(certificate, written, 45)
+    assessment = assess(replace(certificate, owner=owner), written, 45)
     assert assessment is not None
     return build_finding(
         assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
@@ -131,6 +136,38 @@ def test_the_organisation_digest_lists_every_member_certificate_once_with_its_ac
     }
     assert subject.startswith("4 certificates in 3 accounts expire within 45 days")
     assert "organization" == summary["scope"]
+
+
+def test_with_owner_tag_the_organisation_digest_goes_to_each_member_finding_s_owner(
+    aws: StrictAws, now: datetime, organisation: dict[str, str]
+):
+    """Issue 20: in organisation scope the digest is routed as an account's is, by the owner
+    each member's finding carries; a finding without one (a member without OWNER_TAG), like the
+    administrator's untagged certificate, is "unowned"."""
+    add_member_finding(member_certificate(PROD, "payments", 10, now, owner="team-a"))
+    topic_arn, _ = create_topic_with_queue()
+    queues = {
+        owner: subscribe_queue(topic_arn, owner, filter_policy={"owner": [owner]})
+        for owner in ("team-a", "unowned", "all")
+    }
+    audit = subscribe_queue(topic_arn, "audit")
+
+    scan(now, SNS_TOPIC_ARN=topic_arn, OWNER_TAG="team", **ORG)
+
+    def domains(queue_url: str) -> list[list[str]]:
+        return [
+            [entry["domain"] for entry in json.loads(m["Message"])["certificates"]]
+            for m in receive_messages(queue_url)
+        ]
+
+    assert {
+        "team-a": [["payments"]],
+        "unowned": [["test-db", "orders", "admin.example.com", "billing"]],
+        "all": [["test-db", "orders", "payments", "admin.example.com", "billing"]],
+    } == {owner: domains(url) for owner, url in queues.items()}
+    assert [["all"], ["team-a"], ["unowned"]] == [
+        json.loads(m["MessageAttributes"]["owner"]["Value"]) for m in receive_messages(audit)
+    ]
 
 
 def test_silent_members_are_those_whose_monitor_is_missing_old_or_incomplete(
