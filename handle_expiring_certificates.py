@@ -289,8 +289,17 @@ ASFF_ACM_VALUES = {
     "KeyAlgorithm": frozenset(
         ("RSA_1024", "RSA_2048", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
     ),
-    "Status": frozenset({"PENDING_VALIDATION", "ISSUED", "INACTIVE", "EXPIRED", "REVOKED"})
-    | {"VALIDATION_TIMED_OUT", "FAILED"},
+    "Status": frozenset(
+        (
+            "PENDING_VALIDATION",
+            "ISSUED",
+            "INACTIVE",
+            "EXPIRED",
+            "VALIDATION_TIMED_OUT",
+            "REVOKED",
+            "FAILED",
+        )
+    ),
     "Type": frozenset(("IMPORTED", "AMAZON_ISSUED", "PRIVATE")),
     "RenewalEligibility": frozenset(("ELIGIBLE", "INELIGIBLE")),
 }
@@ -448,12 +457,12 @@ class Certificate:
     """What one certificate source says about a certificate."""
 
     arn: str  # the resource's ARN
-    domain: str  # what a person calls it: the domain, or an IAM server certificate's name
-    kind: str  # the source that holds it: "acm" or "iam"
+    domain: str  # what a person calls it: the domain, or the resource's name
+    kind: str  # the source that holds it: one of SOURCE_NAMES
     partition: str
     region: str  # GLOBAL_REGION for a global source
     account: str
-    type: str  # IMPORTED, AMAZON_ISSUED, PRIVATE, or IAM_SERVER_CERTIFICATE
+    type: str  # ACM's (IMPORTED, AMAZON_ISSUED, PRIVATE), IAM_SERVER_CERTIFICATE, or the source
     status: str
     key_algorithm: str
     not_after: datetime | None
@@ -782,10 +791,15 @@ def _sources(value: str) -> tuple[str, ...]:
     return tuple(name for name in SOURCE_NAMES if name in names)
 
 
-def _digest_scope(value: str) -> str:
-    if value.lower() not in DIGEST_SCOPES:
-        raise ValueError(" or ".join(repr(scope) for scope in DIGEST_SCOPES))
-    return value.lower()
+def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
+    """A parser of a setting that takes one of ``choices``, in any case."""
+
+    def parse(value: str) -> str:
+        if value.lower() not in choices:
+            raise ValueError(" or ".join(repr(choice) for choice in choices))
+        return value.lower()
+
+    return parse
 
 
 def _owner_tag(value: str) -> str:
@@ -796,12 +810,6 @@ def _owner_tag(value: str) -> str:
             "with 'aws:'"
         )
     return value
-
-
-def _https_format(value: str) -> str:
-    if value.lower() not in HTTPS_FORMATS:
-        raise ValueError(" or ".join(repr(name) for name in HTTPS_FORMATS))
-    return value.lower()
 
 
 def _ignore_tag(value: str) -> IgnoreTag:
@@ -842,6 +850,11 @@ class Config:
     def include_iam(self) -> bool:
         return IAM in self.sources
 
+    @property
+    def reads_tags(self) -> bool:
+        """Whether ACM certificates' tags decide anything: IGNORE_TAG or OWNER_TAG is set."""
+        return self.ignore_tag is not None or self.owner_tag is not None
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Config:
         """Read and validate every setting; raise ConfigurationError on the first bad one."""
@@ -865,9 +878,9 @@ class Config:
             notify_days=_read(environ, "NOTIFY_DAYS", _notify_days, None),
             dry_run=_read(environ, "DRY_RUN", _boolean, False),
             ignore_tag=_read(environ, "IGNORE_TAG", _ignore_tag, None),
-            digest_scope=_read(environ, "DIGEST_SCOPE", _digest_scope, "account"),
+            digest_scope=_read(environ, "DIGEST_SCOPE", _one_of(DIGEST_SCOPES), "account"),
             owner_tag=_read(environ, "OWNER_TAG", _owner_tag, None),
-            https_format=_read(environ, "HTTPS_FORMAT", _https_format, "chat"),
+            https_format=_read(environ, "HTTPS_FORMAT", _one_of(HTTPS_FORMATS), "chat"),
         )
 
 
@@ -1813,32 +1826,18 @@ def _acm_details(certificate: Certificate) -> dict[str, Any]:
 
 
 def _resource(certificate: Certificate) -> dict[str, Any]:
-    if certificate.kind == "rds":
-        return {
-            "Type": "AwsRdsDbInstance",
-            "Id": certificate.arn,
-            "Partition": certificate.partition,
-            "Region": certificate.region,
-            "Details": {"AwsRdsDbInstance": dict(certificate.details)},
-        }
-    if certificate.kind != ACM:
-        # ASFF's guidance for a resource type it does not list: Type Other, Details.Other.
-        resource = {
-            "Type": "Other",
-            "Id": certificate.arn,
-            "Partition": certificate.partition,
-            "Details": {"Other": {k: v[:1024] for k, v in certificate.details.items()}},
-        }
-        if certificate.region != GLOBAL_REGION:
-            resource["Region"] = certificate.region
-        return resource
-    return {
-        "Type": "AwsCertificateManagerCertificate",
-        "Id": certificate.arn,
-        "Partition": certificate.partition,
-        "Region": certificate.region,
-        "Details": {"AwsCertificateManagerCertificate": _acm_details(certificate)},
-    }
+    """ACM's and RDS's resource types are ASFF's own; for a resource type it does not list,
+    ASFF's guidance is Type Other with Details.Other (a global one has no Region)."""
+    if certificate.kind == ACM:
+        kind, details = "AwsCertificateManagerCertificate", _acm_details(certificate)
+    elif certificate.kind == "rds":
+        kind, details = "AwsRdsDbInstance", dict(certificate.details)
+    else:
+        kind, details = "Other", {k: v[:1024] for k, v in certificate.details.items()}
+    resource = {"Type": kind, "Id": certificate.arn, "Partition": certificate.partition}
+    if certificate.region != GLOBAL_REGION:
+        resource["Region"] = certificate.region
+    return resource | {"Details": {kind: details}}
 
 
 def next_updated_at(now: datetime, existing: ExistingFinding | None) -> datetime:
@@ -1886,10 +1885,40 @@ def _product_fields(assessment: Assessment, expiry_days: int) -> dict[str, str]:
         "Exported": str(cert.exported).lower(),
         "InUseByCount": str(len(cert.in_use_by or ())),
         "SubjectAlternativeNameCount": str(len(cert.subject_alternative_names)),
+        "ConsoleUrl": console_url(cert) or "",
+        "Owner": cert.owner,  # Security Hub automation rules can route on it
     }
-    fields["ConsoleUrl"] = console_url(cert) or ""
-    fields["Owner"] = cert.owner  # Security Hub automation rules can route on it
     return {key: value for key, value in fields.items() if value}
+
+
+def _finding_head(
+    finding_id: str,
+    account: str,
+    *,
+    partition: str,
+    hub_region: str,
+    now: datetime,
+    severity: Mapping[str, str],
+    existing: ExistingFinding | None,
+) -> dict[str, Any]:
+    """What every finding of this generator starts with, a certificate's or the monitor's: its
+    identity, and its times, kept from the finding it updates."""
+    return {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": finding_id,
+        "ProductArn": product_arn(partition, hub_region, account),
+        "GeneratorId": GENERATOR_ID,
+        "AwsAccountId": account,
+        "Types": [FINDING_TYPE],
+        "CreatedAt": existing.created_at if existing else iso(now),
+        "UpdatedAt": iso(next_updated_at(now, existing)),
+        "FirstObservedAt": existing.raw.get("FirstObservedAt", existing.created_at)
+        if existing
+        else iso(now),
+        "LastObservedAt": iso(now),
+        "Severity": dict(severity),
+        "FindingProviderFields": {"Severity": dict(severity), "Types": [FINDING_TYPE]},
+    }
 
 
 def build_finding(
@@ -1902,24 +1931,18 @@ def build_finding(
 ) -> dict[str, Any]:
     """The ASFF finding for a certificate version inside the window."""
     cert = assessment.certificate
-    now = assessment.now
-    severity = {"Label": assessment.severity, "Original": str(assessment.days_left)}
     title, description = _finding_words(assessment, expiry_days)
-    finding: dict[str, Any] = {
-        "SchemaVersion": SCHEMA_VERSION,
-        "Id": _finding_id_of(assessment),
-        "ProductArn": product_arn(hub_partition, hub_region, cert.account),
-        "GeneratorId": GENERATOR_ID,
-        "AwsAccountId": cert.account,
-        "Types": [FINDING_TYPE],
-        "CreatedAt": existing.created_at if existing else iso(now),
-        "UpdatedAt": iso(next_updated_at(now, existing)),
-        "FirstObservedAt": existing.raw.get("FirstObservedAt", existing.created_at)
-        if existing
-        else iso(now),
-        "LastObservedAt": iso(now),
-        "Severity": severity,
-        "FindingProviderFields": {"Severity": dict(severity), "Types": [FINDING_TYPE]},
+    finding = _finding_head(
+        _finding_id_of(assessment),
+        cert.account,
+        partition=hub_partition,
+        hub_region=hub_region,
+        now=assessment.now,
+        severity={"Label": assessment.severity, "Original": str(assessment.days_left)},
+        existing=existing,
+    )
+    url = console_url(cert)
+    finding |= {
         "Title": title,
         "Description": description,
         "Remediation": {
@@ -1934,9 +1957,8 @@ def build_finding(
         "Resources": [_resource(cert)],
         "Compliance": {"Status": "FAILED"},
         "RecordState": "ACTIVE",
+        **({"SourceUrl": url} if url else {}),
     }
-    if console_url(cert):
-        finding["SourceUrl"] = console_url(cert)
     if len(json.dumps(finding)) > MAX_FINDING_BYTES:  # thousands of long names or users
         details = finding["Resources"][0]["Details"].get("AwsCertificateManagerCertificate", {})
         for key in ("SubjectAlternativeNames", "InUseBy"):
@@ -2014,7 +2036,7 @@ def existing_finding_from(
 def _source_of(raw: Mapping[str, Any], arn: str) -> tuple[str, str]:
     """The source and region of a finding's certificate: its ProductFields say, and the ARN
     for findings written before they did."""
-    if str(raw.get("Id", "")).startswith(f"{GENERATOR_ID}/{MONITOR}/"):
+    if is_monitor_finding(raw):
         return MONITOR, ""
     parts = parse_arn(arn) or {}
     kind = (raw.get("ProductFields") or {}).get("Source") or (
@@ -2120,6 +2142,10 @@ def monitor_finding_id(account: str) -> str:
     return f"{GENERATOR_ID}/{MONITOR}/{account}"
 
 
+def is_monitor_finding(raw: Mapping[str, Any]) -> bool:
+    return str(raw.get("Id", "")).startswith(monitor_finding_id(""))
+
+
 def build_monitor_finding(
     account: str,
     *,
@@ -2136,21 +2162,16 @@ def build_monitor_finding(
     complete = not missing
     label = "INFORMATIONAL" if complete else "MEDIUM"
     words = "complete" if complete else f"incomplete: {'; '.join(missing)}"
-    return {
-        "SchemaVersion": SCHEMA_VERSION,
-        "Id": monitor_finding_id(account),
-        "ProductArn": product_arn(partition, hub_region, account),
-        "GeneratorId": GENERATOR_ID,
-        "AwsAccountId": account,
-        "Types": [FINDING_TYPE],
-        "CreatedAt": existing.created_at if existing else iso(now),
-        "UpdatedAt": iso(next_updated_at(now, existing)),
-        "FirstObservedAt": existing.raw.get("FirstObservedAt", existing.created_at)
-        if existing
-        else iso(now),
-        "LastObservedAt": iso(now),
-        "Severity": {"Label": label},
-        "FindingProviderFields": {"Severity": {"Label": label}, "Types": [FINDING_TYPE]},
+    head = _finding_head(
+        monitor_finding_id(account),
+        account,
+        partition=partition,
+        hub_region=hub_region,
+        now=now,
+        severity={"Label": label},
+        existing=existing,
+    )
+    return head | {
         "Title": f"Certificate expiry monitor of {account}: scan {words}"[:256],
         "Description": f"The weekly certificate scan of {scanned} ran on {human_date(now)}; "
         f"it was {words}"[:1023]
@@ -2221,7 +2242,7 @@ class Reported:
 
 
 def reported_from(raw: Mapping[str, Any]) -> Reported | None:
-    if not str(raw.get("Id", "")).startswith(f"{GENERATOR_ID}/{MONITOR}/"):
+    if not is_monitor_finding(raw):
         return None
     fields = raw.get("ProductFields") or {}
     return Reported(
@@ -2296,7 +2317,8 @@ def organization_text(digest: OrganizationDigest) -> str:
         for row in digest.accounts
     ]
     if digest.silent:
-        lines += ["", "Silent accounts (no complete scan within 8 days):"]
+        within = plural(whole_days(SILENT_AFTER), "day")
+        lines += ["", f"Silent accounts (no complete scan within {within}):"]
         lines += [
             f"  {row['account']} {digest.names.get(row['account'], '')[:30]:<30} "
             f"last reported {row['last_reported'] or 'never'}: {row['reason']}"
@@ -2778,8 +2800,7 @@ def judge(certificate: Certificate, config: Config, now: datetime) -> Outcome:
 def needs_examination(certificate: Certificate, config: Config) -> bool:
     """Whether an ACM certificate in the window must be asked about one by one: its finding
     needs more than the listing gave, or its tags decide whether it is reported."""
-    tags_matter = config.ignore_tag is not None or config.owner_tag is not None
-    return certificate.kind == ACM and (certificate.needs_description or tags_matter)
+    return certificate.kind == ACM and (certificate.needs_description or config.reads_tags)
 
 
 def plan_scan(
@@ -3576,8 +3597,8 @@ def source_regions(source: Source, config: Config) -> tuple[str, ...]:
 
 def examine(ask: Ask, acm: ACMClient | None, config: Config, deadline: Deadline) -> Outcome:
     """Complete what is known of one ACM certificate (describe it where the finding needs more,
-    read its tags where IGNORE_TAG is set) and judge it. ``acm`` is None where no client may
-    be used."""
+    read its tags where IGNORE_TAG or OWNER_TAG is set) and judge it. ``acm`` is None where no
+    client may be used."""
     arn, known = ask.arn, ask.known
     problems: tuple[Problem, ...] = ()
     certificate = known
@@ -3599,8 +3620,7 @@ def examine(ask: Ask, acm: ACMClient | None, config: Config, deadline: Deadline)
     if (ask.exported or (known and known.exported)) and not certificate.exported:
         certificate = replace(certificate, exported=True, in_use=certificate.in_use or None)
     outcome = judge(certificate, config, deadline.now)
-    tags_matter = config.ignore_tag is not None or config.owner_tag is not None
-    if outcome.status == "in_window" and tags_matter and acm is not None:
+    if outcome.status == "in_window" and config.reads_tags and acm is not None:
         outcome = with_tags(outcome, acm, config.ignore_tag)
     return replace(outcome, problems=problems + outcome.problems, not_described=not_described)
 
