@@ -1402,7 +1402,8 @@ def certificate_from_directory(
         f"{info['CertificateId']}",
         f"{name} ({directory.get('Name', directory_id)})",
         info.get("ExpiryDateTime"),
-        in_use=None if state.startswith("Registe") else False,
+        # Serving until deregistered (a failed deregistration leaves it registered).
+        in_use=False if state in ("Deregistered", "RegisterFailed") else None,
         label="Directory Service certificate",
         status=state,
         details={

@@ -288,6 +288,29 @@ def test_a_directory_certificate_gets_a_stable_id_from_its_directory():
     ) == (certificate.arn, certificate.domain, certificate.in_use)
 
 
+@pytest.mark.parametrize(
+    ("state", "in_use"),
+    [
+        ("Registering", None),
+        ("Registered", None),
+        ("Deregistering", None),
+        ("DeregisterFailed", None),  # still registered: still serving
+        ("Deregistered", False),
+        ("RegisterFailed", False),
+    ],
+)
+def test_a_directory_certificate_may_serve_until_deregistered(state: str, in_use: bool | None):
+    """Every CertificateState of the ds model: use is unknown (counted as in use) while the
+    certificate is, or may still be, registered with the directory."""
+    info = {"CertificateId": "c-0123456789", "State": state, "ExpiryDateTime": SOON}
+
+    certificate = certificate_from_directory(
+        info, {"DirectoryId": "d-1234567890"}, REGION, "aws", ACCOUNT
+    )
+
+    assert in_use is certificate.in_use
+
+
 def test_a_dms_certificate_expires_on_its_valid_to_date():
     arn = f"arn:aws:dms:{REGION}:{ACCOUNT}:cert:ABCDEFGHIJKLMNOP"
     answer = valid_output(
