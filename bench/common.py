@@ -22,14 +22,13 @@ import functools
 import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -253,10 +252,6 @@ def measure(
             tracemalloc.stop()
     emulator = child.cpu_seconds() - emulator_started
     return Measured(summary, seconds, cpu_seconds, emulator, meter.counts, peak, error)
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
 
 
 def counts_table(columns: Mapping[str, tuple[Counter[str], Counter[str]]]) -> str:

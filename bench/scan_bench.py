@@ -86,6 +86,7 @@ import pytest
 
 from bench.common import Child, Meter, measure, obey
 from testkit import (
+    KEY_TYPES,
     Scenario,
     client,
     create_topic_with_queue,
@@ -111,15 +112,6 @@ BENCH_DOMAIN = "bench.example.com"
 DIGITS = 5  # host00042.bench.example.com: the names, and so the messages' sizes, of earlier runs
 EXPIRY_DAYS = 45
 IN_WINDOW_DAYS = range(-5, 45)  # expired up to 5 days ago .. 44 days left
-ALL_KEY_TYPES = [
-    "RSA_1024",
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "EC_prime256v1",
-    "EC_secp384r1",
-    "EC_secp521r1",
-]
 PRESETS = {"small": (300, 30), "2500": (2500, 500), "10000": (10000, 500)}
 # The two paths: what the child's SearchCertificates answers, and the summary's source.
 PATHS = {
@@ -530,7 +522,7 @@ def run_naive(server: MotoServer, *, latency_ms: float) -> tuple[float, Counter[
     started = time.perf_counter()
     now = datetime.now(timezone.utc)
     arns: list[str] = []
-    kwargs: dict[str, Any] = {"Includes": {"keyTypes": ALL_KEY_TYPES}}
+    kwargs: dict[str, Any] = {"Includes": {"keyTypes": list(KEY_TYPES)}}
     while True:
         page = acm.list_certificates(**kwargs)
         arns += [summary["CertificateArn"] for summary in page["CertificateSummaryList"]]

@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from bench.common import Child, Measured, counts_table, measure, median, obey
+from bench.common import Child, Measured, counts_table, measure, obey
 from bench.held import KINDS, plan_held, seed_held
 from testkit import create_topic_with_queue, enable_hub
 from testkit.acm import digest_entries
@@ -108,7 +108,7 @@ class Overhead:
     client_bytes: int  # what the extra services' clients hold on a cold session
 
     def median(self, sources: str, attribute: str) -> float:
-        return median([getattr(r, attribute) for r in self.runs[sources]])
+        return statistics.median(getattr(r, attribute) for r in self.runs[sources])
 
     @property
     def growth(self) -> float:
@@ -118,7 +118,7 @@ class Overhead:
     def paired_difference(self) -> float:
         """Median over the pairs of CPU(all) - CPU(acm,iam): less sensitive to a load drift."""
         pairs = zip(self.runs["all"], self.runs["acm,iam"], strict=True)
-        return median([a.cpu_seconds - b.cpu_seconds for a, b in pairs])
+        return statistics.median(a.cpu_seconds - b.cpu_seconds for a, b in pairs)
 
     @property
     def extra_calls(self) -> Counter[str]:
@@ -368,7 +368,3 @@ def scale_report(s: Scale) -> str:
         ),
     ]
     return "\n".join(lines)
-
-
-def now_text() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
