@@ -105,7 +105,7 @@ class Child:
     ready: dict[str, Any]
 
     @classmethod
-    def start(cls, config: Mapping[str, Any]) -> Child:
+    def start(cls: type[C], config: Mapping[str, Any]) -> C:
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.scan_bench", "--serve", json.dumps(dict(config))],
             cwd=ROOT,
@@ -254,16 +254,17 @@ def measure(
     return Measured(summary, seconds, cpu_seconds, emulator, meter.counts, peak, error)
 
 
-def counts_table(columns: Mapping[str, tuple[Counter[str], Counter[str]]]) -> str:
-    """Calls per operation, made / fewest, one column per scan."""
-    operations = sorted({op for made, fewest in columns.values() for op in (*made, *fewest)})
+def counts_table(columns: Iterable[tuple[str, Counter[str], Counter[str]]]) -> str:
+    """Calls per operation, made / fewest, one column per scan: (title, made, fewest)."""
+    table = list(columns)
+    operations = sorted({op for _, made, fewest in table for op in (*made, *fewest)})
     lines = [
-        "| Operation | " + " | ".join(columns) + " |",
-        "|---|" + "---:|" * len(columns),
+        "| Operation | " + " | ".join(title for title, _, _ in table) + " |",
+        "|---|" + "---:|" * len(table),
     ]
     for op in operations:
-        cells = [f"{made[op]} / {fewest[op]}" for made, fewest in columns.values()]
+        cells = [f"{made[op]} / {fewest[op]}" for _, made, fewest in table]
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
-    totals = [f"{sum(m.values())} / {sum(f.values())}" for m, f in columns.values()]
+    totals = [f"{sum(m.values())} / {sum(f.values())}" for _, m, f in table]
     lines.append("| all | " + " | ".join(totals) + " |")
     return "\n".join(lines)

@@ -363,10 +363,10 @@ def organization_report(r: OrganizationReport) -> str:
         + ".",
         "",
         counts_table(
-            {
-                "timed run": (t.measured.counts, t.minimum),
-                "memory run": (r.memory.measured.counts, r.memory.minimum),
-            }
+            [
+                ("timed run", t.measured.counts, t.minimum),
+                ("memory run", r.memory.measured.counts, r.memory.minimum),
+            ]
         ),
     ]
     return "\n".join(lines)

@@ -84,7 +84,7 @@ from typing import Any
 
 import pytest
 
-from bench.common import Child, Meter, measure, obey
+from bench.common import Child, Measured, Meter, counts_table, measure, obey
 from testkit import (
     KEY_TYPES,
     Scenario,
@@ -321,8 +321,7 @@ class MotoServer(Child):
         cls, n: int, m: int, region: str = REGION, seed: int = 5, metrics: bool = True
     ) -> MotoServer:
         config = {"kind": "acm", "n": n, "m": m, "region": region, "seed": seed, "metrics": metrics}
-        child = Child.start(config)
-        return cls(child.process, child.ready)
+        return cls.start(config)
 
     @property
     def topic_arn(self) -> str:
@@ -363,32 +362,20 @@ class MotoServer(Child):
 
 @dataclass
 class ScanResult:
+    """One measured scan of the ACM seed (``bench.common.Measured``) and its scenario."""
+
     label: str
     path: str
     n: int
     m: int
     f: int  # active findings before the scan
     s: int  # of them, findings of certificates renewed out of the window
-    seconds: float
-    cpu_seconds: float  # the handler's process
-    emulator_cpu_seconds: float  # the moto server's process, on the same cores
-    counts: Counter[str]
-    summary: dict[str, Any]
+    measured: Measured
     d: int = 0
     fewest_parts: int = 1  # the kit's lower bound for the digest, from the seeded certificates
-    peak_bytes: int | None = None
     metrics: bool = True
     # The hub holds the account's monitor finding too (a scan before wrote it): one more of F.
     monitor: bool = False
-
-    @property
-    def calls(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def parts(self) -> int:
-        """The messages the handler sent."""
-        return len(self.summary["notification"]["message_ids"])
 
     @property
     def scenario(self) -> Scenario:
@@ -414,7 +401,7 @@ class ScanResult:
 
     @property
     def ratio(self) -> float:
-        return self.calls / self.minimum
+        return self.measured.calls / self.minimum
 
 
 def load_handler(path: Path) -> ModuleType:
@@ -472,22 +459,7 @@ def run_scan(
     if problems:
         raise RuntimeError(f"{label}: the scan did not do its job: {'; '.join(problems)}")
     return ScanResult(
-        label,
-        path,
-        n,
-        m,
-        f,
-        s,
-        measured.seconds,
-        measured.cpu_seconds,
-        measured.emulator_cpu_seconds,
-        measured.counts,
-        summary,
-        server.in_use,
-        server.parts,
-        measured.peak_bytes,
-        server.metrics,
-        f > 0,
+        label, path, n, m, f, s, measured, server.in_use, server.parts, server.metrics, f > 0
     )
 
 
@@ -653,7 +625,7 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
         for scan, title in titles.items():
             row(
                 f"{quantity}, {title}",
-                lambda r, p, a=scan, b=attribute_name: _s(getattr(getattr(p, a), b)),
+                lambda r, p, a=scan, b=attribute_name: _s(getattr(getattr(p, a).measured, b)),
                 lambda path, k=goal_key: _goal(path, k, "s") if k else "",
             )
     row(
@@ -665,13 +637,14 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
         row(
             f"Calls / minimum, {title}",
             lambda r, p, a=attribute: (
-                f"{getattr(p, a).calls} / {getattr(p, a).minimum} = {getattr(p, a).ratio:.2f}"
+                f"{getattr(p, a).measured.calls} / {getattr(p, a).minimum} = "
+                f"{getattr(p, a).ratio:.2f}"
             ),
             lambda path: f"≤ {MAX_CALL_RATIO:g}",
         )
     row(
         "Messages for the digest (fewest)",
-        lambda r, p: f"{p.first.parts} ({p.first.fewest_parts}) for {r.m}",
+        lambda r, p: f"{p.first.measured.messages} ({p.first.fewest_parts}) for {r.m}",
         lambda path: f"≤ {MAX_DIGEST_MESSAGES} for 500" if path == "search" else "",
     )
     by_n = {r.n: r for r in reports}
@@ -681,8 +654,8 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
             def growth(r: PresetReport, p: PathReport, a: str = attribute) -> str:
                 if r.n != GOAL_N or p.path not in by_n[2500].paths:
                     return ""
-                small = getattr(by_n[2500].paths[p.path], a).seconds
-                return f"{getattr(p, a).seconds / small:.2f}"
+                small = getattr(by_n[2500].paths[p.path], a).measured.seconds
+                return f"{getattr(p, a).measured.seconds / small:.2f}"
 
             row(
                 f"Wall(N = 10,000) / wall(N = 2,500), {title}",
@@ -725,20 +698,14 @@ def calls_table(reports: Sequence[PresetReport]) -> str:
         if path in report.paths
         for scan in report.paths[path].scans
     ]
-    operations = sorted({op for scan in scans for op in (*scan.counts, *scan.minimum_counts)})
-    header = ["Operation"] + [
-        f"{s.path} N = {s.n:,} F = {s.f - s.s}" + (f" + {s.s}" if s.s else "") for s in scans
-    ]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---"] + ["---:"] * len(scans)) + "|",
-    ]
-    for op in operations:
-        cells = [f"{s.counts[op]} / {s.minimum_counts[op]}" for s in scans]
-        lines.append(f"| {op} | " + " | ".join(cells) + " |")
-    totals = [f"{s.calls} / {s.minimum}" for s in scans]
-    lines.append("| all | " + " | ".join(totals) + " |")
-    return "\n".join(lines)
+    return counts_table(
+        (
+            f"{s.path} N = {s.n:,} F = {s.f - s.s}" + (f" + {s.s}" if s.s else ""),
+            s.measured.counts,
+            s.minimum_counts,
+        )
+        for s in scans
+    )
 
 
 def weigh_parser(
@@ -766,7 +733,7 @@ def weigh_parser(
             )
 
     def median(parser: bool, attribute: str) -> float:
-        return statistics.median(getattr(r, attribute) for r in results[parser])
+        return statistics.median(getattr(r.measured, attribute) for r in results[parser])
 
     return ParserWeight(
         median(True, "seconds"),
@@ -799,7 +766,7 @@ def run_path(
     print(f"  {PATH_TITLES[path]}: F = {m} + {s}, {s} renewed out of the window...", flush=True)
     server.command("restore-findings")
     third = run_scan(handler, f"{path} F={m}+{s}", server, f=m + s, s=s, **common)
-    return PathReport(path, first, second, third, memory.peak_bytes, parser)
+    return PathReport(path, first, second, third, memory.measured.peak_bytes, parser)
 
 
 def run_preset(
@@ -862,14 +829,15 @@ def print_preset(report: PresetReport) -> None:
     print(f"   moto seeded in {report.seed_seconds:.1f} s (child process, not measured)")
     for path in report.paths.values():
         for scan in path.scans:
-            extra = {k: v for k, v in scan.counts.items() if k not in scan.minimum_counts}
+            measured = scan.measured
+            extra = {k: v for k, v in measured.counts.items() if k not in scan.minimum_counts}
             renewed = f" ({scan.s} renewed out of the window)" if scan.s else ""
             print(
-                f"-- {PATH_TITLES[scan.path]}, F = {scan.f}{renewed}: {_s(scan.seconds)} wall "
-                f"(emulator CPU {_s(scan.emulator_cpu_seconds)}), "
-                f"{_s(scan.cpu_seconds)} handler CPU, {scan.calls} calls (minimum "
-                f"{scan.minimum}), {scan.parts} message(s) (fewest {scan.fewest_parts}), "
-                f"examined {scan.summary['certificates_examined']}"
+                f"-- {PATH_TITLES[scan.path]}, F = {scan.f}{renewed}: {_s(measured.seconds)} wall "
+                f"(emulator CPU {_s(measured.emulator_cpu_seconds)}), "
+                f"{_s(measured.cpu_seconds)} handler CPU, {measured.calls} calls (minimum "
+                f"{scan.minimum}), {measured.messages} message(s) (fewest {scan.fewest_parts}), "
+                f"examined {measured.summary['certificates_examined']}"
                 + (
                     f"; beyond the minimum's operations: {dict(sorted(extra.items()))}"
                     if extra
@@ -880,8 +848,8 @@ def print_preset(report: PresetReport) -> None:
     search = report.paths.get("search") or next(iter(report.paths.values()))
     print(
         f"-- naive loop ({kind}): {report.naive_seconds:.1f} s, {report.naive_calls} calls; "
-        f"{report.naive_seconds / search.first.seconds:.0f}x the {PATH_TITLES[search.path]} "
-        "scan with F = 0"
+        f"{report.naive_seconds / search.first.measured.seconds:.0f}x the "
+        f"{PATH_TITLES[search.path]} scan with F = 0"
     )
 
 

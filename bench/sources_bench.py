@@ -108,7 +108,7 @@ class Overhead:
     client_bytes: int  # what the extra services' clients hold on a cold session
 
     def median(self, sources: str, attribute: str) -> float:
-        return statistics.median(getattr(r, attribute) for r in self.runs[sources])
+        return float(statistics.median(getattr(r, attribute) for r in self.runs[sources]))
 
     @property
     def growth(self) -> float:
@@ -361,10 +361,10 @@ def scale_report(s: Scale) -> str:
         + ".",
         "",
         counts_table(
-            {
-                "F = 0": (s.first.counts, s.first_minimum),
-                "F = first's findings": (s.second.counts, s.second_minimum),
-            }
+            [
+                ("F = 0", s.first.counts, s.first_minimum),
+                ("F = first's findings", s.second.counts, s.second_minimum),
+            ]
         ),
     ]
     return "\n".join(lines)
