@@ -41,6 +41,10 @@ from testkit.faults import Faults
 from testkit.securityhub import clear_findings
 
 ROOT = Path(__file__).resolve().parents[1]
+# The handler's default window, and the days left the seeds give a certificate inside it:
+# expired up to 5 days ago .. 44 days left.
+EXPIRY_DAYS = 45
+IN_WINDOW_DAYS = range(-5, EXPIRY_DAYS)
 # The services the handler calls: botocore's event names use the service id ("api-gateway",
 # "database-migration-service"), the formula boto3's names.
 SERVICES = (

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bench.common import EXPIRY_DAYS, IN_WINDOW_DAYS
 from handle_expiring_certificates import ACM, SOURCE_NAMES
 from testkit import (
     ACCOUNT_ID,
@@ -37,8 +38,6 @@ from testkit import (
 )
 from testkit.calls import DigestEntry, Held, held_entry
 
-EXPIRY_DAYS = 45
-IN_WINDOW_DAYS = range(-5, 45)
 GLOBAL = "global"
 # A certificate's NotAfter an hour past whole days, never on the window's edge.
 OFFSET = timedelta(hours=1)

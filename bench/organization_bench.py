@@ -33,8 +33,15 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
-from bench.common import Child, Measured, counts_table, measure, obey
-from testkit import RealClockContext, create_topic_with_queue, enable_hub, receive_messages
+from bench.common import EXPIRY_DAYS, IN_WINDOW_DAYS, Child, Measured, counts_table, measure, obey
+from testkit import (
+    ACCOUNT_ID,
+    DEFAULT_REGION,
+    RealClockContext,
+    create_topic_with_queue,
+    enable_hub,
+    receive_messages,
+)
 from testkit.acm import digest_entries
 from testkit.calls import (
     GENERATOR_ID,
@@ -47,7 +54,6 @@ from testkit.calls import (
 from testkit.faults import Faults
 from testkit.securityhub import add_member, add_member_finding, stored_findings
 
-REGION = "us-east-1"
 FIRST_MEMBER = 200_000_000_000
 MAX_CALL_RATIO = 1.05
 MAX_PEAK_MB = 128.0
@@ -88,7 +94,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
     own = _seed(config["n"], config["m"], region, config["seed"])
     _renew(own, region, with_metrics=True)  # the seed's S certificates: out of the window
     enable_hub(region)
-    topic_arn, queue_url = create_topic_with_queue(region, name="certificate-expiry")
+    topic_arn, queue_url = create_topic_with_queue(region)
     now = own.now
     rng = random.Random(config["seed"])
     members, per_member = config["members"], config["findings"] // config["members"]
@@ -103,7 +109,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
         scanned_at = now - age
         severities: Counter[str] = Counter()
         for number in range(per_member):
-            left = rng.randrange(-5, 45 - age.days)
+            left = rng.randrange(IN_WINDOW_DAYS.start, EXPIRY_DAYS - age.days)
             arn = (
                 f"arn:aws:acm:{region}:{account}:certificate/"
                 f"{uuid.uuid5(uuid.NAMESPACE_URL, f'{account}/{number}')}"
@@ -130,10 +136,14 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
                     else ()
                 ),
             )
-            assessment = handler.assess(certificate, scanned_at, 45)
+            assessment = handler.assess(certificate, scanned_at, EXPIRY_DAYS)
             severities[assessment.severity] += 1
             finding = handler.build_finding(
-                assessment, hub_region=region, hub_partition="aws", expiry_days=45, existing=None
+                assessment,
+                hub_region=region,
+                hub_partition="aws",
+                expiry_days=EXPIRY_DAYS,
+                existing=None,
             )
             add_member_finding(finding, region)
             entries.append(
@@ -189,19 +199,13 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
         if command == ["own-findings"]:
             return str(
                 sum(
-                    f.get("AwsAccountId") == own_account() and f.get("RecordState") == "ACTIVE"
+                    f.get("AwsAccountId") == ACCOUNT_ID and f.get("RecordState") == "ACTIVE"
                     for f in stored_findings(region)
                 )
             )
         return None
 
     obey(sys.stdin, world, region, answer)
-
-
-def own_account() -> str:
-    from testkit import ACCOUNT_ID
-
-    return ACCOUNT_ID
 
 
 # This process ###################################################################################
@@ -254,11 +258,17 @@ def run_organization(
         f"administrator's {own[0]} ACM certificates ({own[1]} in the window)...",
         flush=True,
     )
-    config = {"kind": "organization", "n": own[0], "m": own[1], "region": REGION, "seed": seed}
+    config = {
+        "kind": "organization",
+        "n": own[0],
+        "m": own[1],
+        "region": DEFAULT_REGION,
+        "seed": seed,
+    }
     with Child.start(config | {"members": members, "findings": findings}) as child:
         ready = child.ready
         environ = {
-            "AWS_REGION": REGION,
+            "AWS_REGION": DEFAULT_REGION,
             "SNS_TOPIC_ARN": ready["topic_arn"],
             "DIGEST_SCOPE": "organization",
         }

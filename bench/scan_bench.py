@@ -84,8 +84,20 @@ from typing import Any
 
 import pytest
 
-from bench.common import Child, Measured, Meter, counts_table, measure, obey
+from bench.common import (
+    EXPIRY_DAYS,
+    IN_WINDOW_DAYS,
+    ROOT,
+    Child,
+    Measured,
+    Meter,
+    counts_table,
+    measure,
+    obey,
+)
 from testkit import (
+    ACCOUNT_ID,
+    DEFAULT_REGION,
     KEY_TYPES,
     Scenario,
     client,
@@ -103,15 +115,8 @@ from testkit.acm import digest_entries, store_summaries
 from testkit.moto_internals import start_server
 from testkit.securityhub import restore_findings, stored_findings
 
-ROOT = Path(__file__).resolve().parents[1]
-
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
-TOPIC_NAME = "certificate-expiry"
 BENCH_DOMAIN = "bench.example.com"
 DIGITS = 5  # host00042.bench.example.com: the names, and so the messages' sizes, of earlier runs
-EXPIRY_DAYS = 45
-IN_WINDOW_DAYS = range(-5, 45)  # expired up to 5 days ago .. 44 days left
 PRESETS = {"small": (300, 30), "2500": (2500, 500), "10000": (10000, 500)}
 # The two paths: what the child's SearchCertificates answers, and the summary's source.
 PATHS = {
@@ -272,7 +277,7 @@ def serve(config: dict[str, Any]) -> None:
         with_metrics = config.get("metrics", True)
         seeded = _seed(config["n"], config["m"], region, config["seed"], with_metrics)
         enable_hub(region)
-        topic_arn, queue_url = create_topic_with_queue(region, name=TOPIC_NAME)
+        topic_arn, queue_url = create_topic_with_queue(region)
         print(
             json.dumps(
                 {
@@ -318,7 +323,7 @@ class MotoServer(Child):
 
     @classmethod
     def seeded(
-        cls, n: int, m: int, region: str = REGION, seed: int = 5, metrics: bool = True
+        cls, n: int, m: int, region: str = DEFAULT_REGION, seed: int = 5, metrics: bool = True
     ) -> MotoServer:
         config = {"kind": "acm", "n": n, "m": m, "region": region, "seed": seed, "metrics": metrics}
         return cls.start(config)
@@ -431,7 +436,7 @@ def run_scan(
     timestamp_parser: bool = True,
 ) -> ScanResult:
     """One cold invocation (``bench.common.measure``), checked: it did the scan's job."""
-    environ = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": server.topic_arn}
+    environ = {"AWS_REGION": DEFAULT_REGION, "SNS_TOPIC_ARN": server.topic_arn}
     measured = measure(
         handler,
         server,
@@ -488,9 +493,9 @@ def run_naive(server: MotoServer, *, latency_ms: float) -> tuple[float, Counter[
     """The reference sample's way: one describe per certificate, one finding per import."""
     meter = Meter(latency_ms / 1000)
     session = meter.session()
-    acm = session.create_client("acm", region_name=REGION)
-    hub = session.create_client("securityhub", region_name=REGION)
-    sns = session.create_client("sns", region_name=REGION)
+    acm = session.create_client("acm", region_name=DEFAULT_REGION)
+    hub = session.create_client("securityhub", region_name=DEFAULT_REGION)
+    sns = session.create_client("sns", region_name=DEFAULT_REGION)
     started = time.perf_counter()
     now = datetime.now(timezone.utc)
     arns: list[str] = []
@@ -508,7 +513,7 @@ def run_naive(server: MotoServer, *, latency_ms: float) -> tuple[float, Counter[
             expiring.append(certificate)
     for certificate in expiring:
         hub.describe_hub()
-        hub.batch_import_findings(Findings=[naive_finding(certificate, REGION, now)])
+        hub.batch_import_findings(Findings=[naive_finding(certificate, DEFAULT_REGION, now)])
     sns.publish(
         TopicArn=server.topic_arn,
         Subject=f"{len(expiring)} certificates expire soon",
