@@ -52,7 +52,7 @@ from testkit.calls import (
     organization_digest_parts,
 )
 from testkit.faults import Faults
-from testkit.securityhub import add_member, add_member_finding, stored_findings
+from testkit.securityhub import add_member, add_member_finding, count_stored_findings
 
 FIRST_MEMBER = 200_000_000_000
 MAX_CALL_RATIO = 1.05
@@ -73,11 +73,13 @@ def silence(index: int) -> str | None:
 
 def active_organization_findings(region: str) -> int:
     """F_org: the findings an organisation digest must read (its GetFindings filters)."""
-    return sum(
-        f.get("GeneratorId") == GENERATOR_ID
-        and f.get("RecordState") == "ACTIVE"
-        and (f.get("Workflow") or {}).get("Status") != "SUPPRESSED"
-        for f in stored_findings(region)
+    return count_stored_findings(
+        lambda f: (
+            f.get("GeneratorId") == GENERATOR_ID
+            and f.get("RecordState") == "ACTIVE"
+            and (f.get("Workflow") or {}).get("Status") != "SUPPRESSED"
+        ),
+        region,
     )
 
 
@@ -198,9 +200,11 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
             return str(active_organization_findings(region))
         if command == ["own-findings"]:
             return str(
-                sum(
-                    f.get("AwsAccountId") == ACCOUNT_ID and f.get("RecordState") == "ACTIVE"
-                    for f in stored_findings(region)
+                count_stored_findings(
+                    lambda f: (
+                        f.get("AwsAccountId") == ACCOUNT_ID and f.get("RecordState") == "ACTIVE"
+                    ),
+                    region,
                 )
             )
         return None
