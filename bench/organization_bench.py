@@ -4,9 +4,10 @@ The administrator account (the kit's account) holds, in its hub's region, its ow
 certificates (N, M inside the window, as ``bench.scan_bench`` seeds them) and, planted as the
 kit plants them (``testkit.securityhub.add_member``, ``add_member_finding``: checked as the
 member's own import was), 1,000 associated members and 10,000 of their findings, 10 a member,
-each built by the handler's ``build_finding`` as the member's own scan wrote it up to 6 days
-ago (its certificate inside the window then and now), and each member's monitor finding
-(``build_monitor_finding``), but for some silent members: one in 50 never reported, one in 50
+each an ACM certificate's finding as the member's own scan wrote it up to 6 days ago (its
+certificate inside the window then and now; ``testkit.securityhub.member_finding``, the
+handler's ``build_finding``), and each member's monitor finding (``member_monitor``), but for
+some silent members: one in 50 never reported, one in 50
 last reported 9 days ago, one in 50 reported an incomplete scan. Nine in ten members have an
 account name (AWS Organizations').
 
@@ -52,7 +53,13 @@ from testkit.calls import (
     organization_digest_parts,
 )
 from testkit.faults import Faults
-from testkit.securityhub import add_member, add_member_finding, count_stored_findings
+from testkit.securityhub import (
+    add_member,
+    add_member_finding,
+    count_stored_findings,
+    member_finding,
+    member_monitor,
+)
 
 FIRST_MEMBER = 200_000_000_000
 MAX_CALL_RATIO = 1.05
@@ -118,6 +125,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
             )
             domain = f"app{number}.{account}.example.com"
             in_use = number % 3 == 0
+            not_after = now + timedelta(days=left, hours=1)
             certificate = handler.Certificate(
                 arn=arn,
                 domain=domain,
@@ -127,7 +135,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
                 type="IMPORTED",
                 status="ISSUED",
                 key_algorithm="EC_prime256v1",
-                not_after=now + timedelta(days=left, hours=1),
+                not_after=not_after,
                 kind="acm",
                 read_by="describe",
                 subject_alternative_names=(domain,),
@@ -139,44 +147,24 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
                 ),
             )
             assessment = handler.assess(certificate, scanned_at, EXPIRY_DAYS)
+            assert assessment is not None
             severities[assessment.severity] += 1
-            finding = handler.build_finding(
-                assessment,
-                hub_region=region,
-                hub_partition="aws",
-                expiry_days=EXPIRY_DAYS,
-                existing=None,
-            )
-            add_member_finding(finding, region)
+            add_member_finding(member_finding(assessment, region), region)
             entries.append(
-                DigestEntry(
-                    arn,
-                    domain,
-                    (domain,),
-                    region,
-                    account,
-                    "",
-                    "",
-                    "",
-                    certificate.not_after,
-                    (),
-                )
+                DigestEntry(arn, domain, (domain,), region, account, "", "", "", not_after, ())
             )
         if why is not None:
             silent.append(account)
         if why == "missing":
             continue
-        monitor = handler.build_monitor_finding(
+        missing = ["ListCACertificates in us-east-1: AccessDenied"] if why == "incomplete" else []
+        monitor = member_monitor(
             account,
-            partition="aws",
-            hub_region=region,
-            now=scanned_at,
+            scanned_at,
+            missing,
+            by_severity=severities,
             scanned=f"{region} (all)",
-            by_severity={s: severities[s] for s in handler.SEVERITY_ORDER},
-            missing=["ListCACertificates in us-east-1: AccessDenied"]
-            if why == "incomplete"
-            else [],
-            existing=None,
+            region=region,
         )
         add_member_finding(monitor, region)
     own_entries = digest_entries(region, [own.arns[index] for index in own.in_window])
