@@ -46,6 +46,8 @@ from testkit import (
     import_dms_certificate,
     load_event,
     make_certificate,
+    member_certificate,
+    member_monitor,
     published,
     put_days_to_expiry_metric,
     set_in_use_by,
@@ -124,42 +126,15 @@ def seed_members(now: datetime) -> None:
     findings: prod and staging reported yesterday; sandbox has not reported for ten days."""
     for account, name in MEMBERS.items():
         add_member(account, account_name=name)
-    member_rds(now, "210987654321", "payments-db", 2)
-    member_rds(now, "210987654321", "ledger-db", 18)
-    member_rds(now, "310987654321", "staging-db", -3)
+    # Days left, and five hours: off a day's edge.
+    for account, name, days in (
+        ("210987654321", "payments-db", 2),
+        ("210987654321", "ledger-db", 18),
+        ("310987654321", "staging-db", -3),
+    ):
+        add_member_finding(member_certificate(account, name, days + 5 / 24, now))
     for account, days_ago in (("210987654321", 1), ("310987654321", 1), ("410987654321", 10)):
-        add_member_finding(
-            function.build_monitor_finding(
-                account,
-                partition="aws",
-                hub_region=REGION,
-                now=now - timedelta(days=days_ago),
-                scanned=REGION,
-                by_severity={"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0},
-                missing=(),
-                existing=None,
-            )
-        )
-
-
-def member_rds(now: datetime, account: str, name: str, days_left: int) -> None:
-    instance = {
-        "DBInstanceIdentifier": name,
-        "DBInstanceArn": f"arn:aws:rds:{REGION}:{account}:db:{name}",
-        "Engine": "postgres",
-        "CertificateDetails": {
-            "CAIdentifier": "rds-ca-2019",
-            "ValidTill": now + timedelta(days=days_left, hours=5),
-        },
-    }
-    certificate = function.certificate_from_rds(instance)
-    assessment = function.assess(certificate, now - timedelta(days=1), 45) if certificate else None
-    assert assessment is not None
-    add_member_finding(
-        function.build_finding(
-            assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
-        )
-    )
+        add_member_finding(member_monitor(account, now - timedelta(days=days_ago)))
 
 
 def show_chat(url: str) -> None:

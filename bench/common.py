@@ -22,14 +22,13 @@ import functools
 import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +41,10 @@ from testkit.faults import Faults
 from testkit.securityhub import clear_findings
 
 ROOT = Path(__file__).resolve().parents[1]
+# The handler's default window, and the days left the seeds give a certificate inside it:
+# expired up to 5 days ago .. 44 days left.
+EXPIRY_DAYS = 45
+IN_WINDOW_DAYS = range(-5, EXPIRY_DAYS)
 # The services the handler calls: botocore's event names use the service id ("api-gateway",
 # "database-migration-service"), the formula boto3's names.
 SERVICES = (
@@ -106,7 +109,7 @@ class Child:
     ready: dict[str, Any]
 
     @classmethod
-    def start(cls, config: Mapping[str, Any]) -> Child:
+    def start(cls: type[C], config: Mapping[str, Any]) -> C:
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.scan_bench", "--serve", json.dumps(dict(config))],
             cwd=ROOT,
@@ -255,20 +258,17 @@ def measure(
     return Measured(summary, seconds, cpu_seconds, emulator, meter.counts, peak, error)
 
 
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def counts_table(columns: Mapping[str, tuple[Counter[str], Counter[str]]]) -> str:
-    """Calls per operation, made / fewest, one column per scan."""
-    operations = sorted({op for made, fewest in columns.values() for op in (*made, *fewest)})
+def counts_table(columns: Iterable[tuple[str, Counter[str], Counter[str]]]) -> str:
+    """Calls per operation, made / fewest, one column per scan: (title, made, fewest)."""
+    table = list(columns)
+    operations = sorted({op for _, made, fewest in table for op in (*made, *fewest)})
     lines = [
-        "| Operation | " + " | ".join(columns) + " |",
-        "|---|" + "---:|" * len(columns),
+        "| Operation | " + " | ".join(title for title, _, _ in table) + " |",
+        "|---|" + "---:|" * len(table),
     ]
     for op in operations:
-        cells = [f"{made[op]} / {fewest[op]}" for made, fewest in columns.values()]
+        cells = [f"{made[op]} / {fewest[op]}" for _, made, fewest in table]
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
-    totals = [f"{sum(m.values())} / {sum(f.values())}" for m, f in columns.values()]
+    totals = [f"{sum(m.values())} / {sum(f.values())}" for _, m, f in table]
     lines.append("| all | " + " | ".join(totals) + " |")
     return "\n".join(lines)

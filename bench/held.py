@@ -6,11 +6,11 @@ seed says a scan must find: the benchmark's issue 18 target and ``tests/test_sca
 few in the states a scan reads but judges differently (a disabled Private CA, an inactive IoT
 CA certificate, a disabled APNs application: inside the window, not in use) or lists and skips
 (a Private CA still waiting for its certificate, a token-based APNs application: no expiry).
-``seed_held(region, now, plan)`` makes them with ``testkit``'s helpers (boto3 against the
-emulator, or straight into it where the kit adds many at once) and returns ``SeededHeld``: the
-``Held`` counts ``testkit.calls`` pages over and the ``DigestEntry`` of every certificate inside
-the window (its resource as the handler names it, its kind), so that a scan's findings can be
-compared with the seed, never with what the handler says.
+``seed_held(region, now, plan)`` makes them with ``testkit.seed_source`` (boto3 against the
+emulator) and returns ``SeededHeld``: the ``Held`` counts ``testkit.calls`` pages over and the
+``DigestEntry`` of every certificate inside the window (its resource as the handler names it,
+its kind), so that a scan's findings can be compared with the seed, never with what the
+handler says.
 """
 
 from __future__ import annotations
@@ -19,26 +19,13 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from handle_expiring_certificates import ACM, SOURCE_NAMES
-from testkit import (
-    ACCOUNT_ID,
-    add_client_certificates,
-    client,
-    create_apns_application,
-    create_db_instance,
-    create_directory_with_certificate,
-    create_private_ca,
-    create_saml_provider,
-    import_dms_certificate,
-    import_transfer_certificate,
-    register_iot_ca,
-    upload_server_certificate,
-)
+from bench.common import EXPIRY_DAYS, IN_WINDOW_DAYS
+from handle_expiring_certificates import ACM, GLOBAL_SOURCES, SOURCE_NAMES
+from testkit import ACCOUNT_ID, seed_source
 from testkit.calls import DigestEntry, Held, held_entry
 
-EXPIRY_DAYS = 45
-IN_WINDOW_DAYS = range(-5, 45)
 GLOBAL = "global"
 # A certificate's NotAfter an hour past whole days, never on the window's edge.
 OFFSET = timedelta(hours=1)
@@ -103,95 +90,51 @@ def _at(now: datetime, days: float) -> datetime:
     return now + timedelta(days=days) + OFFSET
 
 
+# Each kind's item names (by index; the APIs' rules on names differ), and what its odd state
+# is made with (see the module docstring).
+NAMES = {
+    "iam": "bench-server-{:03d}",
+    "private-ca": "ca{:03d}.bench.example.com",
+    "rds": "bench-db-{:03d}",
+    "api-gateway": "",  # no description: the handler names it by its id
+    "iot": "iot-ca{:03d}.bench.example.com",
+    "saml": "BenchIdp{:03d}",
+    "transfer": "as2-{:03d}.bench.example.com",
+    "directory-service": "ldaps{:03d}.corp.example.com",
+    "dms": "bench-ca-{:03d}",
+    "sns-apns": "BenchApp{:03d}",
+}
+ODD: dict[str, dict[str, Any]] = {
+    "private-ca": {"status": "DISABLED"},
+    "iot": {"status": "INACTIVE"},
+    "sns-apns": {"enabled": False},
+}
+# The kinds whose digest entry carries the id that ends the ARN rather than the name (a lower
+# bound of what the handler shows; a directory's certificate: its name, less its directory's).
+BY_ID = ("api-gateway", "iot", "transfer")
+
+
 def seed_held(
     region: str, now: datetime, plan: Mapping[str, list[Item]], account: str = ACCOUNT_ID
 ) -> SeededHeld:
     """Make the planned items in ``region`` (IAM and SAML: the account's), each through the
-    kit's helper; see the module docstring."""
+    kit's ``seed_source``; see the module docstring."""
     expected: list[DigestEntry] = []
-
-    def found(kind: str, arn: str, name: str, item: Item, where: str = region) -> None:
-        if item.in_window and item.days is not None:
-            expected.append(held_entry(kind, arn, name, where, account, _at(now, item.days)))
-
-    iam = client("iam")
-    for item in plan.get("iam", []):
-        assert item.days is not None
-        name = f"bench-server-{item.index:03d}"
-        arn = upload_server_certificate(iam, name=name, days_left=item.days, now=now, offset=OFFSET)
-        found("iam", arn, name, item, GLOBAL)
-    for item in plan.get("private-ca", []):
-        common_name = f"ca{item.index:03d}.bench.example.com"
-        if item.days is None:
-            create_private_ca(
-                region,
-                common_name=common_name,
-                not_after=_at(now, 100),
-                status="PENDING_CERTIFICATE",
-            )
-            continue
-        status = "DISABLED" if item.odd else "ACTIVE"
-        arn = create_private_ca(
-            region, common_name=common_name, not_after=_at(now, item.days), status=status
-        )
-        found("private-ca", arn, common_name, item)
-    for item in plan.get("rds", []):
-        assert item.days is not None
-        identifier = f"bench-db-{item.index:03d}"
-        arn = create_db_instance(region, identifier, valid_till=_at(now, item.days))
-        found("rds", arn, identifier, item)
-    partition = "aws"
-    for item in plan.get("api-gateway", []):
-        assert item.days is not None
-        [identifier] = add_client_certificates(region, 1, expiration=_at(now, item.days))
-        arn = f"arn:{partition}:apigateway:{region}::/clientcertificates/{identifier}"
-        found("api-gateway", arn, identifier, item)
-    for item in plan.get("iot", []):
-        assert item.days is not None
-        arn, identifier = register_iot_ca(
-            region,
-            common_name=f"iot-ca{item.index:03d}.bench.example.com",
-            not_after=_at(now, item.days),
-            status="INACTIVE" if item.odd else "ACTIVE",
-        )
-        found("iot", arn, identifier, item)
-    for item in plan.get("saml", []):
-        assert item.days is not None
-        name = f"BenchIdp{item.index:03d}"
-        arn = create_saml_provider(name, signing_not_after=_at(now, item.days))
-        found("saml", arn, name, item, GLOBAL)
-    for item in plan.get("transfer", []):
-        assert item.days is not None
-        identifier = import_transfer_certificate(
-            region,
-            common_name=f"as2-{item.index:03d}.bench.example.com",
-            not_after=_at(now, item.days),
-        )
-        arn = f"arn:{partition}:transfer:{region}:{account}:certificate/{identifier}"
-        found("transfer", arn, identifier, item)
-    directories: list[int] = []
-    for item in plan.get("directory-service", []):
-        assert item.days is not None
-        common_name = f"ldaps{item.index:03d}.corp.example.com"
-        directory, certificate = create_directory_with_certificate(
-            region, common_name=common_name, not_after=_at(now, item.days)
-        )
-        directories.append(1)
-        arn = (
-            f"arn:{partition}:ds:{region}:{account}:directory/{directory}/certificate/{certificate}"
-        )
-        found("directory-service", arn, common_name, item)  # the name, less its directory's
-    for item in plan.get("dms", []):
-        assert item.days is not None
-        identifier = f"bench-ca-{item.index:03d}"
-        arn = import_dms_certificate(region, identifier, not_after=_at(now, item.days))
-        found("dms", arn, identifier, item)
-    for item in plan.get("sns-apns", []):
-        name = f"BenchApp{item.index:03d}"
-        not_after = None if item.days is None else _at(now, item.days)
-        arn = create_apns_application(region, name, not_after=not_after, enabled=not item.odd)
-        if item.days is not None:
-            found("sns-apns", arn, name, item)
+    for kind in KINDS:
+        for item in plan.get(kind, []):
+            name = NAMES[kind].format(item.index)
+            options = dict(ODD.get(kind, {})) if item.odd else {}
+            if item.days is not None:
+                not_after: datetime | None = _at(now, item.days)
+            elif kind == "private-ca":  # still waiting for its CA certificate
+                not_after, options = _at(now, 100), {"status": "PENDING_CERTIFICATE"}
+            else:  # an APNs application with a token: no certificate
+                not_after = None
+            arn = seed_source(kind, region, name=name, not_after=not_after, **options)
+            if item.in_window and not_after is not None:
+                shown = arn.rsplit("/", 1)[1] if kind in BY_ID else name
+                where = GLOBAL if kind in GLOBAL_SOURCES else region
+                expected.append(held_entry(kind, arn, shown, where, account, not_after))
     held = Held(
         private_cas=len(plan.get("private-ca", [])),
         db_instances=len(plan.get("rds", [])),
@@ -199,7 +142,7 @@ def seed_held(
         iot_cas=len(plan.get("iot", [])),
         saml_providers=len(plan.get("saml", [])),
         transfer_certificates=len(plan.get("transfer", [])),
-        managed_directories=tuple(directories),
+        managed_directories=(1,) * len(plan.get("directory-service", [])),  # a certificate each
         dms_certificates=len(plan.get("dms", [])),
         platform_applications=len(plan.get("sns-apns", [])),
     )

@@ -4,9 +4,10 @@ The administrator account (the kit's account) holds, in its hub's region, its ow
 certificates (N, M inside the window, as ``bench.scan_bench`` seeds them) and, planted as the
 kit plants them (``testkit.securityhub.add_member``, ``add_member_finding``: checked as the
 member's own import was), 1,000 associated members and 10,000 of their findings, 10 a member,
-each built by the handler's ``build_finding`` as the member's own scan wrote it up to 6 days
-ago (its certificate inside the window then and now), and each member's monitor finding
-(``build_monitor_finding``), but for some silent members: one in 50 never reported, one in 50
+each an ACM certificate's finding as the member's own scan wrote it up to 6 days ago (its
+certificate inside the window then and now; ``testkit.securityhub.member_finding``, the
+handler's ``build_finding``), and each member's monitor finding (``member_monitor``), but for
+some silent members: one in 50 never reported, one in 50
 last reported 9 days ago, one in 50 reported an incomplete scan. Nine in ten members have an
 account name (AWS Organizations').
 
@@ -33,8 +34,15 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
-from bench.common import Child, Measured, counts_table, measure, obey
-from testkit import RealClockContext, create_topic_with_queue, enable_hub, receive_messages
+from bench.common import EXPIRY_DAYS, IN_WINDOW_DAYS, Child, Measured, counts_table, measure, obey
+from testkit import (
+    ACCOUNT_ID,
+    DEFAULT_REGION,
+    RealClockContext,
+    create_topic_with_queue,
+    enable_hub,
+    receive_messages,
+)
 from testkit.acm import digest_entries
 from testkit.calls import (
     GENERATOR_ID,
@@ -45,9 +53,14 @@ from testkit.calls import (
     organization_digest_parts,
 )
 from testkit.faults import Faults
-from testkit.securityhub import add_member, add_member_finding, stored_findings
+from testkit.securityhub import (
+    add_member,
+    add_member_finding,
+    count_stored_findings,
+    member_finding,
+    member_monitor,
+)
 
-REGION = "us-east-1"
 FIRST_MEMBER = 200_000_000_000
 MAX_CALL_RATIO = 1.05
 MAX_PEAK_MB = 128.0
@@ -67,11 +80,13 @@ def silence(index: int) -> str | None:
 
 def active_organization_findings(region: str) -> int:
     """F_org: the findings an organisation digest must read (its GetFindings filters)."""
-    return sum(
-        f.get("GeneratorId") == GENERATOR_ID
-        and f.get("RecordState") == "ACTIVE"
-        and (f.get("Workflow") or {}).get("Status") != "SUPPRESSED"
-        for f in stored_findings(region)
+    return count_stored_findings(
+        lambda f: (
+            f.get("GeneratorId") == GENERATOR_ID
+            and f.get("RecordState") == "ACTIVE"
+            and (f.get("Workflow") or {}).get("Status") != "SUPPRESSED"
+        ),
+        region,
     )
 
 
@@ -88,7 +103,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
     own = _seed(config["n"], config["m"], region, config["seed"])
     _renew(own, region, with_metrics=True)  # the seed's S certificates: out of the window
     enable_hub(region)
-    topic_arn, queue_url = create_topic_with_queue(region, name="certificate-expiry")
+    topic_arn, queue_url = create_topic_with_queue(region)
     now = own.now
     rng = random.Random(config["seed"])
     members, per_member = config["members"], config["findings"] // config["members"]
@@ -103,13 +118,14 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
         scanned_at = now - age
         severities: Counter[str] = Counter()
         for number in range(per_member):
-            left = rng.randrange(-5, 45 - age.days)
+            left = rng.randrange(IN_WINDOW_DAYS.start, EXPIRY_DAYS - age.days)
             arn = (
                 f"arn:aws:acm:{region}:{account}:certificate/"
                 f"{uuid.uuid5(uuid.NAMESPACE_URL, f'{account}/{number}')}"
             )
             domain = f"app{number}.{account}.example.com"
             in_use = number % 3 == 0
+            not_after = now + timedelta(days=left, hours=1)
             certificate = handler.Certificate(
                 arn=arn,
                 domain=domain,
@@ -119,7 +135,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
                 type="IMPORTED",
                 status="ISSUED",
                 key_algorithm="EC_prime256v1",
-                not_after=now + timedelta(days=left, hours=1),
+                not_after=not_after,
                 kind="acm",
                 read_by="describe",
                 subject_alternative_names=(domain,),
@@ -130,41 +146,25 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
                     else ()
                 ),
             )
-            assessment = handler.assess(certificate, scanned_at, 45)
+            assessment = handler.assess(certificate, scanned_at, EXPIRY_DAYS)
+            assert assessment is not None
             severities[assessment.severity] += 1
-            finding = handler.build_finding(
-                assessment, hub_region=region, hub_partition="aws", expiry_days=45, existing=None
-            )
-            add_member_finding(finding, region)
+            add_member_finding(member_finding(assessment, region), region)
             entries.append(
-                DigestEntry(
-                    arn,
-                    domain,
-                    (domain,),
-                    region,
-                    account,
-                    "",
-                    "",
-                    "",
-                    certificate.not_after,
-                    (),
-                )
+                DigestEntry(arn, domain, (domain,), region, account, "", "", "", not_after, ())
             )
         if why is not None:
             silent.append(account)
         if why == "missing":
             continue
-        monitor = handler.build_monitor_finding(
+        missing = ["ListCACertificates in us-east-1: AccessDenied"] if why == "incomplete" else []
+        monitor = member_monitor(
             account,
-            partition="aws",
-            hub_region=region,
-            now=scanned_at,
+            scanned_at,
+            missing,
+            by_severity=severities,
             scanned=f"{region} (all)",
-            by_severity={s: severities[s] for s in handler.SEVERITY_ORDER},
-            missing=["ListCACertificates in us-east-1: AccessDenied"]
-            if why == "incomplete"
-            else [],
-            existing=None,
+            region=region,
         )
         add_member_finding(monitor, region)
     own_entries = digest_entries(region, [own.arns[index] for index in own.in_window])
@@ -188,20 +188,16 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
             return str(active_organization_findings(region))
         if command == ["own-findings"]:
             return str(
-                sum(
-                    f.get("AwsAccountId") == own_account() and f.get("RecordState") == "ACTIVE"
-                    for f in stored_findings(region)
+                count_stored_findings(
+                    lambda f: (
+                        f.get("AwsAccountId") == ACCOUNT_ID and f.get("RecordState") == "ACTIVE"
+                    ),
+                    region,
                 )
             )
         return None
 
     obey(sys.stdin, world, region, answer)
-
-
-def own_account() -> str:
-    from testkit import ACCOUNT_ID
-
-    return ACCOUNT_ID
 
 
 # This process ###################################################################################
@@ -254,11 +250,17 @@ def run_organization(
         f"administrator's {own[0]} ACM certificates ({own[1]} in the window)...",
         flush=True,
     )
-    config = {"kind": "organization", "n": own[0], "m": own[1], "region": REGION, "seed": seed}
+    config = {
+        "kind": "organization",
+        "n": own[0],
+        "m": own[1],
+        "region": DEFAULT_REGION,
+        "seed": seed,
+    }
     with Child.start(config | {"members": members, "findings": findings}) as child:
         ready = child.ready
         environ = {
-            "AWS_REGION": REGION,
+            "AWS_REGION": DEFAULT_REGION,
             "SNS_TOPIC_ARN": ready["topic_arn"],
             "DIGEST_SCOPE": "organization",
         }
@@ -363,10 +365,10 @@ def organization_report(r: OrganizationReport) -> str:
         + ".",
         "",
         counts_table(
-            {
-                "timed run": (t.measured.counts, t.minimum),
-                "memory run": (r.memory.measured.counts, r.memory.minimum),
-            }
+            [
+                ("timed run", t.measured.counts, t.minimum),
+                ("memory run", r.memory.measured.counts, r.memory.minimum),
+            ]
         ),
     ]
     return "\n".join(lines)

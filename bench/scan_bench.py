@@ -84,8 +84,21 @@ from typing import Any
 
 import pytest
 
-from bench.common import Child, Meter, measure, obey
+from bench.common import (
+    EXPIRY_DAYS,
+    IN_WINDOW_DAYS,
+    ROOT,
+    Child,
+    Measured,
+    Meter,
+    counts_table,
+    measure,
+    obey,
+)
 from testkit import (
+    ACCOUNT_ID,
+    DEFAULT_REGION,
+    KEY_TYPES,
     Scenario,
     client,
     create_topic_with_queue,
@@ -102,24 +115,8 @@ from testkit.acm import digest_entries, store_summaries
 from testkit.moto_internals import start_server
 from testkit.securityhub import restore_findings, stored_findings
 
-ROOT = Path(__file__).resolve().parents[1]
-
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
-TOPIC_NAME = "certificate-expiry"
 BENCH_DOMAIN = "bench.example.com"
 DIGITS = 5  # host00042.bench.example.com: the names, and so the messages' sizes, of earlier runs
-EXPIRY_DAYS = 45
-IN_WINDOW_DAYS = range(-5, 45)  # expired up to 5 days ago .. 44 days left
-ALL_KEY_TYPES = [
-    "RSA_1024",
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "EC_prime256v1",
-    "EC_secp384r1",
-    "EC_secp521r1",
-]
 PRESETS = {"small": (300, 30), "2500": (2500, 500), "10000": (10000, 500)}
 # The two paths: what the child's SearchCertificates answers, and the summary's source.
 PATHS = {
@@ -280,7 +277,7 @@ def serve(config: dict[str, Any]) -> None:
         with_metrics = config.get("metrics", True)
         seeded = _seed(config["n"], config["m"], region, config["seed"], with_metrics)
         enable_hub(region)
-        topic_arn, queue_url = create_topic_with_queue(region, name=TOPIC_NAME)
+        topic_arn, queue_url = create_topic_with_queue(region)
         print(
             json.dumps(
                 {
@@ -326,11 +323,10 @@ class MotoServer(Child):
 
     @classmethod
     def seeded(
-        cls, n: int, m: int, region: str = REGION, seed: int = 5, metrics: bool = True
+        cls, n: int, m: int, region: str = DEFAULT_REGION, seed: int = 5, metrics: bool = True
     ) -> MotoServer:
         config = {"kind": "acm", "n": n, "m": m, "region": region, "seed": seed, "metrics": metrics}
-        child = Child.start(config)
-        return cls(child.process, child.ready)
+        return cls.start(config)
 
     @property
     def topic_arn(self) -> str:
@@ -371,32 +367,20 @@ class MotoServer(Child):
 
 @dataclass
 class ScanResult:
+    """One measured scan of the ACM seed (``bench.common.Measured``) and its scenario."""
+
     label: str
     path: str
     n: int
     m: int
     f: int  # active findings before the scan
     s: int  # of them, findings of certificates renewed out of the window
-    seconds: float
-    cpu_seconds: float  # the handler's process
-    emulator_cpu_seconds: float  # the moto server's process, on the same cores
-    counts: Counter[str]
-    summary: dict[str, Any]
+    measured: Measured
     d: int = 0
     fewest_parts: int = 1  # the kit's lower bound for the digest, from the seeded certificates
-    peak_bytes: int | None = None
     metrics: bool = True
     # The hub holds the account's monitor finding too (a scan before wrote it): one more of F.
     monitor: bool = False
-
-    @property
-    def calls(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def parts(self) -> int:
-        """The messages the handler sent."""
-        return len(self.summary["notification"]["message_ids"])
 
     @property
     def scenario(self) -> Scenario:
@@ -422,7 +406,7 @@ class ScanResult:
 
     @property
     def ratio(self) -> float:
-        return self.calls / self.minimum
+        return self.measured.calls / self.minimum
 
 
 def load_handler(path: Path) -> ModuleType:
@@ -452,7 +436,7 @@ def run_scan(
     timestamp_parser: bool = True,
 ) -> ScanResult:
     """One cold invocation (``bench.common.measure``), checked: it did the scan's job."""
-    environ = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": server.topic_arn}
+    environ = {"AWS_REGION": DEFAULT_REGION, "SNS_TOPIC_ARN": server.topic_arn}
     measured = measure(
         handler,
         server,
@@ -480,22 +464,7 @@ def run_scan(
     if problems:
         raise RuntimeError(f"{label}: the scan did not do its job: {'; '.join(problems)}")
     return ScanResult(
-        label,
-        path,
-        n,
-        m,
-        f,
-        s,
-        measured.seconds,
-        measured.cpu_seconds,
-        measured.emulator_cpu_seconds,
-        measured.counts,
-        summary,
-        server.in_use,
-        server.parts,
-        measured.peak_bytes,
-        server.metrics,
-        f > 0,
+        label, path, n, m, f, s, measured, server.in_use, server.parts, server.metrics, f > 0
     )
 
 
@@ -524,13 +493,13 @@ def run_naive(server: MotoServer, *, latency_ms: float) -> tuple[float, Counter[
     """The reference sample's way: one describe per certificate, one finding per import."""
     meter = Meter(latency_ms / 1000)
     session = meter.session()
-    acm = session.create_client("acm", region_name=REGION)
-    hub = session.create_client("securityhub", region_name=REGION)
-    sns = session.create_client("sns", region_name=REGION)
+    acm = session.create_client("acm", region_name=DEFAULT_REGION)
+    hub = session.create_client("securityhub", region_name=DEFAULT_REGION)
+    sns = session.create_client("sns", region_name=DEFAULT_REGION)
     started = time.perf_counter()
     now = datetime.now(timezone.utc)
     arns: list[str] = []
-    kwargs: dict[str, Any] = {"Includes": {"keyTypes": ALL_KEY_TYPES}}
+    kwargs: dict[str, Any] = {"Includes": {"keyTypes": list(KEY_TYPES)}}
     while True:
         page = acm.list_certificates(**kwargs)
         arns += [summary["CertificateArn"] for summary in page["CertificateSummaryList"]]
@@ -544,7 +513,7 @@ def run_naive(server: MotoServer, *, latency_ms: float) -> tuple[float, Counter[
             expiring.append(certificate)
     for certificate in expiring:
         hub.describe_hub()
-        hub.batch_import_findings(Findings=[naive_finding(certificate, REGION, now)])
+        hub.batch_import_findings(Findings=[naive_finding(certificate, DEFAULT_REGION, now)])
     sns.publish(
         TopicArn=server.topic_arn,
         Subject=f"{len(expiring)} certificates expire soon",
@@ -661,7 +630,7 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
         for scan, title in titles.items():
             row(
                 f"{quantity}, {title}",
-                lambda r, p, a=scan, b=attribute_name: _s(getattr(getattr(p, a), b)),
+                lambda r, p, a=scan, b=attribute_name: _s(getattr(getattr(p, a).measured, b)),
                 lambda path, k=goal_key: _goal(path, k, "s") if k else "",
             )
     row(
@@ -673,13 +642,14 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
         row(
             f"Calls / minimum, {title}",
             lambda r, p, a=attribute: (
-                f"{getattr(p, a).calls} / {getattr(p, a).minimum} = {getattr(p, a).ratio:.2f}"
+                f"{getattr(p, a).measured.calls} / {getattr(p, a).minimum} = "
+                f"{getattr(p, a).ratio:.2f}"
             ),
             lambda path: f"≤ {MAX_CALL_RATIO:g}",
         )
     row(
         "Messages for the digest (fewest)",
-        lambda r, p: f"{p.first.parts} ({p.first.fewest_parts}) for {r.m}",
+        lambda r, p: f"{p.first.measured.messages} ({p.first.fewest_parts}) for {r.m}",
         lambda path: f"≤ {MAX_DIGEST_MESSAGES} for 500" if path == "search" else "",
     )
     by_n = {r.n: r for r in reports}
@@ -689,8 +659,8 @@ def markdown_table(reports: Sequence[PresetReport]) -> str:
             def growth(r: PresetReport, p: PathReport, a: str = attribute) -> str:
                 if r.n != GOAL_N or p.path not in by_n[2500].paths:
                     return ""
-                small = getattr(by_n[2500].paths[p.path], a).seconds
-                return f"{getattr(p, a).seconds / small:.2f}"
+                small = getattr(by_n[2500].paths[p.path], a).measured.seconds
+                return f"{getattr(p, a).measured.seconds / small:.2f}"
 
             row(
                 f"Wall(N = 10,000) / wall(N = 2,500), {title}",
@@ -733,20 +703,14 @@ def calls_table(reports: Sequence[PresetReport]) -> str:
         if path in report.paths
         for scan in report.paths[path].scans
     ]
-    operations = sorted({op for scan in scans for op in (*scan.counts, *scan.minimum_counts)})
-    header = ["Operation"] + [
-        f"{s.path} N = {s.n:,} F = {s.f - s.s}" + (f" + {s.s}" if s.s else "") for s in scans
-    ]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---"] + ["---:"] * len(scans)) + "|",
-    ]
-    for op in operations:
-        cells = [f"{s.counts[op]} / {s.minimum_counts[op]}" for s in scans]
-        lines.append(f"| {op} | " + " | ".join(cells) + " |")
-    totals = [f"{s.calls} / {s.minimum}" for s in scans]
-    lines.append("| all | " + " | ".join(totals) + " |")
-    return "\n".join(lines)
+    return counts_table(
+        (
+            f"{s.path} N = {s.n:,} F = {s.f - s.s}" + (f" + {s.s}" if s.s else ""),
+            s.measured.counts,
+            s.minimum_counts,
+        )
+        for s in scans
+    )
 
 
 def weigh_parser(
@@ -774,7 +738,7 @@ def weigh_parser(
             )
 
     def median(parser: bool, attribute: str) -> float:
-        return statistics.median(getattr(r, attribute) for r in results[parser])
+        return statistics.median(getattr(r.measured, attribute) for r in results[parser])
 
     return ParserWeight(
         median(True, "seconds"),
@@ -807,7 +771,7 @@ def run_path(
     print(f"  {PATH_TITLES[path]}: F = {m} + {s}, {s} renewed out of the window...", flush=True)
     server.command("restore-findings")
     third = run_scan(handler, f"{path} F={m}+{s}", server, f=m + s, s=s, **common)
-    return PathReport(path, first, second, third, memory.peak_bytes, parser)
+    return PathReport(path, first, second, third, memory.measured.peak_bytes, parser)
 
 
 def run_preset(
@@ -870,14 +834,15 @@ def print_preset(report: PresetReport) -> None:
     print(f"   moto seeded in {report.seed_seconds:.1f} s (child process, not measured)")
     for path in report.paths.values():
         for scan in path.scans:
-            extra = {k: v for k, v in scan.counts.items() if k not in scan.minimum_counts}
+            measured = scan.measured
+            extra = {k: v for k, v in measured.counts.items() if k not in scan.minimum_counts}
             renewed = f" ({scan.s} renewed out of the window)" if scan.s else ""
             print(
-                f"-- {PATH_TITLES[scan.path]}, F = {scan.f}{renewed}: {_s(scan.seconds)} wall "
-                f"(emulator CPU {_s(scan.emulator_cpu_seconds)}), "
-                f"{_s(scan.cpu_seconds)} handler CPU, {scan.calls} calls (minimum "
-                f"{scan.minimum}), {scan.parts} message(s) (fewest {scan.fewest_parts}), "
-                f"examined {scan.summary['certificates_examined']}"
+                f"-- {PATH_TITLES[scan.path]}, F = {scan.f}{renewed}: {_s(measured.seconds)} wall "
+                f"(emulator CPU {_s(measured.emulator_cpu_seconds)}), "
+                f"{_s(measured.cpu_seconds)} handler CPU, {measured.calls} calls (minimum "
+                f"{scan.minimum}), {measured.messages} message(s) (fewest {scan.fewest_parts}), "
+                f"examined {measured.summary['certificates_examined']}"
                 + (
                     f"; beyond the minimum's operations: {dict(sorted(extra.items()))}"
                     if extra
@@ -888,8 +853,8 @@ def print_preset(report: PresetReport) -> None:
     search = report.paths.get("search") or next(iter(report.paths.values()))
     print(
         f"-- naive loop ({kind}): {report.naive_seconds:.1f} s, {report.naive_calls} calls; "
-        f"{report.naive_seconds / search.first.seconds:.0f}x the {PATH_TITLES[search.path]} "
-        "scan with F = 0"
+        f"{report.naive_seconds / search.first.measured.seconds:.0f}x the "
+        f"{PATH_TITLES[search.path]} scan with F = 0"
     )
 
 

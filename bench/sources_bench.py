@@ -24,20 +24,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from bench.common import Child, Measured, counts_table, measure, median, obey
+from bench.common import Child, Measured, counts_table, measure, obey
 from bench.held import KINDS, plan_held, seed_held
-from testkit import create_topic_with_queue, enable_hub
+from testkit import DEFAULT_REGION, create_topic_with_queue, enable_hub
 from testkit.acm import digest_entries
 from testkit.calls import (
     OTHER_SOURCES_OF_A_REGION,
@@ -50,7 +50,6 @@ from testkit.calls import (
 from testkit.faults import Faults
 from testkit.moto_internals import Patcher
 
-REGION = "us-east-1"
 MAX_CPU_GROWTH = 0.10
 MAX_CALL_RATIO = 1.1
 # The clients a scan of every source makes beyond those of a scan of ACM and IAM (sns and iam
@@ -77,7 +76,7 @@ def serve(config: dict[str, Any], endpoint: str, world: Faults) -> None:
     plan = plan_held(config["counts"], seed=config["seed"])
     held = seed_held(region, acm.now, plan)
     enable_hub(region)
-    topic_arn, _ = create_topic_with_queue(region, name="certificate-expiry")
+    topic_arn, _ = create_topic_with_queue(region)
     in_window = [acm.arns[index] for index in acm.in_window]
     entries = digest_entries(region, in_window) + held.expected
     ready = {
@@ -108,7 +107,7 @@ class Overhead:
     client_bytes: int  # what the extra services' clients hold on a cold session
 
     def median(self, sources: str, attribute: str) -> float:
-        return median([getattr(r, attribute) for r in self.runs[sources]])
+        return float(statistics.median(getattr(r, attribute) for r in self.runs[sources]))
 
     @property
     def growth(self) -> float:
@@ -118,7 +117,7 @@ class Overhead:
     def paired_difference(self) -> float:
         """Median over the pairs of CPU(all) - CPU(acm,iam): less sensitive to a load drift."""
         pairs = zip(self.runs["all"], self.runs["acm,iam"], strict=True)
-        return median([a.cpu_seconds - b.cpu_seconds for a, b in pairs])
+        return statistics.median(a.cpu_seconds - b.cpu_seconds for a, b in pairs)
 
     @property
     def extra_calls(self) -> Counter[str]:
@@ -163,7 +162,7 @@ def client_weight(runs: int = 3) -> tuple[float, int]:
     """The CPU time (median of ``runs``) and the memory the extra services' clients take on a
     new botocore session, beyond the clients a scan of ACM and IAM makes (which pay what a
     session loads once), in a fresh interpreter: a cold container's."""
-    arguments = json.dumps([BASE_SERVICES, EXTRA_SERVICES, REGION, runs])
+    arguments = json.dumps([BASE_SERVICES, EXTRA_SERVICES, DEFAULT_REGION, runs])
     result = subprocess.run(
         [sys.executable, "-c", CLIENT_PROBE, arguments],
         capture_output=True,
@@ -182,8 +181,10 @@ def run_overhead(
         f"{runs} pair(s) of scans, CERTIFICATE_SOURCES=acm,iam and all...",
         flush=True,
     )
-    with Child.start({"kind": "acm", "n": n, "m": m, "region": REGION, "seed": seed}) as child:
-        base = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": child.ready["topic_arn"]}
+    with Child.start(
+        {"kind": "acm", "n": n, "m": m, "region": DEFAULT_REGION, "seed": seed}
+    ) as child:
+        base = {"AWS_REGION": DEFAULT_REGION, "SNS_TOPIC_ARN": child.ready["topic_arn"]}
         child.command("search available")
         child.command("renew")  # the seed's S certificates: out of the window
         measure(handler, child, {**base, "CERTIFICATE_SOURCES": "all"}, latency_ms=0)
@@ -290,10 +291,10 @@ def run_scale(
         f"{acm[0]} ACM certificates ({acm[1]} in the window)...",
         flush=True,
     )
-    config = {"kind": "sources", "n": acm[0], "m": acm[1], "region": REGION, "seed": seed}
+    config = {"kind": "sources", "n": acm[0], "m": acm[1], "region": DEFAULT_REGION, "seed": seed}
     with Child.start(config | {"counts": counts}) as child:
         ready = child.ready
-        environ = {"AWS_REGION": REGION, "SNS_TOPIC_ARN": ready["topic_arn"]}
+        environ = {"AWS_REGION": DEFAULT_REGION, "SNS_TOPIC_ARN": ready["topic_arn"]}
         child.command("search available")
         print("  F = 0, then F = every finding of the first scan...", flush=True)
         first = measure(handler, child, environ, latency_ms=latency_ms)
@@ -361,14 +362,10 @@ def scale_report(s: Scale) -> str:
         + ".",
         "",
         counts_table(
-            {
-                "F = 0": (s.first.counts, s.first_minimum),
-                "F = first's findings": (s.second.counts, s.second_minimum),
-            }
+            [
+                ("F = 0", s.first.counts, s.first_minimum),
+                ("F = first's findings", s.second.counts, s.second_minimum),
+            ]
         ),
     ]
     return "\n".join(lines)
-
-
-def now_text() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d")

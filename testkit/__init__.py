@@ -8,6 +8,8 @@
   ``testkit.dms``, ``testkit.ds`` (Directory Service), ``testkit.iam`` (server certificates,
   SAML providers), ``testkit.iot`` (CA certificates), ``testkit.rds``, ``testkit.securityhub``,
   ``testkit.sns`` (and SQS, its subscriber; platform applications), ``testkit.transfer``.
+- ``testkit.sources``: ``seed_source``, one certificate of any source beyond ACM through its
+  service's helper, and the ARN a scan reports it by.
 - ``testkit.faults``: throttling, an ACM endpoint without ``SearchCertificates``, a service not
   offered in a region, an IAM denial, any other error answer, what happens in the account
   meanwhile (``after``).
@@ -80,6 +82,10 @@ from testkit.securityhub import (
     finding_of,
     findings_by_arn,
     get_findings,
+    member_certificate,
+    member_db_certificate,
+    member_finding,
+    member_monitor,
     monitor_finding,
     record_states,
     set_workflow,
@@ -92,6 +98,7 @@ from testkit.sns import (
     published,
     receive_messages,
 )
+from testkit.sources import seed_source
 from testkit.strict import (
     ApiCall,
     StrictAws,
@@ -158,6 +165,10 @@ __all__ = [
     "load_event",
     "make_ca_certificate",
     "make_certificate",
+    "member_certificate",
+    "member_db_certificate",
+    "member_finding",
+    "member_monitor",
     "messaged_arns",
     "minimum_calls",
     "monitor_finding",
@@ -169,6 +180,7 @@ __all__ = [
     "register_iot_ca",
     "scan",
     "scan_outcome",
+    "seed_source",
     "set_fake_environment",
     "set_in_use_by",
     "set_workflow",

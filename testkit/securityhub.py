@@ -73,7 +73,15 @@ Helpers (boto3, so both the in-process and the server mode, unless said otherwis
   administrator's hub holds it, checked as the member's import was, with the fields Security
   Hub adds (``ProcessedAt`` and ``Workflow`` as given, else now and ``NEW``; ``UpdatedAt`` as
   written); ``set_workflow``, ``clear_findings(region)``, ``stored_findings(region)`` and
-  ``restore_findings(region, findings)`` (the benchmark puts a hub back as it was).
+  ``restore_findings(region, findings)`` (the benchmark puts a hub back as it was);
+  ``count_stored_findings(accept, region)``: how many it holds that ``accept`` takes, with no
+  copy.
+- What a member's own scan wrote (the handler's functions; no API call), for
+  ``add_member_finding``: ``member_certificate(member, name, days_left, now, *, owner="",
+  region)``, the finding about its DB instance ``name`` written a day before ``now``, built
+  from ``member_db_certificate(...)`` (the ``Certificate`` as the handler reads it) by
+  ``member_finding(assessment, region)``; ``member_monitor(member, reported, missing=(), *,
+  by_severity=None, scanned=None, region)``, its monitor finding.
 """
 
 from __future__ import annotations
@@ -84,16 +92,20 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
 from testkit import paging
-from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client
+from testkit.environment import ACCOUNT_ID, DEFAULT_REGION, client, partition
 from testkit.errors import AwsError, NotEmulated
+from testkit.handler import _handler
 from testkit.moto_internals import HubRegion, Patcher, Request, kit_state
+
+if TYPE_CHECKING:
+    from handle_expiring_certificates import Assessment, Certificate
 
 MAX_BATCH = 100
 MAX_FINDING_BYTES = 240 * 1024
@@ -762,6 +774,94 @@ def add_member_finding(
     hub.add(data)
 
 
+# What a member's own scan wrote, for add_member_finding (the handler's functions, looked up when
+# called, as testkit.handler looks them up: the benchmark may load another copy).
+
+MEMBER_EXPIRY_DAYS = 45  # the window of the members' scans: the handler's default
+
+
+def member_db_certificate(
+    member: str,
+    name: str,
+    days_left: float,
+    now: datetime,
+    *,
+    owner: str = "",
+    region: str = DEFAULT_REGION,
+) -> Certificate:
+    """Member ``member``'s DB instance ``name``, whose server certificate has ``days_left``
+    days left at ``now``, as the handler reads it, with ``owner`` (what OWNER_TAG gave it)."""
+    instance = {
+        "DBInstanceIdentifier": name,
+        "DBInstanceArn": f"arn:{partition(region)}:rds:{region}:{member}:db:{name}",
+        "Engine": "postgres",
+        "CertificateDetails": {
+            "CAIdentifier": "rds-ca-2019",
+            "ValidTill": now + timedelta(days=days_left),
+        },
+    }
+    certificate: Certificate | None = _handler().certificate_from_rds(instance)
+    assert certificate is not None
+    return replace(certificate, owner=owner)
+
+
+def member_finding(assessment: Assessment, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """The finding a member's own scan writes about ``assessment`` (its first, in a 45-day
+    window)."""
+    finding: dict[str, Any] = _handler().build_finding(
+        assessment,
+        hub_region=region,
+        hub_partition=partition(region),
+        expiry_days=MEMBER_EXPIRY_DAYS,
+        existing=None,
+    )
+    return finding
+
+
+def member_certificate(
+    member: str,
+    name: str,
+    days_left: float,
+    now: datetime,
+    *,
+    owner: str = "",
+    region: str = DEFAULT_REGION,
+) -> dict[str, Any]:
+    """The finding a member's own scan wrote a day before ``now`` about its DB instance
+    ``name`` (``member_db_certificate``; with ``owner``, as a member with OWNER_TAG writes
+    it)."""
+    certificate = member_db_certificate(member, name, days_left, now, owner=owner, region=region)
+    assessment = _handler().assess(certificate, now - timedelta(days=1), MEMBER_EXPIRY_DAYS)
+    assert assessment is not None
+    return member_finding(assessment, region)
+
+
+def member_monitor(
+    member: str,
+    reported: datetime,
+    missing: Sequence[str] = (),
+    *,
+    by_severity: Mapping[str, int] | None = None,
+    scanned: str | None = None,
+    region: str = DEFAULT_REGION,
+) -> dict[str, Any]:
+    """The monitor finding a member's scan wrote at ``reported``: a scan of ``scanned`` (by
+    default ``region``), incomplete if it ``missing`` something, with ``by_severity``'s counts
+    of the certificates it found (none by default)."""
+    handler = _handler()
+    finding: dict[str, Any] = handler.build_monitor_finding(
+        member,
+        partition=partition(region),
+        hub_region=region,
+        now=reported,
+        scanned=scanned or region,
+        by_severity={s: (by_severity or {}).get(s, 0) for s in handler.SEVERITY_ORDER},
+        missing=missing,
+        existing=None,
+    )
+    return finding
+
+
 def set_workflow(
     finding_id: str, status: str, region: str = DEFAULT_REGION, account: str = ACCOUNT_ID
 ) -> None:
@@ -782,6 +882,16 @@ def stored_findings(
 ) -> list[dict[str, Any]]:
     """A copy of every finding the hub holds, as it holds them."""
     return copy.deepcopy(HubRegion.of(account, region).findings())
+
+
+def count_stored_findings(
+    accept: Callable[[Mapping[str, Any]], bool],
+    region: str = DEFAULT_REGION,
+    account: str = ACCOUNT_ID,
+) -> int:
+    """How many of the findings the hub holds ``accept`` takes, read where they are held (no
+    copy, unlike ``stored_findings``: ``accept`` must not change them)."""
+    return sum(1 for finding in HubRegion.of(account, region).findings() if accept(finding))
 
 
 def restore_findings(

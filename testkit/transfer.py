@@ -22,7 +22,7 @@ Helper (boto3, both fixtures): ``import_transfer_certificate(region, *, common_n
 usage="SIGNING", active=True)`` -> certificate id: a real certificate with its key; not
 ``active``: its ``InactiveDate`` has passed (``INACTIVE``). ``add_transfer_certificates(region,
 count, *, not_after)`` puts many straight into the emulator (one certificate, no API call), for
-paging tests.
+paging tests. ``certificate_arn(region, account, id)``: a certificate's ARN.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ def _new_id() -> str:
     return f"cert-{secrets.token_hex(9)[:17]}"
 
 
-def _arn(region: str, account: str, identifier: str) -> str:
+def certificate_arn(region: str, account: str, identifier: str) -> str:
+    """A Transfer certificate's ARN, as Transfer makes it."""
     return f"arn:{partition(region)}:transfer:{region}:{account}:certificate/{identifier}"
 
 
@@ -162,7 +163,7 @@ def import_certificate(request: Request) -> dict[str, Any]:
             raise _invalid("The private key does not match the certificate")
     identifier = _new_id()
     imported = TransferCertificate(
-        arn=_arn(request.region, request.account, identifier),
+        arn=certificate_arn(request.region, request.account, identifier),
         id=identifier,
         usage=usage,
         pem=pem,
@@ -261,7 +262,7 @@ def add_transfer_certificates(
     for _ in range(count):
         identifier = _new_id()
         store[identifier] = TransferCertificate(
-            arn=_arn(region, account_id, identifier),
+            arn=certificate_arn(region, account_id, identifier),
             id=identifier,
             usage="SIGNING",
             pem=pem,

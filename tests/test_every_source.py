@@ -20,26 +20,16 @@ from typing import Any
 import pytest
 
 from testkit import (
-    ACCOUNT_ID,
     StrictAws,
     client,
-    create_apns_application,
-    create_client_certificate,
-    create_db_instance,
-    create_directory_with_certificate,
-    create_private_ca,
-    create_saml_provider,
     create_topic_with_queue,
     enable_hub,
     get_findings,
     import_certificate,
-    import_dms_certificate,
-    import_transfer_certificate,
     receive_messages,
-    register_iot_ca,
     scan,
     scan_outcome,
-    upload_server_certificate,
+    seed_source,
 )
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -68,60 +58,45 @@ class Account:
     ids: dict[tuple[str, str], str]
 
 
+# Each regional source beyond ACM: its certificate's name (``testkit.seed_source``; by region,
+# and the region's offset) and days left (plus the offset).
+REGIONAL = {
+    "private-ca": ("CA {region}", 4),
+    "rds": ("orders-{region}", 6),
+    "api-gateway": ("payments", 8),
+    "iot": ("devices {region}", 10),
+    "transfer": ("as2 {region}", 12),
+    "directory-service": ("ldaps.{region}.example.com", 14),
+    "dms": ("source-ca-{offset}", 16),
+    "sns-apns": ("shop{offset}", 18),
+}
+
+
 def seed(now: datetime) -> Account:
     """One certificate of each source in each region it is read in, days left spread so that
     severity and expiry order them (regional in both regions, global once)."""
     ids: dict[tuple[str, str], str] = {}
     for offset, region in enumerate(REGIONS):
-
-        def at(base: int, offset: int = offset) -> datetime:
-            return now + timedelta(days=base + offset, hours=2)
-
         ids[("acm", region)] = import_certificate(
             client("acm", region),
             common_name=f"www-{region}.example.com",
             days_left=2 + offset,
             now=now,
         )
-        ids[("private-ca", region)] = create_private_ca(
-            region, common_name=f"CA {region}", not_after=at(4)
-        )
-        ids[("rds", region)] = create_db_instance(region, f"orders-{region}", valid_till=at(6))
-        identifier = create_client_certificate(region, expiration=at(8), description="payments")
-        ids[("api-gateway", region)] = (
-            f"arn:aws:apigateway:{region}::/clientcertificates/{identifier}"
-        )
-        ids[("iot", region)] = register_iot_ca(
-            region, common_name=f"devices {region}", not_after=at(10)
-        )[0]
-        certificate = import_transfer_certificate(
-            region, common_name=f"as2 {region}", not_after=at(12)
-        )
-        ids[("transfer", region)] = _transfer_arn(region, certificate)
-        directory, certificate = create_directory_with_certificate(
-            region, common_name=f"ldaps.{region}.example.com", not_after=at(14)
-        )
-        ids[("directory-service", region)] = (
-            f"arn:aws:ds:{region}:{ACCOUNT_ID}:directory/{directory}/certificate/{certificate}"
-        )
-        ids[("dms", region)] = import_dms_certificate(
-            region, f"source-ca-{offset}", not_after=at(16)
-        )
-        ids[("sns-apns", region)] = create_apns_application(
-            region, f"shop{offset}", not_after=at(18)
-        )
-    ids[("iam", "global")] = upload_server_certificate(
-        client("iam"), name="legacy-lb", now=now, days_left=20
+        for source, (name, days) in REGIONAL.items():
+            ids[(source, region)] = seed_source(
+                source,
+                region,
+                name=name.format(region=region, offset=offset),
+                not_after=now + timedelta(days=days + offset, hours=2),
+            )
+    ids[("iam", "global")] = seed_source(
+        "iam", name="legacy-lb", not_after=now + timedelta(days=20, hours=1)
     )
-    ids[("saml", "global")] = create_saml_provider(
-        "Okta", signing_not_after=now + timedelta(days=22, hours=2)
+    ids[("saml", "global")] = seed_source(
+        "saml", name="Okta", not_after=now + timedelta(days=22, hours=2)
     )
     return Account(ids)
-
-
-def _transfer_arn(region: str, certificate_id: str) -> str:
-    described = client("transfer", region).describe_certificate(CertificateId=certificate_id)
-    return str(described["Certificate"]["Arn"])
 
 
 @pytest.fixture

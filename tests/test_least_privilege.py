@@ -53,17 +53,9 @@ from testkit import (
     FakeContext,
     StrictAws,
     client,
-    create_apns_application,
-    create_client_certificate,
-    create_db_instance,
-    create_directory_with_certificate,
-    create_private_ca,
-    create_saml_provider,
     create_topic_with_queue,
     enable_hub,
     get_findings,
-    import_dms_certificate,
-    import_transfer_certificate,
     invoke,
     invoke_outcome,
     load_event,
@@ -71,7 +63,7 @@ from testkit import (
     put_days_to_expiry_metric,
     receive_messages,
     record_states,
-    register_iot_ca,
+    seed_source,
 )
 from testkit.acm import stored_pem
 from testkit.certificates import import_certificate, make_certificate, set_in_use_by
@@ -300,40 +292,21 @@ class World:
 
     @staticmethod
     def _seed_other_sources(now: datetime) -> dict[str, str]:
-        """One certificate inside the window of each source beyond ACM and IAM (the kit's
-        seeding helpers); its ARN as the handler reports it, by source."""
-        client_certificate = create_client_certificate(
-            OTHER_REGION, expiration=now + timedelta(days=12), description="payments backend"
-        )
-        transfer = import_transfer_certificate(
-            REGION, common_name="sftp.example.com", not_after=now + timedelta(days=18)
-        )
-        directory, ldaps = create_directory_with_certificate(
-            OTHER_REGION, common_name="ldaps.corp.example.com", not_after=now + timedelta(days=22)
-        )
-        iot_ca, _ = register_iot_ca(
-            REGION, common_name="Devices CA", not_after=now + timedelta(days=6)
-        )
+        """One certificate inside the window of each source beyond ACM and IAM
+        (``testkit.seed_source``); its ARN as the handler reports it, by source."""
         return {
-            "private-ca": create_private_ca(
-                REGION, common_name="Example Issuing CA", not_after=now + timedelta(days=25)
-            ),
-            "rds": create_db_instance(REGION, "orders-db", valid_till=now + timedelta(days=15)),
-            "api-gateway": (
-                f"arn:aws:apigateway:{OTHER_REGION}::/clientcertificates/{client_certificate}"
-            ),
-            "iot": iot_ca,
-            "saml": create_saml_provider("Okta", signing_not_after=now + timedelta(days=40)),
-            "transfer": f"arn:aws:transfer:{REGION}:{ACCOUNT_ID}:certificate/{transfer}",
-            "directory-service": (
-                f"arn:aws:ds:{OTHER_REGION}:{ACCOUNT_ID}:directory/{directory}/certificate/{ldaps}"
-            ),
-            "dms": import_dms_certificate(
-                REGION, "orders-db-ca", not_after=now + timedelta(days=28)
-            ),
-            "sns-apns": create_apns_application(
-                REGION, "Orders", not_after=now + timedelta(days=35)
-            ),
+            source: seed_source(source, region, name=name, not_after=now + timedelta(days=days))
+            for source, region, name, days in (
+                ("private-ca", REGION, "Example Issuing CA", 25),
+                ("rds", REGION, "orders-db", 15),
+                ("api-gateway", OTHER_REGION, "payments backend", 12),
+                ("iot", REGION, "Devices CA", 6),
+                ("saml", REGION, "Okta", 40),  # global: the region is not used
+                ("transfer", REGION, "sftp.example.com", 18),
+                ("directory-service", OTHER_REGION, "ldaps.corp.example.com", 22),
+                ("dms", REGION, "orders-db-ca", 28),
+                ("sns-apns", REGION, "Orders", 35),
+            )
         }
 
     def in_window(self) -> list[tuple[str, str]]:

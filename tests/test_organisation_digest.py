@@ -11,18 +11,19 @@ a scheduled scan with ``DIGEST_SCOPE=organization``.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from handle_expiring_certificates import (
+    SCHEDULED_DETAIL_TYPE,
+    ChatContext,
     ConfigurationError,
+    MessageHeader,
     assess,
-    build_finding,
-    build_monitor_finding,
-    certificate_from_rds,
+    build_notifications,
+    organization_digest,
 )
 from testkit import (
     ACCOUNT_ID,
@@ -32,6 +33,9 @@ from testkit import (
     enable_hub,
     get_findings,
     import_certificate,
+    member_certificate,
+    member_db_certificate,
+    member_monitor,
     monitor_finding,
     receive_messages,
     scan,
@@ -43,46 +47,6 @@ from testkit.sns import subscribe_queue
 REGION = "us-east-1"
 ORG = {"DIGEST_SCOPE": "organization", "CERTIFICATE_SOURCES": "acm,iam"}
 PROD, DEV, QUIET = "210987654321", "310987654321", "410987654321"
-
-
-def member_certificate(
-    member: str, name: str, days_left: float, now: datetime, owner: str = ""
-) -> dict[str, Any]:
-    """The finding a member's own scan wrote a day ago about its DB instance ``name`` (with
-    ``owner``, as a member with OWNER_TAG writes it)."""
-    written = now - timedelta(days=1)
-    instance = {
-        "DBInstanceIdentifier": name,
-        "DBInstanceArn": f"arn:aws:rds:{REGION}:{member}:db:{name}",
-        "Engine": "postgres",
-        "CertificateDetails": {
-            "CAIdentifier": "rds-ca-2019",
-            "ValidTill": now + timedelta(days=days_left),
-        },
-    }
-    certificate = certificate_from_rds(instance)
-    assert certificate is not None
-    assessment = assess(replace(certificate, owner=owner), written, 45)
-    assert assessment is not None
-    return build_finding(
-        assessment, hub_region=REGION, hub_partition="aws", expiry_days=45, existing=None
-    )
-
-
-def member_monitor(
-    member: str, reported: datetime, missing: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """The monitor finding a member's scan wrote at ``reported``."""
-    return build_monitor_finding(
-        member,
-        partition="aws",
-        hub_region=REGION,
-        now=reported,
-        scanned=REGION,
-        by_severity={"CRITICAL": 0, "HIGH": 1, "MEDIUM": 0, "LOW": 0},
-        missing=missing,
-        existing=None,
-    )
 
 
 @pytest.fixture
@@ -264,12 +228,8 @@ def test_at_most_100_certificates_in_detail_and_the_rest_counted(
     assert 100 == sum(len(d["certificates"]) for d in documents)
     assert {124 - 100} == {d["left_out"] for d in documents}
     [accounts] = [d["accounts"] for d in documents if "accounts" in d]
-    assert (
-        122
-        == next(row for row in accounts if row["account"] == PROD)["low"]
-        + next(row for row in accounts if row["account"] == PROD)["medium"]
-        + next(row for row in accounts if row["account"] == PROD)["high"]
-    )
+    prod = next(row for row in accounts if row["account"] == PROD)
+    assert 122 == prod["low"] + prod["medium"] + prod["high"]
 
 
 def test_a_bad_digest_scope_is_refused_before_any_aws_call(aws: StrictAws, now: datetime):
@@ -348,19 +308,11 @@ def test_the_monitor_is_updated_each_week_and_never_archived(aws: StrictAws, now
 def test_ten_thousand_findings_of_a_thousand_accounts_fit_in_two_messages(now: datetime):
     """The detail stops at 100 certificates; the table of 1,000 accounts and the silent ones
     come once, in the last part (core: no AWS)."""
-    from handle_expiring_certificates import (
-        SCHEDULED_DETAIL_TYPE,
-        ChatContext,
-        MessageHeader,
-        build_notifications,
-        organization_digest,
-    )
-
     assessments = []
     for index in range(10_000):
         member = f"{100000000000 + index % 1000}"
-        finding = member_certificate(member, f"db-{index:05}", 1 + index % 44, now)
-        assessment = assess(certificate_from_rds_finding(finding), now, 45)
+        certificate = member_db_certificate(member, f"db-{index:05}", 1 + index % 44, now)
+        assessment = assess(certificate, now, 45)
         assert assessment is not None
         assessments.append(assessment)
     names = {f"{100000000000 + i}": f"account-{i}" for i in range(1000)}
@@ -387,11 +339,3 @@ def test_ten_thousand_findings_of_a_thousand_accounts_fit_in_two_messages(now: d
         len(messages[-1].document["silent_accounts"]),
         messages[-1].document["left_out"],
     )
-
-
-def certificate_from_rds_finding(finding: dict[str, Any]) -> Any:
-    from handle_expiring_certificates import certificate_from_finding
-
-    certificate = certificate_from_finding(finding)
-    assert certificate is not None
-    return certificate
